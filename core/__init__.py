@@ -1,0 +1,62 @@
+"""leap0-tui's core: the async desktop client, its wire models and errors, and the local host.
+
+Nothing here imports Textual; the dashboard (``tui``) builds on this package.
+"""
+
+from core.errors import (
+    Leap0APIError,
+    Leap0AuthError,
+    Leap0ConflictError,
+    Leap0ConnectionError,
+    Leap0DownloadError,
+    Leap0Error,
+    Leap0NotFoundError,
+    Leap0RateLimitError,
+    Leap0ServerError,
+    Leap0StreamError,
+    Leap0TimeoutError,
+    Leap0ValidationError,
+)
+from core.models import (
+    DesktopDisplayInfo,
+    DesktopHealth,
+    DesktopPointerPosition,
+    DesktopProcessErrors,
+    DesktopProcessLogs,
+    DesktopProcessRestart,
+    DesktopProcessStatus,
+    DesktopProcessStatusList,
+    DesktopRecordingStatus,
+    DesktopRecordingSummary,
+    DesktopWindow,
+)
+from core.transport import AsyncTransport, Endpoint, RetryPolicy
+
+__all__ = [
+    "AsyncTransport",
+    "DesktopDisplayInfo",
+    "DesktopHealth",
+    "DesktopPointerPosition",
+    "DesktopProcessErrors",
+    "DesktopProcessLogs",
+    "DesktopProcessRestart",
+    "DesktopProcessStatus",
+    "DesktopProcessStatusList",
+    "DesktopRecordingStatus",
+    "DesktopRecordingSummary",
+    "DesktopWindow",
+    "Endpoint",
+    "Leap0APIError",
+    "Leap0AuthError",
+    "Leap0ConflictError",
+    "Leap0ConnectionError",
+    "Leap0DownloadError",
+    "Leap0Error",
+    "Leap0NotFoundError",
+    "Leap0RateLimitError",
+    "Leap0ServerError",
+    "Leap0StreamError",
+    "Leap0TimeoutError",
+    "Leap0ValidationError",
+    "RetryPolicy",
+]

@@ -1,0 +1,322 @@
+"""The HTTP seam: one ``httpx.AsyncClient``, the bearer header, timeouts, retries, errors.
+
+Everything that talks HTTP goes through :class:`AsyncTransport`, so there is one place
+where low-level failures become :mod:`core.errors` and one retry policy:
+
+* idempotent calls (GETs) retry refused or broken connections, 429 and 503, with bounded
+  exponential back-off that honours ``Retry-After``;
+* everything else (restart, recording start/stop, input) is sent once: a retry could
+  repeat an action the desktop already performed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import random
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from core.errors import (
+    Leap0APIError,
+    Leap0AuthError,
+    Leap0ConflictError,
+    Leap0ConnectionError,
+    Leap0Error,
+    Leap0NotFoundError,
+    Leap0RateLimitError,
+    Leap0ServerError,
+    Leap0TimeoutError,
+    Leap0ValidationError,
+)
+from core.models import FieldError
+
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "AsyncTransport", "Endpoint", "RetryPolicy"]
+
+DEFAULT_BASE_URL = "https://api.leap0.dev"
+DEFAULT_TIMEOUT = 30.0
+"""Seconds a request may take, connecting included, unless a call says otherwise."""
+
+_RETRY_STATUSES = frozenset({429, 503})
+_USER_AGENT = "leap0-tui/0.1"
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where one desktop (or the control plane) answers, and with which token.
+
+    ``label`` names it in error messages: the sandbox id, or the URL.
+    """
+
+    base_url: str
+    token: str | None
+    label: str
+
+    def url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + path
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Bounded exponential back-off for idempotent calls.
+
+    Attempt ``n`` (from 0) waits ``min(max_delay, base_delay * 2**n)`` seconds, with up to
+    25 % jitter, or what ``Retry-After`` asks when that is not longer than ``max_delay``.
+    """
+
+    attempts: int = 4
+    base_delay: float = 0.25
+    max_delay: float = 8.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.max_delay)
+        backoff: float = min(self.max_delay, self.base_delay * 2.0**attempt)
+        return backoff * (1 + random.random() / 4)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (a number or an HTTP date), or ``None``."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _server_message(response: httpx.Response) -> tuple[str | None, list[FieldError]]:
+    """What the server said in an error body: its ``message`` and any field errors."""
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError, httpx.ResponseNotRead):
+        try:
+            text = response.text.strip()
+        except httpx.ResponseNotRead:
+            return None, []
+        return (text[:300] or None), []
+    if not isinstance(body, dict):
+        return None, []
+    message = body.get("message")
+    errors: list[FieldError] = []
+    for item in body.get("errors") or []:
+        if isinstance(item, dict) and "field" in item:
+            errors.append(FieldError(field=str(item["field"]), error=str(item.get("error", ""))))
+    return (str(message) if message is not None else None), errors
+
+
+def error_for_response(response: httpx.Response, what: str, desktop: str) -> Leap0Error:
+    """The :mod:`core.errors` exception for an unexpected status. The body must be read."""
+    status = response.status_code
+    said, errors = _server_message(response)
+    reason = response.reason_phrase or "error"
+    detail = f": {said}" if said else ""
+    if errors:
+        detail += " (" + "; ".join(f"{e.field}: {e.error}" for e in errors) + ")"
+    message = f"{what} on {desktop} failed with {status} {reason}{detail}"
+    kwargs: dict[str, Any] = {"status_code": status, "server_message": said, "desktop": desktop}
+    if status == 400:
+        return Leap0ValidationError(message, errors=errors, desktop=desktop, status_code=400)
+    if status in (401, 403):
+        return Leap0AuthError(message, **kwargs)
+    if status == 404:
+        return Leap0NotFoundError(message, **kwargs)
+    if status == 409:
+        return Leap0ConflictError(message, **kwargs)
+    if status == 429:
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        return Leap0RateLimitError(message, retry_after=retry_after, **kwargs)
+    if status >= 500:
+        return Leap0ServerError(message, **kwargs)
+    return Leap0APIError(message, **kwargs)
+
+
+def error_for_exception(exc: httpx.HTTPError, what: str, desktop: str) -> Leap0Error:
+    """The :mod:`core.errors` exception for an httpx failure (raise it ``from exc``)."""
+    name = type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        kind = {
+            "ConnectTimeout": "connecting",
+            "ReadTimeout": "waiting for data",
+            "WriteTimeout": "sending",
+            "PoolTimeout": "waiting for a free connection",
+        }.get(name, "waiting")
+        return Leap0TimeoutError(f"{what} on {desktop} timed out {kind}", desktop=desktop)
+    if isinstance(exc, httpx.ConnectError):
+        return Leap0ConnectionError(
+            f"{what}: cannot connect to {desktop} ({exc or name})", desktop=desktop
+        )
+    if isinstance(exc, httpx.TransportError):
+        return Leap0ConnectionError(
+            f"{what}: connection to {desktop} broke ({exc or name})", desktop=desktop
+        )
+    return Leap0ConnectionError(f"{what} on {desktop} failed: {exc or name}", desktop=desktop)
+
+
+def _retryable_exception(exc: httpx.HTTPError) -> bool:
+    # Timeouts are not retried: the caller's http_timeout bounds the whole call.
+    return isinstance(exc, httpx.TransportError) and not isinstance(exc, httpx.TimeoutException)
+
+
+class AsyncTransport:
+    """Owns one ``httpx.AsyncClient``; sends requests for the desktop and control-plane APIs.
+
+    ``api_key`` is sent as ``Authorization: Bearer`` unless an :class:`Endpoint` carries a
+    token of its own. ``timeout`` is the default per request, in seconds; a call's
+    ``http_timeout`` replaces it for that call. Use as an async context manager, or call
+    :meth:`aclose`.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.api_key = api_key
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self._http = http_client or httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout),
+            headers={"User-Agent": _USER_AGENT},
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+        )
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The one ``httpx.AsyncClient`` (for streaming consumers such as SSE)."""
+        return self._http
+
+    @property
+    def control_plane(self) -> Endpoint:
+        """The Leap0 control plane, with the API key."""
+        return Endpoint(self.base_url, self.api_key, self.base_url)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncTransport:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # ── building requests (no I/O) ──
+
+    def headers(self, endpoint: Endpoint, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        token = endpoint.token if endpoint.token is not None else self.api_key
+        headers = dict(extra or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return headers
+
+    def timeout_for(self, http_timeout: float | None) -> httpx.Timeout:
+        return httpx.Timeout(self.timeout if http_timeout is None else http_timeout)
+
+    # ── sending ──
+
+    async def request(
+        self,
+        method: str,
+        endpoint: Endpoint,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        http_timeout: float | None = None,
+        expected: tuple[int, ...] = (200,),
+        idempotent: bool | None = None,
+        what: str | None = None,
+    ) -> httpx.Response:
+        """Send one request and return the response, whose status is in ``expected``.
+
+        ``idempotent`` defaults to ``method == "GET"``; only idempotent calls are retried.
+        ``what`` names the call in error messages (default ``"METHOD path"``).
+
+        Raises the :mod:`core.errors` exception for any other status or failure.
+        """
+        what = what or f"{method} {path}"
+        retry = (method == "GET") if idempotent is None else idempotent
+        attempts = self.retry.attempts if retry else 1
+        request = self._http.build_request(
+            method,
+            endpoint.url(path),
+            params={k: v for k, v in (params or {}).items() if v is not None},
+            json=json_body,
+            headers=self.headers(endpoint),
+            timeout=self.timeout_for(http_timeout),
+        )
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                response = await self._http.send(request)
+            except httpx.HTTPError as exc:
+                if last or not _retryable_exception(exc):
+                    raise error_for_exception(exc, what, endpoint.label) from exc
+                await asyncio.sleep(self.retry.delay(attempt))
+                continue
+            if response.status_code in expected:
+                return response
+            if not last and response.status_code in _RETRY_STATUSES:
+                retry_after = parse_retry_after(response.headers.get("retry-after"))
+                await asyncio.sleep(self.retry.delay(attempt, retry_after))
+                continue
+            raise error_for_response(response, what, endpoint.label)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        endpoint: Endpoint,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        http_timeout: float | None = None,
+        expected: tuple[int, ...] = (200,),
+        what: str | None = None,
+    ) -> AsyncIterator[httpx.Response]:
+        """Open a streamed response whose status is in ``expected``; the body is not read.
+
+        Not retried: a stream's consumer (status feed, download) owns its reconnection
+        policy. httpx errors raised while the body is read inside the ``async with`` are
+        translated too.
+        """
+        what = what or f"{method} {path}"
+        request = self._http.build_request(
+            method,
+            endpoint.url(path),
+            params={k: v for k, v in (params or {}).items() if v is not None},
+            headers=self.headers(endpoint, headers),
+            timeout=self.timeout_for(http_timeout),
+        )
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise error_for_exception(exc, what, endpoint.label) from exc
+        try:
+            if response.status_code not in expected:
+                await response.aread()
+                raise error_for_response(response, what, endpoint.label)
+            try:
+                yield response
+            except httpx.HTTPError as exc:
+                raise error_for_exception(exc, what, endpoint.label) from exc
+        finally:
+            await response.aclose()
