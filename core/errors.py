@@ -21,7 +21,9 @@ their cause, so ``__cause__`` keeps the original. Every message names the deskto
 
 from __future__ import annotations
 
-from core.models import FieldError
+from pydantic import ValidationError
+
+from core.models import FieldError, field_errors
 
 __all__ = [
     "Leap0APIError",
@@ -36,6 +38,7 @@ __all__ = [
     "Leap0StreamError",
     "Leap0TimeoutError",
     "Leap0ValidationError",
+    "validation_error",
 ]
 
 
@@ -143,3 +146,15 @@ class Leap0StreamError(Leap0Error):
 
 class Leap0DownloadError(Leap0Error):
     """A download ended with a file of the wrong size; the partial file is kept."""
+
+
+def validation_error(
+    exc: ValidationError, what: str, *, desktop: str | None = None
+) -> Leap0ValidationError:
+    """The :class:`Leap0ValidationError` for values refused before sending ``what``.
+
+    The message names every refused field, e.g. ``"click: x: x and y must be given together"``.
+    """
+    errors = field_errors(exc)
+    detail = "; ".join(f"{e.field}: {e.error}" for e in errors)
+    return Leap0ValidationError(f"{what}: {detail}", errors=errors, desktop=desktop)

@@ -1,0 +1,253 @@
+"""Settings: which desktops to talk to, and how, built once at start-up.
+
+Each setting comes from the first of these that has it:
+
+1. an explicit argument (the command line);
+2. the environment: ``LEAP0_API_KEY``, ``LEAP0_BASE_URL``, ``LEAP0_SANDBOX_DOMAIN``
+   (and ``LEAP0_PROFILE``, ``LEAP0_DOWNLOAD_DIR``, ``LEAP0_CONFIG`` for the file's path);
+3. the config file, ``config.toml`` in the user's config directory, and in it the chosen
+   profile over the file's top level;
+4. the defaults below.
+
+A profile is either *cloud* (an API key, with optional base URL and sandbox domain) or a
+*desktop host* (``url`` and ``token`` of a self-hosted desktop)::
+
+    default_profile = "work"
+    download_dir = "~/Videos/leap0"
+
+    [profiles.work]
+    api_key = "lp0_..."
+
+    [profiles.lab]
+    url = "http://127.0.0.1:8123"
+    token = "..."
+
+A broken file never stops the program: :func:`load_settings` keeps the defaults for
+what it could not read and reports each problem as one line naming the file and line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from core.transport import DEFAULT_BASE_URL
+
+__all__ = [
+    "DEFAULT_SANDBOX_DOMAIN",
+    "ConfigFile",
+    "Profile",
+    "Settings",
+    "default_config_path",
+    "load_settings",
+]
+
+APP_NAME = "leap0-tui"
+DEFAULT_SANDBOX_DOMAIN = "sandbox.leap0.dev"
+DEFAULT_PREVIEW_INTERVAL = 1.0
+
+
+def default_config_path() -> Path:
+    """``config.toml`` in the user's config directory (``~/.config/leap0-tui`` on Linux)."""
+    return platformdirs.user_config_path(APP_NAME) / "config.toml"
+
+
+def default_download_dir() -> Path:
+    """Where downloads and saved screenshots go unless configured: ``~/Downloads/leap0``."""
+    return platformdirs.user_downloads_path() / "leap0"
+
+
+def state_dir() -> Path:
+    """The user's state directory for leap0-tui (debug log)."""
+    return platformdirs.user_state_path(APP_NAME)
+
+
+class Profile(BaseModel):
+    """One ``[profiles.NAME]`` table: a cloud account or one desktop host."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    api_key: str | None = None
+    base_url: str | None = None
+    sandbox_domain: str | None = None
+    url: str | None = Field(default=None, description="A self-hosted desktop's URL.")
+    token: str | None = Field(default=None, description="That desktop's bearer token.")
+
+    @property
+    def kind(self) -> Literal["cloud", "desktop"]:
+        return "desktop" if self.url else "cloud"
+
+
+class ConfigFile(BaseModel):
+    """What ``config.toml`` may hold. Unknown keys are refused, so typos are reported."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    default_profile: str | None = None
+    api_key: str | None = None
+    base_url: str | None = None
+    sandbox_domain: str | None = None
+    download_dir: Path | None = None
+    preview_interval: float | None = Field(default=None, gt=0, le=3600)
+    theme: str | None = None
+    profiles: dict[str, Profile] = {}
+
+
+class Settings(BaseModel):
+    """Everything the app needs to know at start-up; read-only once built.
+
+    ``desktop_url`` set means "open this desktop host"; ``sandbox_id`` set means "open
+    this cloud sandbox"; otherwise an ``api_key`` means "pick among the account's
+    sandboxes", and no key at all means "start the embedded local desktop".
+    ``problems`` holds one line per thing in the config file that could not be used.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    api_key: str | None = None
+    base_url: str = DEFAULT_BASE_URL
+    sandbox_domain: str = DEFAULT_SANDBOX_DOMAIN
+    profile: str | None = None
+    desktop_url: str | None = None
+    desktop_token: str | None = None
+    sandbox_id: str | None = None
+    download_dir: Path = Field(default_factory=default_download_dir)
+    preview_interval: float = DEFAULT_PREVIEW_INTERVAL
+    theme: str | None = None
+    config_path: Path | None = None
+    problems: tuple[str, ...] = ()
+
+    @property
+    def mode(self) -> Literal["desktop", "sandbox", "picker", "local"]:
+        """What the app opens first."""
+        if self.desktop_url:
+            return "desktop"
+        if self.sandbox_id:
+            return "sandbox"
+        if self.api_key:
+            return "picker"
+        return "local"
+
+
+def _line_of(text: str, key: str) -> int | None:
+    """The 1-based line where ``key`` is assigned or opens a table, if it can be found."""
+    leaf = re.escape(key.split(".")[-1])
+    pattern = re.compile(rf"^\s*(\[[^\]]*\b{leaf}\b[^\]]*\]|\"?{leaf}\"?\s*=)", re.M)
+    match = pattern.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def read_config_file(path: Path) -> tuple[ConfigFile, list[str]]:
+    """Parse ``path``; return what could be used and one line per problem.
+
+    A missing file is no problem. A TOML syntax error drops the whole file (its line is
+    in the message); a bad value drops only that key.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ConfigFile(), []
+    except (OSError, UnicodeDecodeError) as exc:
+        return ConfigFile(), [f"{path}: cannot read config ({exc}); using defaults"]
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return ConfigFile(), [f"{path}: {exc}; using defaults"]
+    problems: list[str] = []
+    # Drop each refused key and try again, so one typo does not lose the whole file.
+    for _ in range(64):
+        try:
+            return ConfigFile.model_validate(raw), problems
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False):
+                loc = [str(part) for part in err["loc"]]
+                key = ".".join(loc)
+                line = _line_of(text, key)
+                where = f"{path}:{line}" if line else str(path)
+                problems.append(f"{where}: {key}: {err['msg']}; ignored")
+                _drop(raw, loc)
+    return ConfigFile(), [*problems, f"{path}: too many problems; using defaults"]
+
+
+def _drop(raw: dict[str, Any], loc: list[str]) -> None:
+    node: Any = raw
+    for part in loc[:-1]:
+        if not isinstance(node, dict) or part not in node:
+            return
+        node = node[part]
+    if isinstance(node, dict):
+        node.pop(loc[-1], None)
+    if len(loc) > 1 and isinstance(node, dict) and not node:
+        _drop(raw, loc[:-1])
+
+
+def _first(*values: Any) -> Any:
+    return next((v for v in values if v not in (None, "")), None)
+
+
+def load_settings(
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    sandbox_domain: str | None = None,
+    profile: str | None = None,
+    url: str | None = None,
+    token: str | None = None,
+    sandbox_id: str | None = None,
+    download_dir: Path | None = None,
+    config_path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build the :class:`Settings` from arguments, environment, config file and defaults.
+
+    Never raises for a bad config file or an unknown profile: those become ``problems``
+    and the defaults are used.
+    """
+    env = os.environ if env is None else env
+    path = config_path or (Path(env["LEAP0_CONFIG"]) if env.get("LEAP0_CONFIG") else None)
+    path = (path or default_config_path()).expanduser()
+    file, problems = read_config_file(path)
+
+    profile_name = _first(profile, env.get("LEAP0_PROFILE"), file.default_profile)
+    chosen = Profile()
+    if profile_name:
+        if profile_name in file.profiles:
+            chosen = file.profiles[profile_name]
+        else:
+            known = ", ".join(sorted(file.profiles)) or "none defined"
+            problems.append(f"{path}: no profile named {profile_name!r} ({known}); ignored")
+            profile_name = None
+
+    desktop_url = _first(url, chosen.url)
+    settings = Settings(
+        api_key=_first(api_key, env.get("LEAP0_API_KEY"), chosen.api_key, file.api_key),
+        base_url=_first(base_url, env.get("LEAP0_BASE_URL"), chosen.base_url, file.base_url)
+        or DEFAULT_BASE_URL,
+        sandbox_domain=_first(
+            sandbox_domain,
+            env.get("LEAP0_SANDBOX_DOMAIN"),
+            chosen.sandbox_domain,
+            file.sandbox_domain,
+        )
+        or DEFAULT_SANDBOX_DOMAIN,
+        profile=profile_name,
+        desktop_url=desktop_url,
+        desktop_token=_first(token, chosen.token) if desktop_url else None,
+        sandbox_id=sandbox_id,
+        download_dir=Path(
+            _first(download_dir, env.get("LEAP0_DOWNLOAD_DIR"), file.download_dir)
+            or default_download_dir()
+        ).expanduser(),
+        preview_interval=file.preview_interval or DEFAULT_PREVIEW_INTERVAL,
+        theme=file.theme,
+        config_path=path,
+        problems=tuple(problems),
+    )
+    return settings

@@ -1,0 +1,178 @@
+"""The Leap0 control plane's sandbox routes: list the account's sandboxes, get one.
+
+Per ``leap0-control-plane.openapi.yaml``: ``GET /v1/sandboxes`` (paginated, filtered by
+state, sorted by creation time or state) and ``GET /v1/sandbox/{id}/``. Both go to the
+transport's ``base_url`` with its API key.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from core.errors import Leap0ValidationError, validation_error
+from core.models import FieldError
+from core.transport import AsyncTransport
+
+__all__ = [
+    "SandboxPage",
+    "SandboxState",
+    "SandboxStatus",
+    "SandboxSummary",
+    "get_sandbox",
+    "list_sandboxes",
+    "list_sandboxes_page",
+]
+
+SandboxState = Literal[
+    "starting",
+    "stopping",
+    "snapshotting",
+    "running",
+    "paused",
+    "unpausing",
+    "stopped",
+    "deleting",
+    "deleted",
+]
+MAX_PAGES = 1000
+"""Stop walking pages here: 100,000 sandboxes is past any real account."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class SandboxSummary(_Model):
+    """One row of the sandbox listing."""
+
+    id: str
+    template_id: str
+    pod_id: str = ""
+    state: str
+    launch_time: datetime | None = None
+    state_change_time: datetime | None = None
+    timeout_at: int | None = Field(default=None, description="Unix seconds of the time-out.")
+    created_at: datetime
+
+    def time_left(self, now: datetime | None = None) -> float | None:
+        """Seconds until the sandbox times out (negative once past), or None if unknown."""
+        if self.timeout_at is None:
+            return None
+        now = now or datetime.now(UTC)
+        return self.timeout_at - now.timestamp()
+
+
+class SandboxPage(_Model):
+    items: list[SandboxSummary]
+    total_items: int
+
+
+class SandboxStatus(_Model):
+    """``GET /v1/sandbox/{id}/``: the sandbox's size, time-out and state."""
+
+    id: str
+    template_id: str
+    vcpu: int
+    memory: int = Field(description="MiB")
+    disk: int = Field(description="MiB")
+    timeout: int = Field(description="seconds")
+    state: str
+    auto_pause: bool
+    created_at: datetime
+
+
+class _ListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state: SandboxState | None = None
+    sort: Literal["created_at", "state"] = "created_at"
+    order_by: Literal["asc", "desc"] = Field(default="desc", serialization_alias="order-by")
+    page: Annotated[int, Field(ge=1)] = 1
+    page_size: Annotated[int, Field(ge=1, le=100)] = Field(
+        default=20, serialization_alias="page-size"
+    )
+
+
+async def list_sandboxes_page(
+    transport: AsyncTransport,
+    *,
+    state: str | None = None,
+    sort: str = "created_at",
+    order_by: str = "desc",
+    page: int = 1,
+    page_size: int = 20,
+    http_timeout: float | None = None,
+) -> SandboxPage:
+    """One page of the listing. Raises Leap0ValidationError for a bad argument, unsent."""
+    try:
+        query = _ListQuery(
+            state=state,
+            sort=sort,
+            order_by=order_by,
+            page=page,
+            page_size=page_size,
+        )
+    except ValidationError as exc:
+        raise validation_error(exc, "list sandboxes", desktop=transport.base_url) from exc
+    response = await transport.request(
+        "GET",
+        transport.control_plane,
+        "/v1/sandboxes",
+        params=query.model_dump(by_alias=True, exclude_none=True),
+        http_timeout=http_timeout,
+        what="list sandboxes",
+    )
+    return SandboxPage.model_validate_json(response.content)
+
+
+async def list_sandboxes(
+    transport: AsyncTransport,
+    *,
+    state: str | None = None,
+    sort: str = "created_at",
+    order_by: str = "desc",
+    page_size: int = 100,
+    http_timeout: float | None = None,
+) -> list[SandboxSummary]:
+    """Every sandbox of the account, walking all pages (``page_size`` per request)."""
+    items: list[SandboxSummary] = []
+    seen: set[str] = set()
+    for page in range(1, MAX_PAGES + 1):
+        batch = await list_sandboxes_page(
+            transport,
+            state=state,
+            sort=sort,
+            order_by=order_by,
+            page=page,
+            page_size=page_size,
+            http_timeout=http_timeout,
+        )
+        # A sandbox created while paging shifts the rest by one: skip repeats.
+        items.extend(s for s in batch.items if s.id not in seen)
+        seen.update(s.id for s in batch.items)
+        if len(batch.items) < page_size or page * page_size >= batch.total_items:
+            break
+    return items
+
+
+async def get_sandbox(
+    transport: AsyncTransport, sandbox_id: str, *, http_timeout: float | None = None
+) -> SandboxStatus:
+    """One sandbox's status. Raises Leap0NotFoundError when there is no such sandbox."""
+    if not sandbox_id or "/" in sandbox_id or sandbox_id in (".", ".."):
+        raise Leap0ValidationError(
+            f"get sandbox: sandbox_id: not a sandbox id: {sandbox_id!r}",
+            errors=[FieldError(field="sandbox_id", error="not a sandbox id")],
+        )
+    response = await transport.request(
+        "GET",
+        transport.control_plane,
+        f"/v1/sandbox/{quote(sandbox_id, safe='')}/",
+        http_timeout=http_timeout,
+        what=f"get sandbox {sandbox_id}",
+    )
+    return SandboxStatus.model_validate_json(response.content)
