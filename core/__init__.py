@@ -3,6 +3,8 @@
 Nothing here imports Textual; the dashboard (``tui``) builds on this package.
 """
 
+from core.desktop import AsyncDesktopClient, DesktopTarget, SandboxRef
+from core.downloads import DownloadProgress
 from core.errors import (
     Leap0APIError,
     Leap0AuthError,
@@ -12,6 +14,7 @@ from core.errors import (
     Leap0Error,
     Leap0NotFoundError,
     Leap0RateLimitError,
+    Leap0ResponseError,
     Leap0ServerError,
     Leap0StreamError,
     Leap0TimeoutError,
@@ -30,9 +33,11 @@ from core.models import (
     DesktopRecordingSummary,
     DesktopWindow,
 )
+from core.status_feed import FeedState, FeedUpdate, StatusFeed
 from core.transport import AsyncTransport, Endpoint, RetryPolicy
 
 __all__ = [
+    "AsyncDesktopClient",
     "AsyncTransport",
     "DesktopDisplayInfo",
     "DesktopHealth",
@@ -44,8 +49,12 @@ __all__ = [
     "DesktopProcessStatusList",
     "DesktopRecordingStatus",
     "DesktopRecordingSummary",
+    "DesktopTarget",
     "DesktopWindow",
+    "DownloadProgress",
     "Endpoint",
+    "FeedState",
+    "FeedUpdate",
     "Leap0APIError",
     "Leap0AuthError",
     "Leap0ConflictError",
@@ -54,9 +63,12 @@ __all__ = [
     "Leap0Error",
     "Leap0NotFoundError",
     "Leap0RateLimitError",
+    "Leap0ResponseError",
     "Leap0ServerError",
     "Leap0StreamError",
     "Leap0TimeoutError",
     "Leap0ValidationError",
     "RetryPolicy",
+    "SandboxRef",
+    "StatusFeed",
 ]

@@ -12,7 +12,8 @@
     │   └── Leap0ServerError      5xx: the desktop or something in front of it failed
     ├── Leap0TimeoutError         no answer in time (``http_timeout``, a deadline, a silent stream)
     ├── Leap0ConnectionError      the desktop could not be reached, or the connection broke
-    ├── Leap0StreamError          the status stream sent ``event: error``
+    ├── Leap0ResponseError        the server's answer does not match the API (bad JSON, fields)
+    ├── Leap0StreamError          the status stream sent ``event: error`` or a malformed event
     └── Leap0DownloadError        a download finished with the wrong size
 
 Low-level errors (httpx, pydantic) are translated at the transport and raised ``from``
@@ -34,6 +35,7 @@ __all__ = [
     "Leap0Error",
     "Leap0NotFoundError",
     "Leap0RateLimitError",
+    "Leap0ResponseError",
     "Leap0ServerError",
     "Leap0StreamError",
     "Leap0TimeoutError",
@@ -140,8 +142,13 @@ class Leap0ConnectionError(Leap0Error):
     """The desktop could not be reached, or the connection broke mid-way."""
 
 
+class Leap0ResponseError(Leap0Error):
+    """The server answered with a success status, but the body is not what the API defines."""
+
+
 class Leap0StreamError(Leap0Error):
-    """The status stream reported a failure with ``event: error``; the message is its text."""
+    """The status stream reported a failure with ``event: error`` (the message is its text),
+    or sent an event that is not a process status."""
 
 
 class Leap0DownloadError(Leap0Error):

@@ -13,9 +13,9 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from core.errors import Leap0ValidationError, validation_error
-from core.models import FieldError
-from core.transport import AsyncTransport
+from core.desktop import checked_sandbox_id
+from core.errors import validation_error
+from core.transport import AsyncTransport, parse_response
 
 __all__ = [
     "SandboxPage",
@@ -126,7 +126,7 @@ async def list_sandboxes_page(
         http_timeout=http_timeout,
         what="list sandboxes",
     )
-    return SandboxPage.model_validate_json(response.content)
+    return parse_response(SandboxPage, response, "list sandboxes", transport.base_url)
 
 
 async def list_sandboxes(
@@ -163,11 +163,7 @@ async def get_sandbox(
     transport: AsyncTransport, sandbox_id: str, *, http_timeout: float | None = None
 ) -> SandboxStatus:
     """One sandbox's status. Raises Leap0NotFoundError when there is no such sandbox."""
-    if not sandbox_id or "/" in sandbox_id or sandbox_id in (".", ".."):
-        raise Leap0ValidationError(
-            f"get sandbox: sandbox_id: not a sandbox id: {sandbox_id!r}",
-            errors=[FieldError(field="sandbox_id", error="not a sandbox id")],
-        )
+    checked_sandbox_id(sandbox_id)
     response = await transport.request(
         "GET",
         transport.control_plane,
@@ -175,4 +171,4 @@ async def get_sandbox(
         http_timeout=http_timeout,
         what=f"get sandbox {sandbox_id}",
     )
-    return SandboxStatus.model_validate_json(response.content)
+    return parse_response(SandboxStatus, response, f"get sandbox {sandbox_id}", transport.base_url)

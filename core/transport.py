@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from core.errors import (
     Leap0APIError,
@@ -31,13 +32,21 @@ from core.errors import (
     Leap0Error,
     Leap0NotFoundError,
     Leap0RateLimitError,
+    Leap0ResponseError,
     Leap0ServerError,
     Leap0TimeoutError,
     Leap0ValidationError,
 )
-from core.models import FieldError
+from core.models import FieldError, field_errors
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "AsyncTransport", "Endpoint", "RetryPolicy"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_TIMEOUT",
+    "AsyncTransport",
+    "Endpoint",
+    "RetryPolicy",
+    "parse_response",
+]
 
 DEFAULT_BASE_URL = "https://api.leap0.dev"
 DEFAULT_TIMEOUT = 30.0
@@ -77,7 +86,8 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         if retry_after is not None:
             return min(retry_after, self.max_delay)
-        backoff: float = min(self.max_delay, self.base_delay * 2.0**attempt)
+        # The exponent is capped: 2.0**1024 overflows, and a reconnect loop can get that far.
+        backoff: float = min(self.max_delay, self.base_delay * 2.0 ** min(attempt, 64))
         return backoff * (1 + random.random() / 4)
 
 
@@ -162,6 +172,21 @@ def error_for_exception(exc: httpx.HTTPError, what: str, desktop: str) -> Leap0E
             f"{what}: connection to {desktop} broke ({exc or name})", desktop=desktop
         )
     return Leap0ConnectionError(f"{what} on {desktop} failed: {exc or name}", desktop=desktop)
+
+
+def parse_response[M: BaseModel](
+    model: type[M], response: httpx.Response, what: str, desktop: str
+) -> M:
+    """The response body as ``model``; any other body raises :class:`Leap0ResponseError`."""
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError as exc:
+        detail = "; ".join(f"{e.field}: {e.error}" for e in field_errors(exc)[:5])
+        raise Leap0ResponseError(
+            f"{what} on {desktop}: the answer ({response.status_code}) is not a valid "
+            f"{model.__name__}: {detail}",
+            desktop=desktop,
+        ) from exc
 
 
 def _retryable_exception(exc: httpx.HTTPError) -> bool:

@@ -1,0 +1,276 @@
+"""download_recording_to over real HTTP: resume after drops, Range ignored, verification,
+no overwriting, progress and cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+
+from core import (
+    AsyncDesktopClient,
+    DownloadProgress,
+    Leap0ConnectionError,
+    Leap0DownloadError,
+    Leap0NotFoundError,
+)
+from core.downloads import PROGRESS_INTERVAL, part_path
+from tests.feed.recording_server import Fault, RecordingServer
+
+REC = "rec_1"
+SIZE = 1_500_000  # about 23 of the server's 64 KiB chunks
+
+
+# File access for the assertions, kept out of the async tests' bodies (ASYNC240).
+def contents(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+def write(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+
+
+def exists(path: Path) -> bool:
+    return path.exists()
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    """The recording as the server has it: random bytes, so any misplaced byte shows."""
+    path = tmp_path / "served" / "rec_1.mp4"
+    path.parent.mkdir()
+    write(path, os.urandom(SIZE))
+    return path
+
+
+@pytest.fixture
+def target(tmp_path: Path) -> Path:
+    return tmp_path / "saved" / "recording.mp4"
+
+
+@pytest.fixture(autouse=True)
+def _saved_dir(target: Path) -> None:
+    target.parent.mkdir()
+
+
+async def test_three_interrupted_transfers_resume_to_an_identical_file(
+    client: AsyncDesktopClient,
+    recordings: RecordingServer,
+    recordings_url: str,
+    source: Path,
+    target: Path,
+) -> None:
+    recordings.publish(REC, source, Fault(300_000), Fault(400_000), Fault(500_000))
+
+    saved = await client.download_recording_to(recordings_url, REC, target)
+
+    assert saved == target
+    assert contents(target) == contents(source)
+    assert not exists(part_path(target))
+    ranges = [s.headers.get("range") for s in recordings.served]
+    assert ranges == [None, "bytes=300000-", "bytes=700000-", "bytes=1200000-"]
+    assert [s.status for s in recordings.served] == [200, 206, 206, 206]
+    # Each resume is conditional on the file being the one first served.
+    assert all(s.headers.get("if-range") for s in recordings.served[1:])
+    assert recordings.served[0].headers["accept-encoding"] == "identity"
+
+
+async def test_a_server_that_ignores_range_still_yields_a_correct_file(
+    client: AsyncDesktopClient,
+    recordings: RecordingServer,
+    recordings_url: str,
+    source: Path,
+    target: Path,
+) -> None:
+    recordings.ignore_range = True
+    recordings.publish(REC, source, Fault(600_000))
+
+    await client.download_recording_to(recordings_url, REC, target)
+
+    assert contents(target) == contents(source)
+    assert [s.status for s in recordings.served] == [200, 200]
+    assert recordings.served[1].headers["range"] == "bytes=600000-"
+
+
+async def test_a_part_left_by_an_earlier_call_is_resumed(
+    client: AsyncDesktopClient,
+    recordings: RecordingServer,
+    recordings_url: str,
+    source: Path,
+    target: Path,
+) -> None:
+    write(part_path(target), contents(source)[:1_000_000])
+    recordings.publish(REC, source)
+
+    await client.download_recording_to(recordings_url, REC, target)
+
+    assert contents(target) == contents(source)
+    assert [s.headers.get("range") for s in recordings.served] == ["bytes=1000000-"]
+
+
+async def test_a_complete_part_is_verified_and_renamed_without_downloading(
+    client: AsyncDesktopClient,
+    recordings: RecordingServer,
+    recordings_url: str,
+    source: Path,
+    target: Path,
+) -> None:
+    write(part_path(target), contents(source))
+    recordings.publish(REC, source)
+
+    await client.download_recording_to(recordings_url, REC, target)
+
+    assert contents(target) == contents(source)
+    assert recordings.served == []
+
+
+async def test_a_part_longer_than_the_recording_is_started_over(
+    client: AsyncDesktopClient,
+    recordings: RecordingServer,
+    recordings_url: str,
+    source: Path,
+    target: Path,
+) -> None:
+    write(part_path(target), b"x" * (SIZE + 10))
+    recordings.publish(REC, source)
+
+    await client.download_recording_to(recordings_url, REC, target)
+
+    assert contents(target) == contents(source)
+    assert [s.headers.get("range") for s in recordings.served] == [None]
+
+
+async def test_a_size_mismatch_is_caught_and_the_part_kept(
+    client: AsyncDesktopClient,
+    recordings: RecordingServer,
+    recordings_url: str,
+    source: Path,
+    target: Path,
+) -> None:
+    recordings.size_bytes = SIZE + 10  # the metadata promises more than the route serves
+    recordings.publish(REC, source)
+
+    with pytest.raises(Leap0DownloadError) as caught:
+        await client.download_recording_to(recordings_url, REC, target)
+
+    assert "1500000 bytes" in str(caught.value)
+    assert str(SIZE + 10) in str(caught.value)
+    assert str(part_path(target)) in str(caught.value)
+    assert not exists(target)
+    assert contents(part_path(target)) == contents(source)
+
+
+async def test_an_existing_file_is_not_overwritten(
+    client: AsyncDesktopClient,
+    recordings: RecordingServer,
+    recordings_url: str,
+    source: Path,
+    target: Path,
+) -> None:
+    write(target, b"keep me")
+    recordings.publish(REC, source)
+
+    with pytest.raises(FileExistsError):
+        await client.download_recording_to(recordings_url, REC, target)
+
+    assert contents(target) == b"keep me"
+    assert recordings.metadata_requests == 0  # refused before any request
+    assert recordings.served == []
+    assert not exists(part_path(target))
+
+
+async def test_overwrite_replaces_an_existing_file(
+    client: AsyncDesktopClient,
+    recordings: RecordingServer,
+    recordings_url: str,
+    source: Path,
+    target: Path,
+) -> None:
+    write(target, b"old")
+    recordings.publish(REC, source)
+
+    await client.download_recording_to(recordings_url, REC, target, overwrite=True)
+
+    assert contents(target) == contents(source)
+
+
+async def test_progress_is_reported_at_most_ten_times_a_second_and_at_the_end(
+    client: AsyncDesktopClient,
+    recordings: RecordingServer,
+    recordings_url: str,
+    source: Path,
+    target: Path,
+) -> None:
+    recordings.chunk_delay = 0.02  # ~23 chunks: about half a second
+    recordings.publish(REC, source)
+    reports: list[DownloadProgress] = []
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    await client.download_recording_to(recordings_url, REC, target, progress=reports.append)
+
+    elapsed = loop.time() - started
+    assert 3 <= len(reports) <= elapsed / PROGRESS_INTERVAL + 2
+    received = [r.received for r in reports]
+    assert received == sorted(received)
+    last = reports[-1]
+    assert (last.received, last.total, last.fraction) == (SIZE, SIZE, 1.0)
+    assert last.rate > 0 and last.eta == 0
+    assert all(r.total == SIZE for r in reports)
+    assert all(r.eta is not None and r.eta >= 0 for r in reports)
+
+
+async def test_cancelling_keeps_the_part_for_a_later_resume(
+    client: AsyncDesktopClient,
+    recordings: RecordingServer,
+    recordings_url: str,
+    source: Path,
+    target: Path,
+) -> None:
+    recordings.publish(REC, source, Fault(800_000, "stall"))
+
+    task = asyncio.create_task(client.download_recording_to(recordings_url, REC, target))
+    assert await asyncio.to_thread(recordings.stalled.wait, 5)
+    await asyncio.sleep(0.3)  # the client reads what was sent before the stall
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert not exists(target)
+    assert contents(part_path(target)) == contents(source)[:800_000]
+
+    await client.download_recording_to(recordings_url, REC, target)
+    assert contents(target) == contents(source)
+    assert recordings.served[-1].headers["range"] == "bytes=800000-"
+
+
+async def test_retries_are_bounded_when_no_byte_gets_through(
+    client: AsyncDesktopClient,
+    recordings: RecordingServer,
+    recordings_url: str,
+    source: Path,
+    target: Path,
+) -> None:
+    recordings.publish(REC, source, Fault(100_000), *[Fault(0)] * 10)
+
+    with pytest.raises(Leap0ConnectionError):
+        await client.download_recording_to(recordings_url, REC, target)
+
+    attempts = client.transport.retry.attempts
+    assert len(recordings.served) == 1 + attempts  # the first, then `attempts` that stalled
+    assert len(contents(part_path(target))) == 100_000
+
+
+async def test_an_unknown_recording_fails_before_any_file_is_written(
+    client: AsyncDesktopClient,
+    recordings: RecordingServer,
+    recordings_url: str,
+    target: Path,
+) -> None:
+    with pytest.raises(Leap0NotFoundError):
+        await client.download_recording_to(recordings_url, "rec_missing", target)
+
+    assert not exists(part_path(target))
+    assert not exists(target)
