@@ -1,0 +1,309 @@
+"""``leap0-tui host`` / ``python -m core.host``: run the local desktop host in the foreground.
+
+::
+
+    leap0-tui host [--port P] [--token T] [--size 1440x900] [--bind ADDR] [--run-dir DIR]
+
+Starts the display stack, serves the desktop API, and when ready prints exactly one line
+to stdout, a JSON object::
+
+    {"url": "http://127.0.0.1:PORT", "token": "...", "pid": ..., "display": ":N",
+     "width": 1440, "height": 900, "status": "running", "run_dir": "...",
+     "recordings_dir": "...", "host_id": "..."}
+
+Everything else goes to stderr. ``--port 0`` (the default) picks a free port. The token is
+random unless ``--token`` (or ``LEAP0_HOST_TOKEN``) gives one. SIGINT or SIGTERM stops the
+recording, every process the host started and then the host itself; so does the end of
+stdin when stdin is a pipe (the parent that holds it has gone), unless
+``--no-stdin-watch``. Exit status 0 after a clean stop, 2 for bad arguments, 1 when the
+server cannot start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ipaddress
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import stat
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO
+
+import uvicorn
+from pydantic import ValidationError
+
+from core.host.app import create_app
+from core.host.host import DesktopHost, HostConfig
+from core.host.processes import become_subreaper, proc_table, reaper
+from core.host.recorder import default_recordings_dir
+from core.models import ResizeScreenRequest, field_errors
+
+__all__ = ["main"]
+
+log = logging.getLogger("core.host")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the host stops the desktop first."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):  # type: ignore[no-untyped-def]
+        yield
+
+
+def _size(text: str) -> tuple[int, int]:
+    """``WIDTHxHEIGHT`` within the spec's limits (argparse type)."""
+    width, sep, height = text.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit():
+        raise argparse.ArgumentTypeError(f"{text}: expected WIDTHxHEIGHT, e.g. 1440x900")
+    try:
+        request = ResizeScreenRequest(width=int(width), height=int(height))
+    except ValidationError as exc:
+        detail = "; ".join(f"{e.field} {e.error}" for e in field_errors(exc))
+        raise argparse.ArgumentTypeError(f"{text}: {detail}") from None
+    return request.width, request.height
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="leap0-tui host",
+        description="Serve the Leap0 desktop API over a local Xvfb + xfce4 + x11vnc + noVNC stack.",
+    )
+    parser.add_argument("--port", type=int, default=0, help="TCP port (default 0: a free one)")
+    parser.add_argument(
+        "--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("LEAP0_HOST_TOKEN"),
+        help="bearer token clients must send (default: $LEAP0_HOST_TOKEN, else random)",
+    )
+    parser.add_argument(
+        "--size", type=_size, default=(1440, 900), help="screen size WIDTHxHEIGHT (1440x900)"
+    )
+    parser.add_argument(
+        "--run-dir", type=Path, default=None, help="directory for logs (default: a new temp dir)"
+    )
+    parser.add_argument(
+        "--no-stdin-watch",
+        action="store_true",
+        help="keep running when stdin is a pipe that reaches its end",
+    )
+    parser.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
+    return parser
+
+
+def _listen(bind: str, port: int) -> socket.socket:
+    infos = socket.getaddrinfo(bind, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+def _url_host(bind: str, sock: socket.socket) -> str:
+    address = sock.getsockname()[0]
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return bind
+    if ip.is_unspecified:
+        return "127.0.0.1" if ip.version == 4 else "[::1]"
+    return f"[{ip}]" if ip.version == 6 else str(ip)
+
+
+def _is_loopback(sock: socket.socket) -> bool:
+    try:
+        return ipaddress.ip_address(sock.getsockname()[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _stdin_is_pipe() -> bool:
+    try:
+        return stat.S_ISFIFO(os.fstat(0).st_mode)
+    except OSError:
+        return False
+
+
+def _watch_stdin(stop: asyncio.Event) -> None:
+    """Set ``stop`` when stdin (a pipe from the parent) reaches its end."""
+    loop = asyncio.get_running_loop()
+    fd = 0
+    os.set_blocking(fd, False)
+
+    def readable() -> None:
+        try:
+            data = os.read(fd, 4096)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            loop.remove_reader(fd)
+            log.info("stdin closed: the parent has gone, stopping")
+            stop.set()
+
+    loop.add_reader(fd, readable)
+
+
+async def _serve(args: argparse.Namespace, out: IO[str]) -> int:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    signals: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        if stop.is_set():
+            log.warning("still stopping the desktop; please wait")
+        else:
+            log.info("%s received, stopping", signal.Signals(signum).name)
+        signals.append(signum)
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(signum, on_signal, signum)
+    loop.add_signal_handler(signal.SIGCHLD, reaper.schedule)
+    if not become_subreaper():
+        log.warning("cannot become a child subreaper: orphaned descendants may outlive the host")
+    if not args.no_stdin_watch and _stdin_is_pipe():
+        _watch_stdin(stop)
+
+    try:
+        sock = _listen(args.bind, args.port)
+    except OSError as exc:
+        log.error("cannot listen on %s:%s: %s", args.bind, args.port, exc)
+        return 1
+    run_dir: Path = args.run_dir
+    token: str = args.token or secrets.token_urlsafe(24)
+    width, height = args.size
+    host = DesktopHost(
+        HostConfig(
+            token=token,
+            run_dir=run_dir,
+            recordings_dir=default_recordings_dir(),
+            width=width,
+            height=height,
+        )
+    )
+    config = uvicorn.Config(
+        create_app(host),
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=3,
+        ws="none",
+    )
+    server = _Server(config)
+    serving = loop.create_task(server.serve(sockets=[sock]))
+    try:
+        starting = loop.create_task(host.start())
+        stopped = loop.create_task(stop.wait())
+        await asyncio.wait({starting, stopped, serving}, return_when=asyncio.FIRST_COMPLETED)
+        if starting.done() and not stop.is_set() and not serving.done():
+            while not server.started and not serving.done():  # noqa: ASYNC110 (no event to wait on)
+                await asyncio.sleep(0.01)
+        if not stop.is_set() and server.started and not serving.done():
+            status = host.supervisor.status()
+            ready = {
+                "url": f"http://{_url_host(args.bind, sock)}:{sock.getsockname()[1]}",
+                "token": token,
+                "pid": os.getpid(),
+                "display": host.supervisor.last_display,
+                "width": width,
+                "height": height,
+                "status": status.status,
+                "run_dir": str(run_dir),
+                "recordings_dir": str(host.recorder.directory),
+                "host_id": host.host_id,
+            }
+            with contextlib.suppress(OSError):
+                out.write(json.dumps(ready) + "\n")
+                out.flush()
+            if not _is_loopback(sock):
+                log.warning(
+                    "listening on %s, beyond loopback: anyone who can reach it and has the "
+                    "token controls this desktop",
+                    args.bind,
+                )
+            log.info("serving %s (desktop %s, %s)", ready["url"], ready["display"], status.status)
+            await asyncio.wait({stopped, serving}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+        stopped.cancel()
+    finally:
+        host.supervisor.begin_close()
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(serving), 5.0)
+        if not serving.done():
+            server.force_exit = True
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(serving, 2.0)
+        try:
+            await host.stop()
+        except Exception:
+            log.exception("stopping the desktop failed")
+        await _reap_all()
+        log.info("stopped")
+    if serving.done() and not serving.cancelled() and serving.exception() is not None:
+        log.error("the HTTP server failed: %s", serving.exception())
+        return 1
+    return 0
+
+
+async def _reap_all(within: float = 3.0) -> None:
+    """Collect every adopted child before exiting (nothing left for init to reap)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while loop.time() < deadline:
+        reaper.reap()
+        me = os.getpid()
+        if not any(e.ppid == me for e in proc_table()):
+            return
+        await asyncio.sleep(0.05)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the host until stopped; returns the exit status."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, str(args.log_level).upper(), logging.INFO),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        args.run_dir = args.run_dir or Path(tempfile.mkdtemp(prefix="leap0-host-"))
+        args.run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        log.error("cannot create the run directory: %s", exc)
+        return 1
+    # Only the ready line goes to stdout; a stray print from anything else goes to stderr.
+    out = sys.stdout
+    sys.stdout = sys.stderr
+    try:
+        return asyncio.run(_serve(args, out))
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        sys.stdout = out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,506 @@
+"""The desktop API over HTTP (Starlette): every route of ``leap0-desktop.openapi.yaml``.
+
+Every request needs ``Authorization: Bearer <token>`` (compared in constant time; 401
+otherwise). The browser entry ``/`` may carry the token as ``?token=`` instead, since a
+browser cannot send the header, and redirects to the noVNC client on loopback.
+
+Answers: JSON bodies as the spec draws them (fields without a value are left out);
+validation failures 400 ``{"message", "errors": [{"field", "error"}]}``, every other
+failure ``{"message"}`` with 401, 404, 405, 409, 413 or 503. No route answers 500: an
+unexpected exception is logged with its traceback and answered 503.
+
+Request bodies are validated with the request models of :mod:`core.models`, the same
+classes the client validates with, so each limit of the spec is written once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hmac
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.applications import Starlette
+from starlette.datastructures import Headers, QueryParams
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from core.host.errors import HostError, HostValidationError
+from core.host.host import DesktopHost
+from core.host.screen import Encoding, Region, media_type
+from core.host.windows import list_windows
+from core.models import (
+    ClickPointerRequest,
+    DesktopDisplayInfo,
+    DesktopHealth,
+    DesktopProcessErrors,
+    DesktopProcessLogs,
+    DesktopProcessRestart,
+    DragPointerRequest,
+    FieldError,
+    HotkeyRequest,
+    MovePointerRequest,
+    OkResponse,
+    PressKeyRequest,
+    ProcessName,
+    ProcessNameParam,
+    RecordingsResponse,
+    RegionScreenshotRequest,
+    ResizeScreenRequest,
+    ScreenshotQuery,
+    ScrollPointerRequest,
+    TypeTextRequest,
+    WindowsResponse,
+    field_errors,
+)
+
+__all__ = ["HEARTBEAT_SECONDS", "LOG_TAIL_BYTES", "MAX_BODY_BYTES", "create_app"]
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 2.0
+"""The status stream sends the status at least this often (seconds)."""
+
+MAX_BODY_BYTES = 1 << 20
+"""Largest request body accepted (50,000 characters of text fit, even escaped)."""
+
+LOG_TAIL_BYTES = 256 * 1024
+"""The logs and errors routes answer with at most this much of the end of a log."""
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class _TooLarge(HostError):
+    status = 413
+
+
+# ── answers ────────────────────────────────────────────────────────────────────
+
+
+def _json(model: BaseModel, status_code: int = 200) -> Response:
+    return Response(
+        model.model_dump_json(by_alias=True, exclude_none=True),
+        status_code=status_code,
+        media_type="application/json",
+    )
+
+
+def _message(message: str, status_code: int, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse({"message": message}, status_code=status_code, headers=headers)
+
+
+def _invalid(errors: list[FieldError], message: str = "Invalid request") -> Response:
+    return JSONResponse(
+        {"message": message, "errors": [e.model_dump() for e in errors]}, status_code=400
+    )
+
+
+def _endpoint(func: Endpoint) -> Endpoint:
+    """Map every failure of ``func`` to its answer; nothing escapes as a 500."""
+
+    @functools.wraps(func)
+    async def wrapper(request: Request) -> Response:
+        try:
+            return await func(request)
+        except HostValidationError as exc:
+            return _invalid(exc.errors, exc.message)
+        except HostError as exc:
+            return _message(exc.message, exc.status)
+        except ClientDisconnect:
+            return Response(status_code=400)
+        except Exception as exc:
+            log.exception("%s %s failed", request.method, request.url.path)
+            return _message(f"internal error: {type(exc).__name__}: {exc}", 503)
+
+    return wrapper
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return _message(str(exc.detail), exc.status_code, dict(exc.headers or {}))
+
+
+# ── reading requests ───────────────────────────────────────────────────────────
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _TooLarge(f"request body over {MAX_BODY_BYTES} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _TooLarge(f"request body over {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _body[M: BaseModel](request: Request, model: type[M]) -> M:
+    """The JSON body validated by ``model``; an empty body counts as ``{}``."""
+    raw = await _read_body(request)
+    if not raw.strip():
+        raw = b"{}"
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise HostValidationError(field_errors(exc)) from None
+
+
+def _process_name(request: Request) -> ProcessName:
+    try:
+        return ProcessNameParam(process_name=request.path_params["process_name"]).process_name
+    except ValidationError as exc:
+        raise HostValidationError(field_errors(exc)) from None
+
+
+def _check_point(x: int, y: int, width: int, height: int, names: tuple[str, str]) -> None:
+    errors: list[FieldError] = []
+    if x >= width:
+        errors.append(FieldError(field=names[0], error=f"must be below the screen width {width}"))
+    if y >= height:
+        errors.append(FieldError(field=names[1], error=f"must be below the screen height {height}"))
+    if errors:
+        raise HostValidationError(errors)
+
+
+def _check_region(region: Region, width: int, height: int) -> None:
+    _check_point(region.x, region.y, width, height, ("x", "y"))
+    errors: list[FieldError] = []
+    if region.x + region.width > width:
+        errors.append(
+            FieldError(
+                field="width",
+                error=f"x + width = {region.x + region.width} is beyond the screen width {width}",
+            )
+        )
+    if region.y + region.height > height:
+        errors.append(
+            FieldError(
+                field="height",
+                error=(
+                    f"y + height = {region.y + region.height} is beyond the screen height {height}"
+                ),
+            )
+        )
+    if errors:
+        raise HostValidationError(errors)
+
+
+async def _unless_disconnected(request: Request, work: Awaitable[None]) -> None:
+    """Await ``work``, cancelling it if the client disconnects meanwhile."""
+    task = asyncio.ensure_future(work)
+    try:
+        while not task.done():
+            await asyncio.wait({task}, timeout=0.5)
+            if not task.done() and await request.is_disconnected():
+                log.info("%s: the client went away; stopping", request.url.path)
+                task.cancel()
+                raise ClientDisconnect()
+        task.result()
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def _read_tail(path: Path, limit: int = LOG_TAIL_BYTES) -> str:
+    """The end of a log file (whole lines), or ``""`` when it cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - limit))
+            data = f.read()
+    except OSError:
+        return ""
+    if size > limit:
+        _, _, data = data.partition(b"\n")
+    return data.decode(errors="replace")
+
+
+# ── authentication ─────────────────────────────────────────────────────────────
+
+
+class BearerAuth:
+    """ASGI middleware: every HTTP request needs the token (401 otherwise).
+
+    ``Authorization: Bearer <token>``; on ``/`` alone, ``?token=<token>`` also works.
+    """
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self._token = token.encode()
+
+    def _matches(self, candidate: str) -> bool:
+        return hmac.compare_digest(candidate.encode(), self._token)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scheme, _, value = Headers(scope=scope).get("authorization", "").partition(" ")
+        ok = scheme.lower() == "bearer" and self._matches(value.strip())
+        if not ok and scope["path"] == "/":
+            query = QueryParams(scope.get("query_string", b"").decode("latin-1"))
+            ok = self._matches(query.get("token", ""))
+        if not ok:
+            response = _message(
+                "missing or wrong token: send Authorization: Bearer <token>",
+                401,
+                {"WWW-Authenticate": 'Bearer realm="leap0-desktop"'},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+# ── routes ─────────────────────────────────────────────────────────────────────
+
+
+class _Routes:
+    """The endpoints, bound to one :class:`DesktopHost`."""
+
+    def __init__(self, host: DesktopHost) -> None:
+        self.host = host
+
+    def routes(self) -> list[Route]:
+        r = _endpoint
+        return [
+            Route("/", r(self.entry), methods=["GET"]),
+            Route("/api/healthz", r(self.health), methods=["GET"]),
+            Route("/api/display", r(self.display), methods=["GET"]),
+            Route("/api/display/screen", r(self.display), methods=["GET"]),
+            Route("/api/display/screen", r(self.resize), methods=["POST"]),
+            Route("/api/display/windows", r(self.windows), methods=["GET"]),
+            Route("/api/screenshot", r(self.screenshot), methods=["GET"]),
+            Route("/api/screenshot/region", r(self.screenshot_region), methods=["POST"]),
+            Route("/api/input/position", r(self.position), methods=["GET"]),
+            Route("/api/input/move", r(self.move), methods=["POST"]),
+            Route("/api/input/click", r(self.click), methods=["POST"]),
+            Route("/api/input/drag", r(self.drag), methods=["POST"]),
+            Route("/api/input/scroll", r(self.scroll), methods=["POST"]),
+            Route("/api/input/type", r(self.type_text), methods=["POST"]),
+            Route("/api/input/press", r(self.press), methods=["POST"]),
+            Route("/api/input/hotkey", r(self.hotkey), methods=["POST"]),
+            Route("/api/recording", r(self.recording_status), methods=["GET"]),
+            Route("/api/recording/start", r(self.recording_start), methods=["POST"]),
+            Route("/api/recording/stop", r(self.recording_stop), methods=["POST"]),
+            Route("/api/recordings", r(self.recordings), methods=["GET"]),
+            Route("/api/recordings/{recording_id}", r(self.recording), methods=["GET"]),
+            Route("/api/recordings/{recording_id}", r(self.recording_delete), methods=["DELETE"]),
+            Route(
+                "/api/recordings/{recording_id}/download",
+                r(self.recording_download),
+                methods=["GET"],
+            ),
+            Route("/api/status", r(self.status), methods=["GET"]),
+            Route("/api/status/stream", r(self.status_stream), methods=["GET"]),
+            Route("/api/process/{process_name:path}/status", r(self.process), methods=["GET"]),
+            Route("/api/process/{process_name:path}/restart", r(self.restart), methods=["POST"]),
+            Route("/api/process/{process_name:path}/logs", r(self.logs), methods=["GET"]),
+            Route("/api/process/{process_name:path}/errors", r(self.errors), methods=["GET"]),
+        ]
+
+    # ── entry, health, display ──
+
+    async def entry(self, request: Request) -> Response:
+        return RedirectResponse(self.host.viewer_url(), status_code=307)
+
+    async def health(self, request: Request) -> Response:
+        return _json(DesktopHealth(ok=True))
+
+    async def display(self, request: Request) -> Response:
+        display = self.host.display()
+        width, height = self.host.screen_size()
+        return _json(DesktopDisplayInfo(display=display, width=width, height=height))
+
+    async def resize(self, request: Request) -> Response:
+        body = await _body(request, ResizeScreenRequest)
+        await self.host.resize(body.width, body.height)
+        return await self.display(request)
+
+    async def windows(self, request: Request) -> Response:
+        env = self.host.supervisor.x_env(self.host.display())
+        return _json(WindowsResponse(items=await list_windows(env)))
+
+    # ── screenshots ──
+
+    async def screenshot(self, request: Request) -> Response:
+        try:
+            query = ScreenshotQuery.model_validate(dict(request.query_params))
+        except ValidationError as exc:
+            raise HostValidationError(field_errors(exc)) from None
+        width, height = self.host.screen_size()
+        if query.width and query.height:
+            region = Region(query.x or 0, query.y or 0, query.width, query.height)
+        elif query.x or query.y:
+            raise HostValidationError.one(
+                "width", "a region needs width and height (both 0 means the full screen)"
+            )
+        else:
+            region = Region(0, 0, width, height)
+        return await self._capture(region, query.format, query.quality)
+
+    async def screenshot_region(self, request: Request) -> Response:
+        body = await _body(request, RegionScreenshotRequest)
+        region = Region(body.x, body.y, body.width, body.height)
+        return await self._capture(region, body.format or "png", body.quality)
+
+    async def _capture(self, region: Region, image_format: str, quality: int | None) -> Response:
+        display = self.host.display()
+        width, height = self.host.screen_size()
+        _check_region(region, width, height)
+        encoding: Encoding = "png" if image_format == "png" else "jpeg"
+        started = time.perf_counter()
+        data = await self.host.capture.capture(display, region, encoding, quality)
+        took = (time.perf_counter() - started) * 1000
+        headers = {"Cache-Control": "no-store", "Server-Timing": f"capture;dur={took:.1f}"}
+        return Response(data, media_type=media_type(encoding), headers=headers)
+
+    # ── input ──
+
+    def _check_pointer(self, x: int, y: int, names: tuple[str, str] = ("x", "y")) -> None:
+        width, height = self.host.screen_size()
+        _check_point(x, y, width, height, names)
+
+    async def position(self, request: Request) -> Response:
+        return _json(await self.host.input().position())
+
+    async def move(self, request: Request) -> Response:
+        body = await _body(request, MovePointerRequest)
+        self._check_pointer(body.x, body.y)
+        return _json(await self.host.input().move(body.x, body.y))
+
+    async def click(self, request: Request) -> Response:
+        body = await _body(request, ClickPointerRequest)
+        if body.x is not None and body.y is not None:
+            self._check_pointer(body.x, body.y)
+        return _json(await self.host.input().click(body.x, body.y, body.button))
+
+    async def drag(self, request: Request) -> Response:
+        body = await _body(request, DragPointerRequest)
+        self._check_pointer(body.from_x, body.from_y, ("from_x", "from_y"))
+        self._check_pointer(body.to_x, body.to_y, ("to_x", "to_y"))
+        pointer = self.host.input()
+        return _json(
+            await pointer.drag(body.from_x, body.from_y, body.to_x, body.to_y, body.button)
+        )
+
+    async def scroll(self, request: Request) -> Response:
+        body = await _body(request, ScrollPointerRequest)
+        return _json(await self.host.input().scroll(body.direction, body.amount))
+
+    async def type_text(self, request: Request) -> Response:
+        body = await _body(request, TypeTextRequest)
+        # Long texts take a while: stop typing if the client gives up waiting.
+        await _unless_disconnected(request, self.host.input().type_text(body.text))
+        return _json(OkResponse(ok=True))
+
+    async def press(self, request: Request) -> Response:
+        body = await _body(request, PressKeyRequest)
+        await self.host.input().press(body.key)
+        return _json(OkResponse(ok=True))
+
+    async def hotkey(self, request: Request) -> Response:
+        body = await _body(request, HotkeyRequest)
+        await self.host.input().hotkey(body.keys)
+        return _json(OkResponse(ok=True))
+
+    # ── recording ──
+
+    async def recording_status(self, request: Request) -> Response:
+        return _json(self.host.recorder.status())
+
+    async def recording_start(self, request: Request) -> Response:
+        display = self.host.display()
+        width, height = self.host.screen_size()
+        env = self.host.supervisor.x_env(display)
+        status = await self.host.recorder.start(display, width, height, env)
+        return _json(status, 201)
+
+    async def recording_stop(self, request: Request) -> Response:
+        return _json(await self.host.recorder.stop())
+
+    async def recordings(self, request: Request) -> Response:
+        return _json(RecordingsResponse(items=self.host.recorder.list()))
+
+    async def recording(self, request: Request) -> Response:
+        return _json(self.host.recorder.get(request.path_params["recording_id"]))
+
+    async def recording_delete(self, request: Request) -> Response:
+        self.host.recorder.delete(request.path_params["recording_id"])
+        return Response(status_code=204)
+
+    async def recording_download(self, request: Request) -> Response:
+        recording_id = request.path_params["recording_id"]
+        path = self.host.recorder.file_for_download(recording_id)
+        return FileResponse(path, media_type="video/mp4", filename=f"{recording_id}.mp4")
+
+    # ── processes ──
+
+    async def status(self, request: Request) -> Response:
+        return _json(self.host.supervisor.status())
+
+    async def status_stream(self, request: Request) -> Response:
+        supervisor = self.host.supervisor
+
+        async def events() -> AsyncIterator[ServerSentEvent]:
+            with supervisor.subscribe() as subscription:
+                while True:
+                    if self.host.closing:
+                        yield ServerSentEvent(
+                            data="the desktop host is shutting down", event="error"
+                        )
+                        return
+                    try:
+                        data = supervisor.status().model_dump_json(exclude_none=True)
+                    except Exception as exc:
+                        log.exception("status stream failed")
+                        yield ServerSentEvent(data=f"cannot read the status: {exc}", event="error")
+                        return
+                    yield ServerSentEvent(data=data)
+                    await subscription.wait(HEARTBEAT_SECONDS)
+
+        return EventSourceResponse(
+            events(), ping=0, sep="\n", headers={"Cache-Control": "no-store"}
+        )
+
+    async def process(self, request: Request) -> Response:
+        return _json(self.host.supervisor.process(_process_name(request)))
+
+    async def restart(self, request: Request) -> Response:
+        name = _process_name(request)
+        info = await self.host.restart(name)
+        return _json(DesktopProcessRestart(message=f"{name} restarted", status=info))
+
+    async def logs(self, request: Request) -> Response:
+        name = _process_name(request)
+        info = self.host.supervisor.process(name)
+        return _json(DesktopProcessLogs(process=name, logs=_read_tail(Path(info.stdout_log))))
+
+    async def errors(self, request: Request) -> Response:
+        name = _process_name(request)
+        info = self.host.supervisor.process(name)
+        return _json(DesktopProcessErrors(process=name, errors=_read_tail(Path(info.stderr_log))))
+
+
+def create_app(host: DesktopHost) -> ASGIApp:
+    """The ASGI app serving ``host``, behind :class:`BearerAuth` with the host's token."""
+    handlers: dict[Any, Any] = {HTTPException: _http_exception}
+    app = Starlette(routes=_Routes(host).routes(), exception_handlers=handlers)
+    app.state.host = host
+    return BearerAuth(app, host.config.token)

@@ -1,0 +1,238 @@
+"""Start and stop a real local desktop host (``python -m core.host``) for tests.
+
+:func:`start_host` runs the host as a child process, reads its one JSON ready line and
+returns a :class:`HostProcess`. :func:`stop_host` sends SIGTERM, waits, and then checks the
+process table: every process the host started (its descendants, and anything carrying its
+``LEAP0_HOST_ID``) must be gone, not even left as a zombie. A leftover fails the caller
+(after being killed, so one failure does not leak into the next test).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.host.processes import proc_table, tagged_pids
+
+REPO = Path(__file__).resolve().parents[2]
+READY_TIMEOUT = 90.0
+"""Seconds a host may take to print its ready line (xfce4's first start is slow)."""
+STOP_TIMEOUT = 30.0
+
+
+@dataclass
+class HostProcess:
+    """A running host: where it answers, its token, and what it said when ready.
+
+    ``ready`` is the whole ready line; ``log_path`` has the host's stderr.
+    """
+
+    url: str
+    token: str
+    pid: int
+    display: str
+    run_dir: Path
+    recordings_dir: Path
+    host_id: str
+    ready: dict[str, Any]
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    extra_stdout: list[bytes] = field(default_factory=list)
+
+    def x_env(self, display: str | None = None) -> dict[str, str]:
+        """An environment for X clients (xterm, xdotool) on the host's display."""
+        env = dict(os.environ)
+        env["DISPLAY"] = display or self.display
+        return env
+
+    def log_tail(self, limit: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-limit:]
+        except OSError:
+            return ""
+
+
+def start_host(
+    run_dir: Path,
+    *,
+    recordings_dir: Path,
+    args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    timeout: float = READY_TIMEOUT,
+) -> HostProcess:
+    """Start ``python -m core.host --port 0`` and wait for its ready line.
+
+    stdin is a pipe held by the test process, so the host also stops if the tests die.
+    Raises ``RuntimeError`` (with the host's log) when no ready line comes in time.
+    """
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log_path = run_dir / "host.log"
+    child_env = dict(os.environ if env is None else env)
+    child_env["LEAP0_RECORDINGS_DIR"] = str(recordings_dir)
+    child_env.pop("LEAP0_HOST_TOKEN", None)
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "core.host", "--port", "0", "--run-dir", str(run_dir), *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            cwd=REPO,
+            env=child_env,
+        )
+    try:
+        line = _read_line(process, timeout)
+    except Exception:
+        _kill(process)
+        raise
+    ready = json.loads(line)
+    return HostProcess(
+        url=ready["url"],
+        token=ready["token"],
+        pid=process.pid,
+        display=ready["display"],
+        run_dir=Path(ready["run_dir"]),
+        recordings_dir=Path(ready["recordings_dir"]),
+        host_id=ready["host_id"],
+        ready=ready,
+        process=process,
+        log_path=log_path,
+    )
+
+
+def _read_line(process: subprocess.Popen[bytes], timeout: float) -> bytes:
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    buffer = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        while b"\n" not in buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RuntimeError(f"the host printed no ready line within {timeout:g} s")
+            if not selector.select(min(left, 0.5)):
+                continue
+            chunk = os.read(process.stdout.fileno(), 65536)
+            if not chunk:
+                raise RuntimeError(f"the host exited before it was ready ({process.wait()})")
+            buffer += chunk
+    line, _, rest = buffer.partition(b"\n")
+    assert not rest, f"more than one line on stdout: {rest!r}"
+    return line
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+# ── what the host started ──────────────────────────────────────────────────────
+
+
+def _start_time(pid: int) -> int | None:
+    """The process's start time in clock ticks (tells a reused pid from the original)."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text(errors="replace")
+    except OSError:
+        return None
+    try:
+        return int(raw[raw.rfind(")") + 2 :].split()[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def started_processes(host: HostProcess) -> dict[int, int | None]:
+    """Every process the host started that exists now, with its start time.
+
+    Its descendants in the process table, plus whatever carries its ``LEAP0_HOST_ID``
+    (daemons that left the family).
+    """
+    table = proc_table()
+    children: dict[int, list[int]] = {}
+    for entry in table:
+        children.setdefault(entry.ppid, []).append(entry.pid)
+    found: set[int] = set()
+    todo = [host.pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    found.update(tagged_pids(host.host_id))
+    return {pid: _start_time(pid) for pid in found}
+
+
+def leftovers(before: Mapping[int, int | None], host_id: str) -> list[str]:
+    """Which of ``before`` still exist (zombies included), plus tagged processes."""
+    left: list[str] = []
+    for pid, started in before.items():
+        now = _start_time(pid)
+        if now is not None and now == started:
+            left.append(_describe(pid))
+    left.extend(_describe(pid) for pid in tagged_pids(host_id) if pid not in before)
+    return left
+
+
+def _describe(pid: int) -> str:
+    for entry in proc_table():
+        if entry.pid == pid:
+            return f"{pid} {entry.comm} (state {entry.state}, ppid {entry.ppid})"
+    return str(pid)
+
+
+def stop_host(
+    host: HostProcess, *, how: str = "sigterm", timeout: float = STOP_TIMEOUT
+) -> subprocess.CompletedProcess[bytes]:
+    """Stop the host (``how``: ``sigterm``, ``sigint`` or ``stdin``) and check it left nothing.
+
+    Returns the host's exit status and the rest of its stdout. Raises ``AssertionError``
+    when the host does not exit in time, exits non-zero, or leaves a process behind.
+    """
+    before = started_processes(host)
+    process = host.process
+    if how == "stdin":
+        assert process.stdin is not None
+        process.stdin.close()
+    else:
+        process.send_signal(signal.SIGINT if how == "sigint" else signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_all(before, host.host_id)
+        process.kill()
+        process.wait()
+        raise AssertionError(
+            f"the host did not stop within {timeout:g} s\n{host.log_tail()}"
+        ) from None
+    if process.stdin is not None and not process.stdin.closed:
+        process.stdin.close()
+    assert process.stdout is not None
+    out = process.stdout.read()
+    process.stdout.close()
+    left = leftovers(before, host.host_id)
+    if left:
+        _kill_all(before, host.host_id)
+        raise AssertionError(
+            "processes left behind after shutdown: " + "; ".join(left) + "\n" + host.log_tail()
+        )
+    return subprocess.CompletedProcess(process.args, process.returncode, out, b"")
+
+
+def _kill_all(before: Mapping[int, int | None], host_id: str) -> None:
+    for pid in {*before, *tagged_pids(host_id)}:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
