@@ -1,0 +1,146 @@
+"""Regenerate ``screenshots/`` from the real app on a real local desktop.
+
+    .venv/bin/python scripts/screenshots.py [--out screenshots]
+
+Runs ``leap0-tui``'s app in its embedded mode (it starts ``core.host`` as a child, as a
+user's ``leap0-tui`` does), waits until every pane has what the desktop gives it, and saves
+SVG screenshots of the main screens at 120x36 and 80x24. Each SVG is also converted to PNG
+when ``rsvg-convert`` (Debian: librsvg2-bin) is installed. The preview is drawn with half
+cells, as in tmux. Nothing here is hand-made: rerun it after changing how things look.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from textual.pilot import Pilot  # noqa: E402
+from textual_image.widget import HalfcellImage  # noqa: E402
+
+from core.config import load_settings  # noqa: E402
+from tui.app import Leap0App  # noqa: E402
+from tui.local import LocalHost  # noqa: E402
+from tui.screens.desktop import DesktopScreen  # noqa: E402
+from tui.widgets.display_info import DisplayInfo  # noqa: E402
+from tui.widgets.log_lines import LogLines  # noqa: E402
+from tui.widgets.process_table import ProcessTable  # noqa: E402
+from tui.widgets.screen_preview import ScreenPreview  # noqa: E402
+from tui.widgets.window_list import WindowList  # noqa: E402
+
+
+async def wait_for(
+    pilot: Pilot[Any], condition: Callable[[], object], what: str, limit: float = 120
+) -> None:
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"screenshots: gave up waiting for {what}")
+        await pilot.pause(0.1)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Until the panes on screen show what the desktop has."""
+    screen = pilot.app.screen
+    table = screen.query_one(ProcessTable)
+    await wait_for(
+        pilot, lambda: table.overall == "running" and table.feed_state == "live", "status"
+    )
+
+    def shown(selector: str) -> bool:
+        return bool(screen.query_one(selector).region.height)
+
+    if shown("#pane-processes"):
+        await wait_for(pilot, lambda: screen.query_one(DisplayInfo).pointer is not None, "display")
+        await wait_for(pilot, lambda: screen.query_one(WindowList).row_count > 0, "windows")
+    if shown("#pane-logs"):
+        await wait_for(
+            pilot,
+            lambda: screen.query(LogLines) and any(x.line_count for x in screen.query(LogLines)),
+            "logs",
+        )
+    if shown("#pane-preview"):
+        await wait_for(pilot, lambda: screen.query_one(ScreenPreview).frame is not None, "frame")
+    await pilot.pause(1.5)
+
+
+def save(app: Leap0App, out: Path, name: str, png: bool) -> None:
+    svg = out / f"{name}.svg"
+    app.save_screenshot(str(svg))
+    print(f"wrote {svg.relative_to(ROOT) if svg.is_relative_to(ROOT) else svg}")
+    if png:
+        target = svg.with_suffix(".png")
+        subprocess.run(["rsvg-convert", str(svg), "-o", str(target)], check=True)
+        print(f"wrote {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}")
+
+
+async def shoot(out: Path, png: bool) -> None:
+    with tempfile.TemporaryDirectory(prefix="leap0-screenshots-") as tmp:
+        base = Path(tmp)
+        settings = load_settings(
+            config_path=base / "none.toml", download_dir=base / "downloads", env={}
+        )
+        host = LocalHost(log_path=base / "host.log")
+        app = Leap0App(settings, local_host=host, image_renderer=HalfcellImage)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, DesktopScreen), "the desktop")
+            await settle(pilot)
+            save(app, out, "desktop-120x36", png)
+
+            table = app.screen.query_one(ProcessTable)
+            table.focus()
+            table.move_cursor(row=table.get_row_index("x11vnc"))
+            await pilot.press("r")
+            await pilot.pause(0.5)
+            save(app, out, "restart-confirmation", png)
+            await pilot.press("y")
+            await wait_for(pilot, lambda: table.overall == "running", "restart")
+            await wait_for(
+                pilot, lambda: (table.process_row("x11vnc") or (0, 0, 0))[2] == 1, "new pid"
+            )
+            app.clear_notifications()
+
+            await pilot.press("3", "slash", *"x11vnc", "enter")
+            await pilot.pause(1.0)
+            save(app, out, "log-search", png)
+            await pilot.press("escape")
+
+            await pilot.press("question_mark")
+            await pilot.pause(0.5)
+            save(app, out, "help", png)
+            await pilot.press("escape")
+
+            await pilot.resize_terminal(80, 24)
+            await pilot.press("1")
+            await settle(pilot)
+            save(app, out, "desktop-80x24", png)
+            await pilot.press("2")
+            await settle(pilot)
+            save(app, out, "desktop-80x24-preview", png)
+        host.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    png = shutil.which("rsvg-convert") is not None
+    if not png:
+        print("rsvg-convert not found (apt-get install librsvg2-bin): SVG only")
+    asyncio.run(shoot(args.out, png))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

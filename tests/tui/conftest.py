@@ -1,0 +1,66 @@
+"""Fixtures for the dashboard's tests: the app on a desktop, and a fake desktop to break.
+
+``local_host`` (the real desktop host, one per session) comes from ``tests/conftest.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual_image.widget import HalfcellImage
+
+from core.config import Settings, load_settings
+from tests.support.loopback import serve
+from tests.tui.fake_desktop import FakeDesktop
+from tui.app import Leap0App
+
+
+@pytest.fixture
+def fake_desktop() -> Iterator[FakeDesktop]:
+    """A fake desktop served on loopback; its URL is ``fake_desktop.url``."""
+    desktop = FakeDesktop()
+    with serve(desktop.app()) as url:
+        desktop.url = url
+        yield desktop
+
+
+def settings_for(url: str, token: str | None, tmp_path: Path, **kwargs: object) -> Settings:
+    """Settings that open ``url``, untouched by the user's config file and environment."""
+    return load_settings(
+        url=url,
+        token=token,
+        download_dir=tmp_path / "downloads",
+        config_path=tmp_path / "no-config.toml",
+        env={},
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def make_app(url: str, token: str | None, tmp_path: Path, **kwargs: object) -> Leap0App:
+    """The app on the desktop at ``url``, drawing the preview with half cells."""
+    return Leap0App(
+        settings_for(url, token, tmp_path),
+        image_renderer=HalfcellImage,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+async def wait_for(
+    pilot: Pilot[object],
+    condition: Callable[[], object],
+    timeout: float = 10.0,  # noqa: ASYNC109 (a deadline for polling, not a call)
+    what: str = "the condition",
+) -> None:
+    """Let the app run until ``condition()`` is true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await pilot.pause(0.02)
+
+
+WaitFor = Callable[..., Awaitable[None]]

@@ -1,0 +1,204 @@
+"""The app around the panes: command line, picker, palette, help, small terminals, browser."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from textual.widgets import DataTable, Tabs
+
+from core.config import load_settings
+from tests.support.loopback import serve
+from tests.tui.conftest import make_app, wait_for
+from tests.tui.fake_desktop import FakeDesktop
+from tui.app import Leap0App, parse_args, run
+from tui.screens.desktop import DesktopScreen
+from tui.screens.help import HelpScreen
+from tui.screens.picker import PickerScreen
+from tui.widgets.log_viewer import LogViewer
+from tui.widgets.process_table import ProcessTable
+
+# ── command line ──
+
+
+def test_arguments() -> None:
+    args = parse_args(["--url", "http://127.0.0.1:8000", "--token", "t"])
+    assert (args.url, args.token, args.sandbox) == ("http://127.0.0.1:8000", "t", None)
+    assert parse_args(["--sandbox", "sbx-1"]).sandbox == "sbx-1"
+    with pytest.raises(SystemExit):
+        parse_args(["--token", "t"])
+    with pytest.raises(SystemExit):
+        parse_args(["--url", "http://x", "--sandbox", "y"])
+
+
+def test_a_bad_url_is_refused_before_anything_starts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["--url", "ftp://nowhere"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("leap0-tui: ") and err.count("\n") == 1
+
+
+# ── the sandbox picker ──
+
+
+@pytest.fixture
+def control_plane() -> Iterator[str]:
+    sandboxes: list[dict[str, Any]] = [
+        {
+            "id": f"sbx-{i:03d}",
+            "template_id": "desktop-ubuntu",
+            "state": state,
+            "created_at": "2026-11-28T10:00:00Z",
+            "timeout_at": 4_000_000_000,
+        }
+        for i, state in enumerate(("running", "paused", "starting"))
+    ]
+
+    async def listing(request: Request) -> JSONResponse:
+        if request.headers.get("authorization") != "Bearer cp-key":
+            return JSONResponse({"message": "invalid API key"}, status_code=401)
+        return JSONResponse({"items": sandboxes, "total_items": len(sandboxes)})
+
+    with serve(Starlette(routes=[Route("/v1/sandboxes", listing)])) as url:
+        yield url
+
+
+def picker_app(url: str, key: str, tmp_path: Path) -> Leap0App:
+    settings = load_settings(
+        api_key=key,
+        base_url=url,
+        config_path=tmp_path / "no-config.toml",
+        download_dir=tmp_path,
+        env={},
+    )
+    assert settings.mode == "picker"
+    return Leap0App(settings)
+
+
+async def test_the_picker_lists_sandboxes_and_enter_opens_one(
+    control_plane: str, tmp_path: Path
+) -> None:
+    app = picker_app(control_plane, "cp-key", tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        table = picker.query_one(DataTable)
+        await wait_for(pilot, lambda: table.row_count == 3, what="three sandboxes")
+        assert [str(c) for c in table.get_row("sbx-001")][:3] == [
+            "sbx-001",
+            "paused",
+            "desktop-ubuntu",
+        ]
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DesktopScreen), what="desktop")
+        desktop = app.screen
+        assert isinstance(desktop, DesktopScreen) and desktop.target == "sbx-000"
+        await pilot.press("escape")
+        assert app.screen is picker
+
+
+async def test_the_picker_says_when_the_key_is_refused(control_plane: str, tmp_path: Path) -> None:
+    app = picker_app(control_plane, "wrong", tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        status = app.screen.query_one("#picker-status")
+        await wait_for(pilot, lambda: "401" in str(status.render()), what="401")
+        assert "LEAP0_API_KEY" in str(status.render())
+
+
+# ── palette, help, small terminals, browser ──
+
+
+async def test_the_palette_offers_every_pane_action(
+    fake_desktop: FakeDesktop, tmp_path: Path
+) -> None:
+    app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.screen.query(LogViewer), what="log viewer")
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        for expected in (
+            "Process table: Restart",
+            "Desktop screen: Open in browser",
+            "Log viewer: Search",
+            "Log viewer: Wrap",
+            "Log viewer: Save log",
+            "Screen preview: Pause",
+            "Recordings browser: Record",
+            "Help",
+        ):
+            assert expected in titles, sorted(titles)
+
+
+async def test_help_lists_the_keys(fake_desktop: FakeDesktop, tmp_path: Path) -> None:
+    app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        console = Console(width=120, record=True, file=io.StringIO())
+        console.print(app.screen._table())
+        text = console.export_text()
+        assert "Restart" in text and "Open in browser" in text and "Search" in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, DesktopScreen)
+
+
+async def test_a_small_terminal_shows_one_pane_at_a_time(
+    fake_desktop: FakeDesktop, tmp_path: Path
+) -> None:
+    app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, DesktopScreen)
+        assert screen.compact and screen.query_one(Tabs).display
+        table = screen.query_one(ProcessTable)
+        await wait_for(pilot, lambda: table.row_count == 4, what="rows")
+        assert table.region.height > 0
+        assert screen.query_one("#pane-logs").region.height == 0
+        await pilot.press("3")
+        assert screen.pane == "logs"
+        await pilot.pause()
+        assert screen.query_one("#pane-logs").region.height > 10
+        assert table.region.height == 0
+        await pilot.press("1")
+        await pilot.pause()
+        assert table.region.height > 0 and table.has_focus
+        await pilot.resize_terminal(120, 36)
+        await pilot.pause()
+        assert not screen.compact and not screen.query_one(Tabs).display
+        assert screen.query_one("#pane-logs").region.height > 10 and table.region.height > 0
+
+
+async def test_open_in_browser_without_a_display_says_where(
+    fake_desktop: FakeDesktop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("o")
+        await wait_for(pilot, lambda: app._notifications, what="a notification")
+        message = next(iter(app._notifications)).message
+        assert f"Open {fake_desktop.url}/?token=fake-token" in message
+
+
+async def test_keys_reach_the_log_viewer_that_is_shown(
+    fake_desktop: FakeDesktop, tmp_path: Path
+) -> None:
+    app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = app.screen.query_one(ProcessTable)
+        await wait_for(pilot, lambda: table.row_count == 4, what="rows")
+        await pilot.press("down")  # xfce4: a second log viewer, the first one hidden
+        await wait_for(pilot, lambda: len(app.screen.query(LogViewer)) == 2, what="viewers")
+        await pilot.press("3", "slash")
+        shown = next(v for v in app.screen.query(LogViewer) if v.display)
+        assert shown.process == "xfce4"
+        assert shown.has_class("-searching")
+        assert app.focused is not None and app.focused.id == "log-search"
+        assert shown.query_one("#log-search").region.height == 1

@@ -1,0 +1,158 @@
+"""End to end, in a real terminal: tmux runs ``leap0-tui`` as a user would.
+
+No API key, so the app starts its own local desktop (a real host with Xvfb, xfce4,
+x11vnc and noVNC), shows it, answers keys, and stops the host when it quits.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+COMMAND = Path(sys.executable).parent / "leap0-tui"
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+class Terminal:
+    """One tmux session of a given size, running one command."""
+
+    def __init__(self, name: str, socket: Path) -> None:
+        self.name = name
+        self.socket = socket
+
+    def tmux(self, *args: str) -> str:
+        return subprocess.run(
+            ["tmux", "-S", str(self.socket), *args],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", self.name)
+
+    def keys(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", self.name, *keys)
+
+    def command(self) -> str:
+        """What the pane runs now (``sleep`` once leap0-tui has exited)."""
+        return self.tmux(
+            "display-message", "-p", "-t", self.name, "#{pane_current_command}"
+        ).strip()
+
+    def wait_for(self, pattern: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if re.search(pattern, screen, re.S):
+                return screen
+            time.sleep(0.25)
+        raise AssertionError(f"{pattern!r} not on screen after {timeout} s:\n{screen}")
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Terminal]:
+    socket = tmp_path / "tmux.sock"
+    term = Terminal("leap0", socket)
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path / "home"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "TERM": "xterm-256color",
+        "LANG": "C.UTF-8",
+    }
+    command = " ".join(f"{key}={value}" for key, value in env.items())
+    subprocess.run(
+        [
+            "tmux",
+            "-S",
+            str(socket),
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            term.name,
+            "-x",
+            "120",
+            "-y",
+            "36",
+            f"env -i {command} {COMMAND}; sleep 30",
+        ],
+        check=True,
+    )
+    try:
+        yield term
+    finally:
+        subprocess.run(["tmux", "-S", str(socket), "kill-server"], capture_output=True)
+
+
+def _host_pid(state: Path) -> int:
+    log = (state / "leap0-tui" / "leap0-tui.log").read_text()
+    found = re.findall(r"local host started, pid (\d+)", log)
+    assert found, log
+    return int(found[-1])
+
+
+def _gone(pid: int, timeout: float = 20) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_leap0_tui_in_tmux_shows_the_four_processes_running(
+    terminal: Terminal, tmp_path: Path
+) -> None:
+    terminal.wait_for(r"Starting the local desktop|Processes", timeout=10)
+    screen = terminal.wait_for(r"Processes · running 4/4", timeout=120)
+    for name in ("xvfb", "xfce4", "x11vnc", "novnc"):
+        assert re.search(rf"{name}\s+● running\s+\d+", screen), screen
+    assert "live" in screen
+
+    terminal.keys("?")
+    terminal.wait_for(r"Keys.*Restart", timeout=10)
+    terminal.keys("Escape")
+    terminal.wait_for(r"Processes · running 4/4", timeout=10)
+
+    host = _host_pid(tmp_path / "state")
+    terminal.keys("q")
+    deadline = time.monotonic() + 30
+    while terminal.command() != "sleep" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert terminal.command() == "sleep", "leap0-tui did not exit"
+    assert _gone(host), "the local desktop host outlived the app"
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP"])
+def test_the_local_desktop_stops_when_the_app_is_terminated_or_its_terminal_closes(
+    terminal: Terminal, tmp_path: Path, how: str
+) -> None:
+    terminal.wait_for(r"Processes · running 4/4", timeout=120)
+    host = _host_pid(tmp_path / "state")
+    app = int(terminal.tmux("display-message", "-p", "-t", terminal.name, "#{pane_pid}"))
+    if how == "SIGTERM":
+        # The pane runs "env ... leap0-tui; sleep 30" in a shell: signal leap0-tui itself.
+        children = Path(f"/proc/{app}/task/{app}/children").read_text().split()
+        assert children, "no leap0-tui under the pane's shell"
+        os.kill(int(children[0]), signal.SIGTERM)
+    else:
+        terminal.tmux("kill-session", "-t", terminal.name)  # the terminal goes away: SIGHUP
+    assert _gone(host), f"the local desktop host outlived the app ({how})"

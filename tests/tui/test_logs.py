@@ -1,0 +1,205 @@
+"""The log viewer: follows new lines without redrawing, search, wrap, follow, save."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.widgets import Input
+
+from tests.tui.conftest import make_app, wait_for
+from tests.tui.fake_desktop import FakeDesktop
+from tui.app import Leap0App
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.save_file import SaveFileScreen
+from tui.widgets.log_lines import LogLines, clean_line
+from tui.widgets.log_viewer import LogTail, LogViewer
+
+# ── LogTail: what is new in a log sent whole ──
+
+
+def test_log_tail_returns_only_what_was_appended() -> None:
+    tail = LogTail()
+    assert tail.update("one\ntwo\n") == (False, "one\ntwo\n")
+    assert tail.update("one\ntwo\nthree\n") == (False, "three\n")
+    assert tail.update("one\ntwo\nthree\n") == (False, "")
+
+
+def test_log_tail_starts_over_when_the_log_was_replaced() -> None:
+    tail = LogTail()
+    tail.update("one\ntwo\n")
+    assert tail.update("fresh\n") == (True, "fresh\n")
+    assert tail.update("ONE\nTWO\nmore\n") == (True, "ONE\nTWO\nmore\n")
+
+
+# ── LogLines on its own ──
+
+
+class LinesApp(App[None]):
+    def __init__(self, max_lines: int = 100) -> None:
+        super().__init__()
+        self.max_lines = max_lines
+
+    def compose(self) -> ComposeResult:
+        yield LogLines(max_lines=self.max_lines)
+
+
+async def test_log_lines_keep_the_newest_max_lines() -> None:
+    app = LinesApp(max_lines=100)
+    async with app.run_test(size=(40, 10)) as pilot:
+        lines = app.query_one(LogLines)
+        lines.append("".join(f"line {i}\n" for i in range(1000)))
+        lines.append("".join(f"more {i}\n" for i in range(50)))
+        await pilot.pause()
+        assert lines.line_count == 100
+        assert lines.lines[0] == "line 950" and lines.lines[-1] == "more 49"
+        assert lines.is_vertical_scroll_end
+
+
+async def test_an_open_line_is_continued_by_the_next_piece() -> None:
+    app = LinesApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        lines = app.query_one(LogLines)
+        lines.append("gam")
+        lines.append("ma\ndel")
+        lines.append("ta\n")
+        await pilot.pause()
+        assert lines.lines == ["gamma", "delta"]
+
+
+async def test_wrap_folds_long_lines_into_rows() -> None:
+    app = LinesApp()
+    async with app.run_test(size=(21, 10)) as pilot:
+        lines = app.query_one(LogLines)
+        lines.append("x" * 45 + "\nshort\n")
+        await pilot.pause()
+        assert lines.virtual_size.height == 2
+        lines.wrap = True
+        await pilot.pause()
+        width = lines.scrollable_content_region.width
+        assert lines.virtual_size.height == -(-45 // width) + 1
+        assert lines.render_line(0).text.startswith("x" * width)
+
+
+async def test_search_highlights_and_selects_matches() -> None:
+    app = LinesApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        lines = app.query_one(LogLines)
+        lines.append("".join(f"{'needle' if i % 10 == 0 else 'hay'} {i}\n" for i in range(60)))
+        lines.search = "NEEDLE"
+        await pilot.pause()
+        assert lines.match_count == 6
+        assert lines.select_match(forward=True)
+        strip = lines._strip(lines._current - lines._dropped)  # type: ignore[operator]
+        match_style = lines.get_component_rich_style("log-lines--current-match")
+        styled = [
+            seg.text for seg in strip if seg.style and seg.style.bgcolor == match_style.bgcolor
+        ]
+        assert styled == ["needle"]
+
+
+def test_control_characters_and_ansi_are_cleaned() -> None:
+    assert clean_line("\x1b[31mred\x1b[0m\tx") == "red     x"
+    assert clean_line("progress 10%\rprogress 99%\r") == "progress 99%"
+    assert clean_line("bell\x07") == "bell\ufffd"
+
+
+# ── the viewer in the app, on the fake desktop ──
+
+
+async def _viewer(app: Leap0App, pilot: object) -> LogViewer:
+    await wait_for(pilot, lambda: app.screen.query(LogViewer), what="a log viewer")  # type: ignore[arg-type]
+    viewer = app.screen.query_one(LogViewer)
+    stdout = viewer.query_one("#stdout", LogLines)
+    await wait_for(pilot, lambda: stdout.line_count >= 1, what="the first lines")  # type: ignore[arg-type]
+    return viewer
+
+
+async def test_new_lines_are_appended_without_redrawing(
+    fake_desktop: FakeDesktop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        viewer = await _viewer(app, pilot)
+        assert viewer.process == "xvfb"
+        stdout = viewer.query_one("#stdout", LogLines)
+        clears: list[int] = []
+        monkeypatch.setattr(stdout, "clear", lambda: clears.append(1))
+        fake_desktop.write("xvfb", stdout="alpha\nbet")
+        await wait_for(pilot, lambda: stdout.line_count == 3, what="alpha")
+        fake_desktop.write("xvfb", stdout="a\ngamma\n")
+        await wait_for(pilot, lambda: stdout.line_count == 4, what="gamma")
+        assert stdout.lines == ["xvfb started", "alpha", "beta", "gamma"]
+        assert clears == []
+        fake_desktop.write("xvfb", stderr="oops\n")
+        stderr = viewer.query_one("#stderr", LogLines)
+        await wait_for(pilot, lambda: stderr.lines[-1:] == ["oops"], what="stderr")
+
+
+async def test_a_truncated_log_starts_over(fake_desktop: FakeDesktop, tmp_path: Path) -> None:
+    app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        viewer = await _viewer(app, pilot)
+        stdout = viewer.query_one("#stdout", LogLines)
+        fake_desktop.processes["xvfb"].stdout = "rotated\n"
+        await wait_for(pilot, lambda: stdout.lines == ["rotated"], what="the new log")
+
+
+async def test_keys_search_follow_and_wrap(fake_desktop: FakeDesktop, tmp_path: Path) -> None:
+    fake_desktop.write("xvfb", stdout="".join(f"line {i}\n" for i in range(200)))
+    app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        viewer = await _viewer(app, pilot)
+        stdout = viewer.query_one("#stdout", LogLines)
+        await wait_for(pilot, lambda: stdout.line_count == 201, what="all lines")
+        stdout.focus()
+        await pilot.press("slash", *"line 42", "enter")
+        assert viewer.search == "line 42"
+        assert stdout.match_count == 1
+        status = str(viewer.query_one("#log-status").render())
+        assert "1 matching line" in status
+        await pilot.press("escape")
+        assert viewer.search == "" and not viewer.has_class("-searching")
+        await pilot.press("w")
+        assert viewer.wrap and stdout.wrap
+        await pilot.press("f")
+        assert not viewer.follow and not stdout.follow
+        assert "follow off" in str(viewer.query_one("#log-status").render())
+
+
+async def test_save_writes_the_log_and_asks_before_replacing(
+    fake_desktop: FakeDesktop, tmp_path: Path
+) -> None:
+    target = tmp_path / "saved" / "xvfb.log"
+    app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        viewer = await _viewer(app, pilot)
+        viewer.query_one("#stdout", LogLines).focus()
+
+        async def save(answer: str | None) -> None:
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: isinstance(app.screen, SaveFileScreen), what="dialog")
+            app.screen.query_one(Input).value = str(target)
+            await pilot.press("enter")
+            if answer is not None:
+                await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="ask")
+                await pilot.press(answer)
+            await wait_for(
+                pilot,
+                lambda: not isinstance(app.screen, ConfirmScreen | SaveFileScreen),
+                what="closed",
+            )
+            await pilot.pause(0.2)
+
+        await save(None)
+        assert target.read_text() == "xvfb started\n"
+        fake_desktop.write("xvfb", stdout="second\n")
+        await wait_for(
+            pilot, lambda: viewer.query_one("#stdout", LogLines).line_count == 2, what="more"
+        )
+        await save("n")
+        assert target.read_text() == "xvfb started\n"
+        await save("y")
+        assert target.read_text() == "xvfb started\nsecond\n"
+        assert not [p for p in target.parent.iterdir() if p.name.endswith(".part")]

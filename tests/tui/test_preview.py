@@ -1,0 +1,340 @@
+"""ScreenPreview: against the real local host (image, pause, hiding, keys, save), against a
+fake desktop for failures, and its look in a snapshot."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from PIL import Image, ImageDraw
+from textual.app import App, ComposeResult
+from textual.geometry import Size
+from textual.pilot import Pilot
+from textual.widget import Widget
+from textual_image.widget import HalfcellImage, UnicodeImage
+
+from core.config import Settings
+from core.desktop import AsyncDesktopClient
+from core.transport import AsyncTransport, RetryPolicy
+from tests.host.harness import HostProcess
+from tests.tui.conftest import wait_for
+from tests.tui.fake_desktop import TOKEN, FakeDesktop
+from tui import clock
+from tui.widgets.screen_preview import (
+    INTERVAL_STEPS,
+    Frame,
+    HalfcellFrame,
+    ScreenPreview,
+    decode_frame,
+    fit_cells,
+)
+
+FROZEN = 1_795_000_000.0  # 2026-11-18 11:06:40 UTC
+
+
+class PreviewApp(App[None]):
+    """A screen with one preview, keeping every toast it is asked to show."""
+
+    def __init__(self, preview: ScreenPreview) -> None:
+        super().__init__()
+        self.preview = preview
+        self.toasts: list[tuple[str, str]] = []
+
+    def compose(self) -> ComposeResult:
+        yield self.preview
+
+    def on_mount(self) -> None:
+        self.preview.focus()
+
+    def notify(self, message: str, **kwargs: Any) -> None:  # type: ignore[override]
+        self.toasts.append((message, str(kwargs.get("severity", "information"))))
+        super().notify(message, **kwargs)
+
+
+class Spy:
+    """The real client, counting screenshot requests and how many were in flight at once."""
+
+    def __init__(self, client: AsyncDesktopClient) -> None:
+        self._client = client
+        self.calls = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    async def screenshot(self, *args: Any, **kwargs: Any) -> bytes:
+        self.calls += 1
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._client.screenshot(*args, **kwargs)
+        finally:
+            self.in_flight -= 1
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def status_text(preview: ScreenPreview) -> str:
+    return str(preview.query_one("#status").render())
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(download_dir=tmp_path / "downloads", preview_interval=0.25)
+
+
+# ── against the real local host ───────────────────────────────────────────────
+
+
+@pytest.mark.parametrize("renderer", [HalfcellFrame, HalfcellImage, UnicodeImage])
+async def test_preview_holds_an_image_of_the_desktop_with_its_aspect(
+    local_host: HostProcess,
+    desktop_client: AsyncDesktopClient,
+    settings: Settings,
+    renderer: type[Widget],
+) -> None:
+    screen = await desktop_client.display_info(local_host.url)
+    preview = ScreenPreview(desktop_client, local_host.url, settings, renderer=renderer)
+    app = PreviewApp(preview)
+    async with app.run_test(size=(100, 36)) as pilot:
+        await wait_for(pilot, lambda: preview.frame is not None)
+        await pilot.pause()
+        frame = preview.frame
+        assert frame is not None
+        assert (frame.width, frame.height) == (screen.width, screen.height)
+        image_widget = preview.query_one("#frame", renderer)
+        held = image_widget.image  # type: ignore[attr-defined]
+        assert isinstance(held, Image.Image)
+        aspect = screen.width / screen.height
+        # Shrunk for the pane (not 1440 pixels wide), its aspect kept.
+        assert held.width <= 200
+        assert held.width / held.height == pytest.approx(aspect, rel=0.03)
+        # On screen: cells are 10x20 pixels here, so 1.6 wide per tall becomes ~3.2 cells.
+        cols, rows = image_widget.size
+        assert cols * 10 / (rows * 20) == pytest.approx(aspect, rel=0.06)
+        viewport = preview.query_one("#viewport").size
+        assert cols <= viewport.width and rows <= viewport.height
+        # It fills the pane one way (give or take a cell of rounding).
+        assert cols >= viewport.width - 1 or rows >= viewport.height - 1
+        assert f"{screen.width}x{screen.height}" in status_text(preview)
+
+
+async def test_pause_stops_requests_and_one_request_at_a_time(
+    local_host: HostProcess, desktop_client: AsyncDesktopClient, settings: Settings
+) -> None:
+    spy = Spy(desktop_client)
+    preview = ScreenPreview(spy, local_host.url, settings, renderer=HalfcellFrame)  # type: ignore[arg-type]
+    app = PreviewApp(preview)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await wait_for(pilot, lambda: preview.frame_count >= 3)
+        await pilot.press("p")
+        assert preview.paused
+        await wait_for(pilot, lambda: spy.in_flight == 0)
+        await pilot.pause(0.1)
+        calls = spy.calls
+        await pilot.pause(1.5)  # six intervals
+        assert spy.calls == calls
+        assert "paused" in status_text(preview)
+        await pilot.press("p")
+        await wait_for(pilot, lambda: spy.calls > calls)
+        await pilot.press("l")  # live mode: back to back, still one at a time
+        await wait_for(pilot, lambda: spy.calls > calls + 10)
+        assert spy.max_in_flight == 1
+
+
+async def test_hidden_preview_stops_requests(
+    local_host: HostProcess, desktop_client: AsyncDesktopClient, settings: Settings
+) -> None:
+    spy = Spy(desktop_client)
+    preview = ScreenPreview(spy, local_host.url, settings, renderer=UnicodeImage)  # type: ignore[arg-type]
+    app = PreviewApp(preview)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await wait_for(pilot, lambda: preview.frame_count >= 2)
+        preview.display = False
+        await pilot.pause(0.6)
+        assert not preview.visible_to_user
+        calls = spy.calls
+        await pilot.pause(1.5)
+        assert spy.calls == calls
+        preview.display = True
+        await wait_for(pilot, lambda: spy.calls > calls)
+
+
+async def test_keys_change_the_interval_and_live_mode(
+    local_host: HostProcess, desktop_client: AsyncDesktopClient, settings: Settings
+) -> None:
+    preview = ScreenPreview(
+        desktop_client,
+        local_host.url,
+        settings.model_copy(update={"preview_interval": 2.0}),
+        renderer=UnicodeImage,
+    )
+    app = PreviewApp(preview)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await wait_for(pilot, lambda: preview.frame is not None)
+        assert "every 2 s" in status_text(preview)
+        await pilot.press("minus")
+        assert preview.interval == 5.0
+        await pilot.press("plus", "plus")
+        assert preview.interval == 1.0
+        assert "every 1 s" in status_text(preview)
+        await pilot.press("l")
+        assert preview.live
+        frames = preview.frame_count
+        await pilot.pause(1.0)
+        assert preview.frame_count >= frames + 3  # far more than one a second
+        assert "live" in status_text(preview)
+        await pilot.press("minus")  # leaves live mode
+        assert not preview.live
+        preview.interval = INTERVAL_STEPS[0]
+        await pilot.press("plus")  # faster than the fastest step: live
+        assert preview.live
+
+
+async def test_save_writes_a_full_resolution_png_and_never_overwrites(
+    local_host: HostProcess,
+    desktop_client: AsyncDesktopClient,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(clock, "wall", lambda: FROZEN)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(FROZEN))
+    settings.download_dir.mkdir(parents=True)
+    taken = settings.download_dir / f"screenshot-{stamp}.png"
+    taken.write_bytes(b"not yours")
+    screen = await desktop_client.display_info(local_host.url)
+    preview = ScreenPreview(desktop_client, local_host.url, settings, renderer=UnicodeImage)
+    app = PreviewApp(preview)
+    saved: list[ScreenPreview.ScreenshotSaved] = []
+
+    def hook(message: object) -> None:
+        if isinstance(message, ScreenPreview.ScreenshotSaved):
+            saved.append(message)
+
+    async with app.run_test(size=(80, 30), message_hook=hook) as pilot:
+        await pilot.press("s")
+        await wait_for(pilot, lambda: bool(saved))
+        path = saved[0].path
+        assert path == settings.download_dir / f"screenshot-{stamp}-1.png"
+        with Image.open(path) as png:
+            assert png.format == "PNG"
+            assert png.size == (screen.width, screen.height)
+        assert taken.read_bytes() == b"not yours"
+        assert any(str(path) in text for text, _ in app.toasts)
+        assert not list(settings.download_dir.glob("*.part"))
+
+
+# ── failures, against a fake desktop ─────────────────────────────────────────
+
+
+@pytest_asyncio.fixture
+async def fake_client() -> AsyncIterator[AsyncDesktopClient]:
+    retry = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.05)
+    async with AsyncDesktopClient(AsyncTransport(api_key=TOKEN, timeout=5, retry=retry)) as c:
+        yield c
+
+
+async def test_failure_is_one_line_keeps_the_frame_stale_and_recovers(
+    fake_desktop: FakeDesktop, fake_client: AsyncDesktopClient, settings: Settings
+) -> None:
+    fake = fake_desktop
+    preview = ScreenPreview(fake_client, fake.url, settings, renderer=HalfcellFrame)
+    app = PreviewApp(preview)
+    failed: list[object] = []
+
+    def hook(message: object) -> None:
+        if isinstance(message, ScreenPreview.CaptureFailed):
+            failed.append(message)
+
+    async with app.run_test(size=(80, 30), message_hook=hook) as pilot:
+        await wait_for(pilot, lambda: preview.frame is not None)
+        first = preview.frame
+        fake.fail_status = 500
+        try:
+            await wait_for(pilot, lambda: preview.stale)
+            line = status_text(preview)
+            assert "\n" not in line and "Traceback" not in line
+            assert line.startswith("stale: ")
+            assert "500" in line
+            assert preview.frame is first  # the last frame stays on screen
+            assert preview.query_one("#frame", HalfcellFrame).image is first.image
+            assert preview.has_class("-stale")
+            await pilot.pause(1.0)
+            # Once per outage, not once per attempt (the hook sees each bubbling step).
+            assert len({id(message) for message in failed}) == 1
+        finally:
+            fake.fail_status = None
+        await wait_for(pilot, lambda: not preview.stale and preview.frame is not first)
+        assert preview.error is None
+        assert not status_text(preview).startswith("stale")
+
+
+async def test_unreachable_desktop_is_a_status_line(settings: Settings) -> None:
+    retry = RetryPolicy(attempts=1)
+    async with AsyncDesktopClient(AsyncTransport(api_key="x", timeout=2, retry=retry)) as client:
+        preview = ScreenPreview(client, "http://127.0.0.1:9", settings, renderer=UnicodeImage)
+        app = PreviewApp(preview)
+        async with app.run_test(size=(80, 30)) as pilot:
+            await wait_for(pilot, lambda: preview.error is not None)
+            line = status_text(preview)
+            assert "cannot connect" in line
+            assert "\n" not in line
+            assert not preview.stale  # nothing shown yet, so nothing is stale
+
+
+def test_decode_frame_shrinks_to_the_pane_and_keeps_the_aspect() -> None:
+    image = Image.new("RGB", (1440, 900), (10, 20, 30))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=70)
+    box = Size(100, 30)
+    cols, rows = fit_cells((1440, 900), box, (10, 20))
+    assert rows == 30 and cols == 96  # limited by height: 30 rows * 20 px * 1.6 / 10 px
+    shrunk, source = decode_frame(buffer.getvalue(), box, (10, 20), (1, 2))
+    assert source == (1440, 900)
+    assert shrunk.size == (96, 60)  # one pixel per half cell
+    unicode, _ = decode_frame(buffer.getvalue(), box, (10, 20), (1, 1))
+    assert unicode.width >= 96 and unicode.height >= 30
+    assert unicode.width / unicode.height == pytest.approx(1.6, rel=0.03)
+
+
+# ── the look ─────────────────────────────────────────────────────────────────
+
+
+def _fixed_screen() -> Image.Image:
+    """A small fixed picture standing in for a shrunk 1440x900 frame."""
+    image = Image.new("RGB", (160, 100), (38, 52, 74))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 160, 4), fill=(220, 224, 230))
+    draw.rectangle((30, 20, 110, 75), fill=(245, 245, 245), outline=(60, 60, 60))
+    draw.rectangle((30, 20, 110, 26), fill=(70, 110, 190))
+    draw.ellipse((118, 62, 150, 94), fill=(240, 170, 40))
+    return image
+
+
+def test_preview_snapshot(
+    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    monkeypatch.setattr(clock, "wall", lambda: FROZEN + 3)
+    preview = ScreenPreview(
+        None,  # type: ignore[arg-type]  (paused: never asked for anything)
+        "http://127.0.0.1:9",
+        Settings(download_dir=tmp_path, preview_interval=2.0),
+        renderer=HalfcellFrame,
+        paused=True,
+    )
+
+    async def show(pilot: Pilot[Any]) -> None:
+        preview.show_frame(Frame(_fixed_screen(), 1440, 900, FROZEN))
+        await pilot.pause()
+
+    try:
+        assert snap_compare(PreviewApp(preview), terminal_size=(80, 24), run_before=show)
+    finally:
+        monkeypatch.undo()
+        time.tzset()

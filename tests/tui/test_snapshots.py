@@ -1,0 +1,228 @@
+"""How the main screens look (pytest-textual-snapshot), with everything that moves held still.
+
+The desktop is the fake one (fixed pids, logs, windows, recordings and screenshot), named
+"desktop" rather than by its URL (its port changes every run); the clock the widgets read
+(:mod:`tui.clock`) is frozen; the preview draws with half cells. Update the pictures with
+``./dev test tests/tui/test_snapshots.py --snapshot-update`` and look at them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from textual.pilot import Pilot
+from textual.widgets import DataTable
+from textual_image.widget import HalfcellImage
+
+from core.config import load_settings
+from core.desktop import DesktopTarget
+from tests.support.loopback import serve
+from tests.tui.conftest import settings_for, wait_for
+from tests.tui.fake_desktop import FakeDesktop
+from tui import clock
+from tui.app import Leap0App
+from tui.local import LocalHost
+from tui.screens.picker import PickerScreen
+from tui.widgets.display_info import DisplayInfo
+from tui.widgets.log_lines import LogLines
+from tui.widgets.process_table import ProcessTable
+from tui.widgets.recordings import RecordingsBrowser
+from tui.widgets.screen_preview import ScreenPreview
+from tui.widgets.window_list import WindowList
+
+FROZEN_WALL = 1_795_862_400.0  # 2026-11-28 10:40 UTC
+FROZEN_MONOTONIC = 10_000.0
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clock, "wall", lambda: FROZEN_WALL)
+    monkeypatch.setattr(clock, "monotonic", lambda: FROZEN_MONOTONIC)
+    monkeypatch.setenv("TZ", "UTC")
+
+
+class DesktopApp(Leap0App):
+    """The app opening the fake desktop under the name "desktop"."""
+
+    def __init__(self, desktop: FakeDesktop, tmp_path: Path, token: str | None = None) -> None:
+        super().__init__(
+            settings_for(desktop.url, token or desktop.token, tmp_path),
+            image_renderer=HalfcellImage,
+        )
+        self.fake = desktop
+
+    def _open_first_screen(self) -> None:
+        target = DesktopTarget(
+            self.settings.desktop_url or "", self.settings.desktop_token, name="desktop"
+        )
+        self.push_screen(self._desktop_screen(target, "desktop"))
+
+
+async def settled(pilot: Pilot[Any]) -> None:
+    """Wait until every pane on screen has what the fake desktop gives it."""
+    screen = pilot.app.screen
+
+    def shown(widget: Any) -> bool:
+        return bool(widget.region.height)
+
+    table = screen.query_one(ProcessTable)
+    await wait_for(pilot, lambda: table.row_count == 4 and table.feed_state == "live")
+    if shown(screen.query_one("#pane-processes")):
+        await wait_for(pilot, lambda: screen.query_one(DisplayInfo).pointer is not None)
+        await wait_for(pilot, lambda: screen.query_one(WindowList).row_count == 3)
+    if shown(screen.query_one("#pane-logs")):
+        await wait_for(
+            pilot,
+            lambda: screen.query(LogLines) and all(x.line_count for x in screen.query(LogLines)),
+            what="logs",
+        )
+    if shown(screen.query_one("#pane-preview")):
+        await wait_for(pilot, lambda: screen.query_one(ScreenPreview).frame is not None)
+    if shown(screen.query_one("#pane-recordings")):
+        await wait_for(pilot, lambda: bool(screen.query_one(RecordingsBrowser).recordings))
+    await pilot.pause(0.3)
+
+
+def test_desktop_wide(snap_compare: Any, fake_desktop: FakeDesktop, tmp_path: Path) -> None:
+    app = DesktopApp(fake_desktop, tmp_path)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=settled)
+
+
+def test_desktop_compact_processes(
+    snap_compare: Any, fake_desktop: FakeDesktop, tmp_path: Path
+) -> None:
+    app = DesktopApp(fake_desktop, tmp_path)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settled)
+
+
+def test_desktop_compact_logs(snap_compare: Any, fake_desktop: FakeDesktop, tmp_path: Path) -> None:
+    async def logs(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("3")
+        await pilot.pause(0.1)
+        await settled(pilot)
+
+    app = DesktopApp(fake_desktop, tmp_path)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=logs)
+
+
+def test_desktop_with_a_stopped_process(
+    snap_compare: Any, fake_desktop: FakeDesktop, tmp_path: Path
+) -> None:
+    async def stopped(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        fake_desktop.kill("x11vnc")
+        table = pilot.app.screen.query_one(ProcessTable)
+        await wait_for(pilot, lambda: table.overall == "degraded")
+        await wait_for(pilot, lambda: pilot.app._notifications, what="the toast")
+        await pilot.pause(0.3)
+
+    app = DesktopApp(fake_desktop, tmp_path)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=stopped)
+
+
+def test_restart_confirmation(snap_compare: Any, fake_desktop: FakeDesktop, tmp_path: Path) -> None:
+    async def ask(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("down", "r")
+        await pilot.pause(0.3)
+
+    app = DesktopApp(fake_desktop, tmp_path)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=ask)
+
+
+def test_help(snap_compare: Any, fake_desktop: FakeDesktop, tmp_path: Path) -> None:
+    async def ask(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause(0.3)
+
+    app = DesktopApp(fake_desktop, tmp_path)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=ask)
+
+
+def test_desktop_refusing_the_token(
+    snap_compare: Any, fake_desktop: FakeDesktop, tmp_path: Path
+) -> None:
+    async def refused(pilot: Pilot[Any]) -> None:
+        table = pilot.app.screen.query_one(ProcessTable)
+        await wait_for(pilot, lambda: table.error is not None and "401" in table.error)
+        await pilot.pause(1.0)
+        pilot.app.clear_notifications()
+        await pilot.pause(0.3)
+
+    app = DesktopApp(fake_desktop, tmp_path, token="wrong")
+    assert snap_compare(app, terminal_size=(120, 36), run_before=refused)
+
+
+@pytest.fixture
+def control_plane() -> Iterator[str]:
+    sandboxes = [
+        {
+            "id": f"sbx-7f3a9c{i:02d}",
+            "template_id": template,
+            "state": state,
+            "created_at": created,
+            "timeout_at": int(FROZEN_WALL) + left,
+        }
+        for i, (template, state, created, left) in enumerate(
+            (
+                ("desktop-ubuntu-24.04", "running", "2026-11-28T10:05:00Z", 1500),
+                ("desktop-ubuntu-24.04", "paused", "2026-11-28T08:00:00Z", 86000),
+                ("desktop-debian-12", "starting", "2026-11-28T10:39:30Z", 3570),
+            )
+        )
+    ]
+
+    async def listing(request: Request) -> JSONResponse:
+        return JSONResponse({"items": sandboxes, "total_items": len(sandboxes)})
+
+    with serve(Starlette(routes=[Route("/v1/sandboxes", listing)])) as url:
+        yield url
+
+
+def test_picker(snap_compare: Any, control_plane: str, tmp_path: Path) -> None:
+    settings = load_settings(
+        api_key="cp-key",
+        base_url=control_plane,
+        config_path=tmp_path / "none.toml",
+        download_dir=tmp_path,
+        env={},
+    )
+
+    class PickerApp(Leap0App):
+        def _open_first_screen(self) -> None:
+            # Listed from the loopback control plane, titled as the real one.
+            shown = self.settings.model_copy(update={"base_url": "https://api.leap0.dev"})
+            self.push_screen(PickerScreen(self.client, shown))
+
+    async def listed(pilot: Pilot[Any]) -> None:
+        table = pilot.app.screen.query_one(DataTable)
+        await wait_for(pilot, lambda: table.row_count == 3)
+        await pilot.pause(0.3)
+
+    assert snap_compare(PickerApp(settings), terminal_size=(100, 24), run_before=listed)
+
+
+def test_local_desktop_failed(snap_compare: Any, tmp_path: Path) -> None:
+    script = tmp_path / "host.py"
+    script.write_text("import sys\nprint('Xvfb: not found', file=sys.stderr)\nsys.exit(1)\n")
+    host = LocalHost(log_path=Path("/tmp/leap0-host.log"), command=["python3", str(script)])
+    settings = settings_for("http://unused", None, tmp_path).model_copy(
+        update={"desktop_url": None, "desktop_token": None}
+    )
+
+    async def failed(pilot: Pilot[Any]) -> None:
+        await wait_for(pilot, lambda: pilot.app.screen.has_class("-failed"))
+        await wait_for(pilot, lambda: pilot.app._notifications, what="the toast")
+        await pilot.pause(0.3)
+
+    app = Leap0App(settings, local_host=host)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=failed)

@@ -1,0 +1,271 @@
+"""The account's sandboxes, listed live from the control plane; Enter opens one."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Header, Static
+
+from core.config import Settings
+from core.errors import Leap0AuthError
+from core.sandboxes import SandboxSummary, list_sandboxes
+from tui import clock
+from tui.failures import report
+from tui.widgets._style import foreground_style
+
+if TYPE_CHECKING:
+    from core.desktop import AsyncDesktopClient
+
+__all__ = ["PickerScreen"]
+
+REFRESH_INTERVAL = 5.0
+"""Seconds between listings."""
+
+MAX_BACKOFF = 60.0
+
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("id", "Sandbox", 28),
+    ("state", "State", 12),
+    ("template", "Template", 20),
+    ("age", "Age", 8),
+    ("left", "Time left", 10),
+)
+
+_STATE_STYLES = {
+    "running": "picker--running",
+    "starting": "picker--changing",
+    "unpausing": "picker--changing",
+    "stopping": "picker--changing",
+    "snapshotting": "picker--changing",
+    "paused": "picker--paused",
+}
+
+
+class PickerScreen(Screen[None]):
+    """Lists the sandboxes every few seconds; rows change in place, keyed by sandbox id."""
+
+    DEFAULT_CSS = """
+    PickerScreen > #picker-status {
+        height: 1;
+        padding: 0 1;
+        color: $text-muted;
+        &.-failing {
+            color: $text-error;
+        }
+    }
+    PickerScreen > DataTable {
+        height: 1fr;
+    }
+    PickerScreen > .picker--running {
+        color: $text-success;
+    }
+    PickerScreen > .picker--changing {
+        color: $text-warning;
+    }
+    PickerScreen > .picker--paused {
+        color: $text-muted;
+    }
+    PickerScreen > .picker--gone {
+        color: $text-error;
+    }
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "picker--running",
+        "picker--changing",
+        "picker--paused",
+        "picker--gone",
+    }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "ctrl+r",
+            "refresh_list",
+            "Refresh",
+            id="picker.refresh",
+            tooltip="List the sandboxes again now",
+        ),
+        Binding(
+            "enter",
+            "open_sandbox",
+            "Open",
+            id="picker.open",
+            tooltip="Open the highlighted sandbox's desktop",
+            show=True,
+        ),
+    ]
+
+    error: reactive[str | None] = reactive(None)
+    """The last listing's failure, one line, while listing fails."""
+
+    def __init__(
+        self,
+        client: AsyncDesktopClient,
+        settings: Settings,
+        *,
+        image_renderer: type[Widget] | None = None,
+    ) -> None:
+        super().__init__()
+        self.client = client
+        self.settings = settings
+        self.image_renderer = image_renderer
+        self._sandboxes: dict[str, SandboxSummary] = {}
+        self._shown: dict[str, tuple[Text | str, ...]] = {}
+        self._listed = False
+        self._wake = asyncio.Event()
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="◆")
+        yield Static("Listing sandboxes…", id="picker-status", markup=False)
+        yield DataTable(cursor_type="row", id="sandboxes")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "leap0"
+        self.sub_title = f"sandboxes · {self.settings.base_url}"
+        table = self.query_one("#sandboxes", DataTable)
+        for key, label, width in COLUMNS:
+            table.add_column(label, width=width, key=key)
+        table.focus()
+        self.set_interval(1.0, self._tick)
+        self._follow()
+
+    @work(exclusive=True, group="list", exit_on_error=False)
+    async def _follow(self) -> None:
+        delay = REFRESH_INTERVAL
+        while True:
+            try:
+                sandboxes = await list_sandboxes(self.client.transport)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                line = report("list sandboxes", exc)
+                if isinstance(exc, Leap0AuthError):
+                    line += " (check LEAP0_API_KEY or the profile's api_key)"
+                if line != self.error:
+                    self.notify(line, title="Sandboxes", severity="error", markup=False)
+                self.error = line
+                delay = min(MAX_BACKOFF, delay * 2)
+            else:
+                self.error = None
+                delay = REFRESH_INTERVAL
+                self.show_sandboxes(sandboxes)
+            self._wake.clear()
+            try:
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+
+    def show_sandboxes(self, sandboxes: list[SandboxSummary]) -> None:
+        """Make the rows match ``sandboxes`` (in the order given)."""
+        table = self.query_one("#sandboxes", DataTable)
+        self._listed = True
+        wanted = {s.id: s for s in sandboxes}
+        for gone in [key for key in self._shown if key not in wanted]:
+            table.remove_row(gone)
+            del self._shown[gone]
+        self._sandboxes = wanted
+        for sandbox in sandboxes:
+            self._show_row(table, sandbox)
+        self._show_status()
+
+    def _show_row(self, table: DataTable[Text | str], sandbox: SandboxSummary) -> None:
+        cells = self._cells(sandbox)
+        old = self._shown.get(sandbox.id)
+        if old is None:
+            table.add_row(*cells, key=sandbox.id)
+        else:
+            for (column, _, _), before, after in zip(COLUMNS, old, cells, strict=True):
+                if before != after:
+                    table.update_cell(sandbox.id, column, after)
+        self._shown[sandbox.id] = cells
+
+    def _tick(self) -> None:
+        """Ages and time left move on between listings."""
+        table = self.query_one("#sandboxes", DataTable)
+        for sandbox in self._sandboxes.values():
+            self._show_row(table, sandbox)
+
+    def _cells(self, sandbox: SandboxSummary) -> tuple[Text | str, ...]:
+        now = clock.wall()
+        component = _STATE_STYLES.get(sandbox.state, "picker--gone")
+        state = Text(sandbox.state, style=foreground_style(self, component))
+        age = clock.age_text(now - _epoch(sandbox.created_at))
+        left = "—"
+        if sandbox.timeout_at is not None:
+            seconds = sandbox.timeout_at - now
+            left = clock.age_text(seconds) if seconds > 0 else "timed out"
+        return (sandbox.id, state, sandbox.template_id, age, left)
+
+    def watch_error(self, error: str | None) -> None:
+        self._show_status()
+
+    def _show_status(self) -> None:
+        status = self.query_one("#picker-status", Static)
+        status.set_class(self.error is not None, "-failing")
+        if self.error is not None:
+            status.update(f"⚠ {self.error} (retrying)")
+        elif not self._listed:
+            status.update("Listing sandboxes…")
+        elif not self._sandboxes:
+            status.update("No sandboxes in this account. Create one, and it appears here.")
+        else:
+            count = len(self._sandboxes)
+            running = sum(1 for s in self._sandboxes.values() if s.state == "running")
+            status.update(
+                f"{count} sandbox{'es' if count != 1 else ''}, {running} running · Enter opens one"
+            )
+
+    # ── actions ──
+
+    def action_refresh_list(self) -> None:
+        self._wake.set()
+
+    def action_open_sandbox(self) -> None:
+        table = self.query_one("#sandboxes", DataTable)
+        if not self._sandboxes or not table.is_valid_row_index(table.cursor_row):
+            return
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        if row_key.value is not None:
+            self._open(row_key.value)
+
+    @on(DataTable.RowSelected, "#sandboxes")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self._open(event.row_key.value)
+
+    def _open(self, sandbox_id: str) -> None:
+        from tui.screens.desktop import DesktopScreen
+
+        sandbox = self._sandboxes.get(sandbox_id)
+        if sandbox is not None and sandbox.state != "running":
+            self.notify(
+                f"{sandbox_id} is {sandbox.state}; its desktop may not answer.",
+                severity="warning",
+                markup=False,
+            )
+        self.app.push_screen(
+            DesktopScreen(
+                self.client,
+                sandbox_id,
+                self.settings,
+                label=sandbox_id,
+                image_renderer=self.image_renderer,
+                closable=True,
+            )
+        )
+
+
+def _epoch(when: datetime) -> float:
+    return when.timestamp()

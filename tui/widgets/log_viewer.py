@@ -1,0 +1,423 @@
+"""The stdout and stderr logs of one desktop process, followed while shown."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.widgets import Input, Static
+
+from tui.failures import report
+from tui.files import write_file
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.save_file import SaveFileScreen
+from tui.widgets.log_lines import LogLines
+
+if TYPE_CHECKING:
+    from core.desktop import AsyncDesktopClient, SandboxRef
+
+__all__ = ["LogTail", "LogViewer"]
+
+Stream = Literal["stdout", "stderr"]
+
+POLL_INTERVAL = 1.0
+"""Seconds between fetches of the logs while the viewer is shown and the log is busy."""
+
+QUIET_INTERVAL = 3.0
+"""Longest wait, in seconds, between fetches of a log that has stopped growing. Each fetch
+costs the app about 3 ms of CPU here (two requests), and a dashboard left open on a quiet
+desktop should cost next to nothing; the first new line brings the pace back to
+``POLL_INTERVAL``."""
+
+MAX_BACKOFF = 10.0
+"""Longest wait, in seconds, between fetches while the desktop keeps failing."""
+
+
+class LogTail:
+    """What is new in a log that the server sends whole every time.
+
+    Remembers the length of the text seen last and its final characters. A new text that
+    is at least as long and still has those characters at the same place has only grown:
+    the rest is new. Anything else (the log was truncated, rotated or replaced) starts over.
+    """
+
+    _TAIL = 256
+
+    def __init__(self) -> None:
+        self.text = ""
+        """The whole log as the server sent it last (for saving)."""
+
+    def update(self, text: str) -> tuple[bool, str]:
+        """Take the latest whole log; return ``(reset, new_text)``.
+
+        ``reset`` is true when what was shown is no longer a prefix of the log, and
+        ``new_text`` is then the whole log; otherwise ``new_text`` is what was appended.
+        """
+        old = self.text
+        self.text = text
+        n = len(old)
+        if not n:
+            return False, text
+        tail = old[-self._TAIL :]
+        if len(text) >= n and text[n - len(tail) : n] == tail:
+            return False, text[n:]
+        return True, text
+
+
+class LogViewer(Vertical):
+    """stdout above stderr for one process, fetched while the viewer is shown.
+
+    The desktop API returns a whole log per request, so each fetch is compared with the last
+    (:class:`LogTail`) and only what is new is appended. Fetches come every second while
+    the log grows, slowing to one every three seconds while it is quiet. Fetching stops
+    while the viewer is hidden (another process chosen, another tab) and resumes when it is
+    shown again.
+    """
+
+    DEFAULT_CSS = """
+    LogViewer {
+        height: 1fr;
+        width: 1fr;
+    }
+    LogViewer > #log-status {
+        height: 1;
+        width: 1fr;
+        padding: 0 1;
+        color: $text-muted;
+        background: $panel;
+    }
+    LogViewer.-failing > #log-status {
+        color: $text-error;
+    }
+    LogViewer > #log-search {
+        display: none;
+        height: 1;
+        border: none;
+        padding: 0 1;
+        background: $boost;
+    }
+    LogViewer.-searching > #log-search {
+        display: block;
+    }
+    LogViewer > LogLines {
+        border: round $foreground 30%;
+        border-title-align: left;
+        border-title-color: $text-muted;
+        &:focus {
+            border: round $accent;
+        }
+    }
+    LogViewer > #stdout {
+        height: 2fr;
+    }
+    LogViewer > #stderr {
+        height: 1fr;
+        background-tint: $error 8%;
+        border: round $error 60%;
+        border-title-color: $text-error;
+        &:focus {
+            border: round $error;
+        }
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "slash",
+            "open_search",
+            "Search",
+            id="logs.search",
+            tooltip="Highlight the lines that contain a text (n / N: next / previous)",
+        ),
+        Binding("n", "next_match", "Next match", id="logs.next_match", show=False),
+        Binding("N", "previous_match", "Previous match", id="logs.previous_match", show=False),
+        Binding(
+            "f",
+            "toggle_follow",
+            "Follow",
+            id="logs.follow",
+            tooltip="Keep the newest lines in view (on/off)",
+        ),
+        Binding(
+            "w",
+            "toggle_wrap",
+            "Wrap",
+            id="logs.wrap",
+            tooltip="Wrap long lines instead of scrolling sideways (on/off)",
+        ),
+        Binding(
+            "ctrl+s",
+            "save_log",
+            "Save log",
+            id="logs.save",
+            tooltip="Save the focused log (stdout or stderr) to a file",
+        ),
+        Binding("escape", "close_search", "Close search", id="logs.close_search", show=False),
+    ]
+
+    follow: reactive[bool] = reactive(True)
+    """Keep the newest lines in view as they arrive."""
+
+    wrap: reactive[bool] = reactive(False)
+    """Wrap long lines at the pane's width."""
+
+    search: reactive[str] = reactive("")
+    """Text highlighted in both logs; empty for none."""
+
+    error: reactive[str | None] = reactive(None)
+    """The last fetch's failure, one line, or ``None`` while fetching works."""
+
+    def __init__(
+        self,
+        client: AsyncDesktopClient,
+        target: SandboxRef,
+        process: str,
+        *,
+        save_dir: Path,
+        poll_interval: float = POLL_INTERVAL,
+        max_lines: int = 20_000,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.client = client
+        self.target = target
+        self.process = process
+        self.save_dir = save_dir
+        self.poll_interval = poll_interval
+        self.max_lines = max_lines
+        self._tails: dict[Stream, LogTail] = {"stdout": LogTail(), "stderr": LogTail()}
+        self._matches: dict[Stream, int] = {"stdout": 0, "stderr": 0}
+        self._fetched = False
+        self._status_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="log-status", markup=False)
+        yield Input(placeholder="search (Enter: next, Esc: close)", id="log-search")
+        stdout = LogLines(max_lines=self.max_lines, id="stdout")
+        stdout.border_title = f"{self.process} · stdout"
+        yield stdout
+        stderr = LogLines(max_lines=self.max_lines, id="stderr")
+        stderr.border_title = f"{self.process} · stderr"
+        yield stderr
+
+    def on_mount(self) -> None:
+        self._show_status()
+
+    # ── following while shown ──
+
+    def on_show(self) -> None:
+        self._follow()
+
+    def on_hide(self) -> None:
+        self.workers.cancel_group(self, "follow")
+
+    @work(exclusive=True, group="follow", exit_on_error=False)
+    async def _follow(self) -> None:
+        """Fetch both logs, append what is new, wait; until cancelled (hidden)."""
+        delay = self.poll_interval
+        while True:
+            started = time.monotonic()
+            try:
+                stdout = await self.client.process_logs(self.target, self.process)
+                stderr = await self.client.process_errors(self.target, self.process)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.error = report(f"logs of {self.process}", exc)
+                delay = min(MAX_BACKOFF, delay * 2)
+            else:
+                self.error = None
+                grew = self._take("stdout", stdout.logs) | self._take("stderr", stderr.errors)
+                if grew or not self._fetched:
+                    delay = self.poll_interval
+                else:
+                    delay = min(max(self.poll_interval, QUIET_INTERVAL), delay + 0.5)
+                if not self._fetched:
+                    self._fetched = True
+                    self._show_status()
+            await asyncio.sleep(max(0.05, delay - (time.monotonic() - started)))
+
+    def _take(self, stream: Stream, text: str) -> bool:
+        """Show what is new in ``stream``; whether anything was."""
+        reset, new = self._tails[stream].update(text)
+        lines = self.query_one(f"#{stream}", LogLines)
+        if reset:
+            lines.clear()
+        if new:
+            lines.append(new)
+            self._show_status()
+        return reset or bool(new)
+
+    # ── actions ──
+
+    def action_open_search(self) -> None:
+        self.add_class("-searching")
+        self.query_one("#log-search", Input).focus()
+
+    def action_close_search(self) -> None:
+        field = self.query_one("#log-search", Input)
+        field.value = ""
+        self.search = ""
+        self.remove_class("-searching")
+        self.query_one("#stdout", LogLines).focus()
+
+    def action_next_match(self) -> None:
+        self._select_match(forward=True)
+
+    def action_previous_match(self) -> None:
+        self._select_match(forward=False)
+
+    def action_toggle_follow(self) -> None:
+        self.follow = not self.follow
+
+    def action_toggle_wrap(self) -> None:
+        self.wrap = not self.wrap
+
+    def action_save_log(self) -> None:
+        self._save(self._focused_stream())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # None: shown (greyed in the footer) but not runnable now.
+        if action == "close_search":
+            return True if self.has_class("-searching") else None
+        if action in ("next_match", "previous_match"):
+            return True if self.search else None
+        return True
+
+    # ── handlers ──
+
+    @on(Input.Changed, "#log-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.search = event.value
+
+    @on(Input.Submitted, "#log-search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._select_match(forward=True)
+
+    @on(LogLines.MatchesChanged)
+    def _matches_changed(self, event: LogLines.MatchesChanged) -> None:
+        event.stop()
+        stream: Stream = "stderr" if event.log_lines.id == "stderr" else "stdout"
+        self._matches[stream] = event.count
+        self._show_status()
+
+    # ── watchers ──
+
+    def watch_follow(self, follow: bool) -> None:
+        for lines in self.query(LogLines):
+            lines.follow = follow
+        self._show_status()
+
+    def watch_wrap(self, wrap: bool) -> None:
+        for lines in self.query(LogLines):
+            lines.wrap = wrap
+        self._show_status()
+
+    def watch_search(self, search: str) -> None:
+        for lines in self.query(LogLines):
+            lines.search = search
+        self._show_status()
+
+    def watch_error(self, error: str | None) -> None:
+        self.set_class(error is not None, "-failing")
+        self._show_status()
+
+    # ── helpers ──
+
+    def _focused_stream(self) -> Stream:
+        focused = self.screen.focused
+        return "stderr" if focused is not None and focused.id == "stderr" else "stdout"
+
+    def _select_match(self, *, forward: bool) -> None:
+        if not self.search:
+            return
+        stream = self._focused_stream()
+        order: list[Stream] = [stream, "stderr" if stream == "stdout" else "stdout"]
+        for name in order:
+            if self.query_one(f"#{name}", LogLines).select_match(forward):
+                return
+        self.notify(f"No line contains {self.search!r}", severity="warning", timeout=3)
+
+    def _show_status(self) -> None:
+        if not self.is_mounted:
+            return
+        if self.error is not None:
+            text = f"⚠ {self.error} (retrying)"
+        else:
+            stdout = self.query_one("#stdout", LogLines)
+            stderr = self.query_one("#stderr", LogLines)
+            if not self._fetched:
+                parts = [f"{self.process}: loading logs…"]
+            else:
+                parts = [
+                    f"{self.process}",
+                    f"{stdout.line_count:,} out / {stderr.line_count:,} err lines",
+                ]
+            parts.append("follow on" if self.follow else "follow off")
+            parts.append("wrap on" if self.wrap else "wrap off")
+            if self.search:
+                found = self._matches["stdout"] + self._matches["stderr"]
+                parts.append(f"{found} matching line{'s' if found != 1 else ''}")
+            text = " · ".join(parts)
+        status = self.query_one("#log-status", Static)
+        if text != self._status_text:
+            # One row, full width: its size never changes, so no layout pass is needed.
+            self._status_text = text
+            status.update(text, layout=False)
+
+    # ── saving ──
+
+    @work(exclusive=True, group="save", exit_on_error=False)
+    async def _save(self, stream: Stream) -> None:
+        """Ask for a path, ask before replacing a file, write it whole or not at all."""
+        text = self._tails[stream].text
+        if not text:
+            self.notify(f"No {stream} from {self.process} to save yet.", severity="warning")
+            return
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        suggestion = self.save_dir / f"{self.process}-{stream}-{stamp}.log"
+        path = await self.app.push_screen_wait(
+            SaveFileScreen(f"Save {self.process} {stream} to", suggestion)
+        )
+        if path is None:
+            return
+        overwrite = False
+        if path.exists():
+            if path.is_dir():
+                self.notify(f"{path} is a directory; not saved.", severity="error")
+                return
+            overwrite = await self.app.push_screen_wait(
+                ConfirmScreen(
+                    f"Replace {path.name}?",
+                    f"{path} exists. Replace it with the {stream} of {self.process}?",
+                    confirm_label="Replace",
+                    variant="error",
+                )
+            )
+            if not overwrite:
+                self.notify("Not saved.", timeout=3)
+                return
+        data = text.encode("utf-8", errors="replace")
+        try:
+            await asyncio.to_thread(write_file, path, data, overwrite=overwrite)
+        except FileExistsError:
+            self.notify(f"{path} appeared meanwhile; not replaced.", severity="warning")
+        except Exception as exc:
+            self.notify(
+                f"Cannot save the log: {report('save log', exc)}", severity="error", markup=False
+            )
+        else:
+            self.notify(
+                f"Saved {self.process} {stream} ({len(data):,} bytes) to {path}", markup=False
+            )

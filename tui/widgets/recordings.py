@@ -1,0 +1,826 @@
+"""A desktop's screen recordings: list, start, stop, download with progress, delete.
+
+The list refreshes on an interval while shown and after every action; its rows change in
+place (keyed by recording id), so the cursor stays where the user put it. Each download is
+a :class:`DownloadRow` with its own worker and progress bar, so several run at once and
+each can be cancelled on its own. A download never replaces a file: when the name is
+taken it gets a new one (``name-1.mp4``) and the toast says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import DataTable, Label, ProgressBar, Static
+from textual.widgets.data_table import RowDoesNotExist
+from textual.worker import Worker
+
+from core.config import Settings
+from core.errors import Leap0ConflictError
+from core.models import DesktopRecordingSummary
+from tui import clock
+from tui.failures import one_line, report
+
+if TYPE_CHECKING:
+    from core.desktop import AsyncDesktopClient
+    from core.downloads import DownloadProgress
+
+__all__ = ["DownloadRow", "RecordingsBrowser", "format_bytes", "free_path"]
+
+REFRESH_INTERVAL = 3.0
+"""Seconds between list refreshes while the browser is shown."""
+
+LIST_TIMEOUT = 10.0
+"""Seconds one listing may take before it counts as failed."""
+
+_FINISHED_ROW_SECONDS = 15.0
+"""How long a finished download's row stays before it goes away by itself."""
+
+_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("id", "ID", None),
+    ("created", "Created", 11),
+    ("size", "Size", 9),
+    ("active", "Active", 6),
+)
+"""Key, label and width of each column: narrow enough for a half-width pane of 55 cells."""
+
+
+# ── formatting and file names (no I/O but ``free_path``) ──────────────────────
+
+
+def format_bytes(count: float | None) -> str:
+    """``count`` bytes as a short human size (binary units): ``"12.3 MiB"``."""
+    if count is None:
+        return "?"
+    size = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(size) < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"  # pragma: no cover
+
+
+def format_duration(seconds: float | None) -> str:
+    """``seconds`` as ``"4 s"``, ``"2:05"`` or ``"1:02:05"``; ``"?"`` when unknown."""
+    if seconds is None or seconds < 0 or seconds != seconds:
+        return "?"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes}:{secs:02d}"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+def format_created(when: datetime | None) -> str:
+    """Local month, day and time, ``"11-28 10:15"``: a sandbox's recordings are recent."""
+    if when is None:
+        return "?"
+    return when.astimezone().strftime("%m-%d %H:%M")
+
+
+def file_name_for(recording: DesktopRecordingSummary) -> str:
+    """The name a recording is saved under: the server's file name, reduced to a base name."""
+    name = Path(recording.file_name or "").name
+    if name in ("", ".", "..") or name.startswith("."):
+        name = f"{Path(recording.id).name or 'recording'}.mp4"
+    return name
+
+
+def free_path(directory: Path, name: str, taken: Iterable[Path] = ()) -> Path:
+    """The first of ``name``, ``stem-1.ext``, ``stem-2.ext`` ... that is free in ``directory``.
+
+    Free means no file by that name exists and no download under way (``taken``) writes
+    to it. A ``<name>.part`` left by an earlier download does not make a name taken: the
+    download resumes it (and checks the final size).
+    """
+    taken_set = set(taken)
+    base = Path(name)
+    for n in range(10_000):
+        candidate = directory / (name if n == 0 else f"{base.stem}-{n}{base.suffix}")
+        if candidate in taken_set or candidate.exists() or candidate.is_symlink():
+            continue
+        return candidate
+    raise FileExistsError(errno.EEXIST, "no free file name", str(directory / name))
+
+
+# ── one download ──────────────────────────────────────────────────────────────
+
+
+class DownloadRow(Widget, can_focus=True):
+    """One recording being downloaded: name, progress bar, bytes, rate and time left."""
+
+    DEFAULT_CSS = """
+    DownloadRow {
+        height: 1;
+        width: 1fr;
+        layout: horizontal;
+    }
+    DownloadRow:focus {
+        background: $boost;
+    }
+    DownloadRow > #name {
+        width: 1fr;
+        min-width: 10;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    DownloadRow > ProgressBar {
+        width: auto;
+        margin: 0 1;
+    }
+    DownloadRow > ProgressBar > Bar {
+        width: 12;
+    }
+    DownloadRow > #stats {
+        width: auto;
+        max-width: 50;
+        color: $text-muted;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    DownloadRow.-done > #stats {
+        color: $text-success;
+    }
+    DownloadRow.-failed > #stats {
+        color: $text-error;
+    }
+    DownloadRow.-cancelled > #stats {
+        color: $text-warning;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "x",
+            "cancel",
+            "Cancel/dismiss",
+            id="recordings.download.cancel",
+            tooltip="Cancel this download (the .part file stays, and downloading the "
+            "recording again resumes it), or dismiss a finished one",
+        ),
+    ]
+
+    state: reactive[str] = reactive("starting")
+    """``starting``, ``downloading``, ``done``, ``failed`` or ``cancelled``."""
+
+    class Finished(Message):
+        """The recording was saved to ``path``."""
+
+        def __init__(self, row: DownloadRow, recording_id: str, path: Path) -> None:
+            super().__init__()
+            self.row = row
+            self.recording_id = recording_id
+            self.path = path
+
+        @property
+        def control(self) -> DownloadRow:
+            return self.row
+
+    class Failed(Message):
+        """The download failed; ``message`` is one line."""
+
+        def __init__(self, row: DownloadRow, recording_id: str, message: str) -> None:
+            super().__init__()
+            self.row = row
+            self.recording_id = recording_id
+            self.message = message
+
+        @property
+        def control(self) -> DownloadRow:
+            return self.row
+
+    class Cancelled(Message):
+        """The user cancelled the download."""
+
+        def __init__(self, row: DownloadRow, recording_id: str) -> None:
+            super().__init__()
+            self.row = row
+            self.recording_id = recording_id
+
+        @property
+        def control(self) -> DownloadRow:
+            return self.row
+
+    def __init__(
+        self,
+        client: AsyncDesktopClient | None,
+        target: Any,
+        recording_id: str,
+        path: Path,
+        *,
+        start: bool = True,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        """A download of ``recording_id`` to ``path`` (which must not exist).
+
+        With ``start=False`` nothing is fetched: the row only shows what it is told
+        (:meth:`show_progress`), which is how snapshot tests draw one.
+        """
+        super().__init__(name=name, id=id, classes=classes)
+        self._client = client
+        self._target = target
+        self.recording_id = recording_id
+        self.path = path
+        self._start = start
+        self._received = 0
+        self._dismiss_timer: Any = None
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.path.name, id="name", markup=False)
+        yield ProgressBar(total=None, show_eta=False, id="bar")
+        yield Label("starting…", id="stats", markup=False)
+
+    def on_mount(self) -> None:
+        self.tooltip = str(self.path)
+        if self._start and self._client is not None:
+            self.run_worker(
+                self._download(), name=f"download {self.recording_id}", exit_on_error=False
+            )
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("done", "failed", "cancelled")
+
+    # ── public API ──
+
+    def show_progress(self, progress: DownloadProgress) -> None:
+        """Show ``progress`` (bytes, rate, time left)."""
+        self._received = progress.received
+        bar = self.query_one("#bar", ProgressBar)
+        bar.update(total=progress.total, progress=progress.received)
+        parts = [format_bytes(progress.received)]
+        if progress.total is not None:
+            parts[0] += f" / {format_bytes(progress.total)}"
+        rate = getattr(progress, "rate", None)
+        if rate:
+            parts.append(f"{format_bytes(rate)}/s")
+        eta = getattr(progress, "eta", None)
+        if eta is not None and progress.total is not None:
+            parts.append(f"{format_duration(eta)} left")
+        self.state = "downloading"
+        self.query_one("#stats", Label).update(" · ".join(parts))
+
+    # ── actions ──
+
+    def action_cancel(self) -> None:
+        if self.finished:
+            self.remove()
+            return
+        self.workers.cancel_node(self)
+        self._end("cancelled", "cancelled")
+        self.post_message(self.Cancelled(self, self.recording_id))
+
+    # ── the download ──
+
+    async def _download(self) -> None:
+        assert self._client is not None
+        try:
+            path = await self._client.download_recording_to(
+                self._target, self.recording_id, self.path, progress=self.show_progress
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a failing download never takes the app down
+            line = report(f"download recording {self.recording_id}", exc)
+            if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+                line = f"disk full, partial file kept as {self.path.name}.part"
+            self._fail(f"{self.path.name}: {line}")
+            return
+        self.path = Path(path)
+        size = self.path.stat().st_size if self.path.exists() else self._received
+        bar = self.query_one("#bar", ProgressBar)
+        bar.update(total=max(1, size), progress=max(1, size))
+        self._end("done", f"saved · {format_bytes(size)}")
+        self.post_message(self.Finished(self, self.recording_id, self.path))
+
+    def _fail(self, message: str) -> None:
+        self._end("failed", message)
+        self.post_message(self.Failed(self, self.recording_id, message))
+
+    def _end(self, state: str, text: str) -> None:
+        self.state = state
+        for name in ("done", "failed", "cancelled"):
+            self.set_class(name == state, f"-{name}")
+        self.query_one("#stats", Label).update(text)
+        if state in ("done", "cancelled"):
+            self._dismiss_timer = self.set_timer(_FINISHED_ROW_SECONDS, self.remove)
+
+
+# ── the browser ───────────────────────────────────────────────────────────────
+
+
+class RecordingsBrowser(Widget):
+    """The recordings on one desktop, with start, stop, download and delete."""
+
+    DEFAULT_CSS = """
+    RecordingsBrowser {
+        width: 1fr;
+        height: 1fr;
+        layout: vertical;
+    }
+    RecordingsBrowser > #status {
+        height: 1;
+        width: 1fr;
+        color: $text-muted;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    RecordingsBrowser.-recording > #status {
+        color: $text-error;
+        text-style: bold;
+    }
+    RecordingsBrowser.-stale > #status {
+        color: $text-warning;
+    }
+    RecordingsBrowser > DataTable {
+        height: 1fr;
+        min-height: 3;
+    }
+    RecordingsBrowser > #downloads {
+        height: auto;
+        max-height: 6;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "R",
+            "start_recording",
+            "Record",
+            id="recordings.start",
+            tooltip="Start recording the desktop's screen",
+        ),
+        Binding(
+            "S",
+            "stop_recording",
+            "Stop rec",
+            id="recordings.stop",
+            tooltip="Stop the active screen recording",
+        ),
+        Binding(
+            "d",
+            "download",
+            "Download",
+            id="recordings.download",
+            tooltip="Download the selected recording into the download directory",
+        ),
+        Binding(
+            "x",
+            "cancel_download",
+            "Cancel download",
+            show=False,
+            id="recordings.cancel",
+            tooltip="Cancel the selected recording's download",
+        ),
+        Binding(
+            "delete",
+            "delete",
+            "Delete",
+            key_display="del",
+            id="recordings.delete",
+            tooltip="Delete the selected recording (asks first)",
+        ),
+    ]
+
+    recordings: reactive[tuple[DesktopRecordingSummary, ...]] = reactive((), always_update=True)
+    """The recordings as last listed, in the desktop's order."""
+
+    error: reactive[str | None] = reactive(None)
+    """Why the last list refresh failed (one line), or ``None``."""
+
+    busy: reactive[str | None] = reactive(None)
+    """The start or stop under way (``"starting"``, ``"stopping"``), or ``None``."""
+
+    class RecordingStarted(Message):
+        """Recording started; ``recording_id`` names it (when the desktop said)."""
+
+        def __init__(self, browser: RecordingsBrowser, recording_id: str | None) -> None:
+            super().__init__()
+            self.browser = browser
+            self.recording_id = recording_id
+
+        @property
+        def control(self) -> RecordingsBrowser:
+            return self.browser
+
+    class RecordingStopped(Message):
+        """The active recording was stopped and saved."""
+
+        def __init__(self, browser: RecordingsBrowser, recording_id: str | None) -> None:
+            super().__init__()
+            self.browser = browser
+            self.recording_id = recording_id
+
+        @property
+        def control(self) -> RecordingsBrowser:
+            return self.browser
+
+    class RecordingDeleted(Message):
+        """A recording was deleted on the desktop."""
+
+        def __init__(self, browser: RecordingsBrowser, recording_id: str) -> None:
+            super().__init__()
+            self.browser = browser
+            self.recording_id = recording_id
+
+        @property
+        def control(self) -> RecordingsBrowser:
+            return self.browser
+
+    class RecordingDownloaded(Message):
+        """A recording was saved to ``path``."""
+
+        def __init__(self, browser: RecordingsBrowser, recording_id: str, path: Path) -> None:
+            super().__init__()
+            self.browser = browser
+            self.recording_id = recording_id
+            self.path = path
+
+        @property
+        def control(self) -> RecordingsBrowser:
+            return self.browser
+
+    def __init__(
+        self,
+        client: AsyncDesktopClient,
+        target: Any,
+        settings: Settings | None = None,
+        *,
+        refresh_interval: float = REFRESH_INTERVAL,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        """The recordings of ``target``, managed through ``client``.
+
+        ``settings.download_dir`` is where downloads go. ``refresh_interval`` is the
+        seconds between list refreshes while shown (0: only after actions, and on
+        :meth:`refresh_list`). The elapsed recording time is read through :mod:`tui.clock`,
+        which snapshot tests freeze.
+        """
+        super().__init__(name=name, id=id, classes=classes)
+        self._client = client
+        self._target = target
+        self._settings = settings or Settings()
+        self._refresh_interval = refresh_interval
+        self._shown: dict[str, DesktopRecordingSummary] = {}
+        self._loaded = False
+        self._refresh_worker: Worker[None] | None = None
+
+    # ── composition ──
+
+    def compose(self) -> ComposeResult:
+        yield Static("loading recordings…", id="status", markup=False)
+        table: DataTable[Any] = DataTable(id="table", cursor_type="row", zebra_stripes=True)
+        for key, label, width in _COLUMNS:
+            table.add_column(label, key=key, width=width)
+        yield table
+        yield Vertical(id="downloads")
+
+    def on_mount(self) -> None:
+        self.query_one("#downloads").display = False
+        self.set_interval(1.0, self._update_status)
+        if self._refresh_interval > 0:
+            self.set_interval(self._refresh_interval, self._refresh_if_shown)
+        self.refresh_list()
+
+    # ── public API ──
+
+    @property
+    def download_dir(self) -> Path:
+        return self._settings.download_dir
+
+    @property
+    def selected(self) -> DesktopRecordingSummary | None:
+        """The recording under the cursor, if any."""
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        try:
+            row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        except Exception:
+            return None
+        return self._shown.get(str(row_key.value))
+
+    @property
+    def downloads(self) -> list[DownloadRow]:
+        return list(self.query(DownloadRow))
+
+    def refresh_list(self) -> None:
+        """List the recordings again now (replacing a listing under way, now out of date)."""
+        self._refresh_worker = self.run_worker(
+            self._refresh(),
+            name="list recordings",
+            group="refresh",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def select(self, recording_id: str) -> None:
+        """Move the cursor to ``recording_id``'s row."""
+        table = self.query_one(DataTable)
+        try:
+            index = table.get_row_index(recording_id)
+        except RowDoesNotExist:
+            return
+        table.move_cursor(row=index)
+
+    # ── actions ──
+
+    def action_start_recording(self) -> None:
+        if self.busy:
+            self.notify(f"Recording is already {self.busy}…", severity="warning", markup=False)
+            return
+        self.busy = "starting"
+        self.run_worker(self._start(), name="start recording", exit_on_error=False)
+
+    def action_stop_recording(self) -> None:
+        if self.busy:
+            self.notify(f"Recording is already {self.busy}…", severity="warning", markup=False)
+            return
+        self.busy = "stopping"
+        self.run_worker(self._stop(), name="stop recording", exit_on_error=False)
+
+    def action_download(self) -> None:
+        recording = self.selected
+        if recording is None:
+            self.notify("No recording selected", severity="warning", markup=False)
+            return
+        if recording.active:
+            self.notify(
+                f"Recording {recording.id} is still being recorded: stop it (S) first",
+                severity="warning",
+                markup=False,
+            )
+            return
+        for row in self.downloads:
+            if row.recording_id == recording.id and not row.finished:
+                self.notify(
+                    f"{recording.id} is already downloading", severity="warning", markup=False
+                )
+                return
+        directory = self.download_dir
+        wanted = file_name_for(recording)
+        taken = [row.path for row in self.downloads if not row.finished]
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            path = free_path(directory, wanted, taken)
+        except OSError as exc:
+            self.notify(
+                f"Cannot download into {directory}: {report('download recording', exc)}",
+                severity="error",
+                markup=False,
+            )
+            return
+        downloads = self.query_one("#downloads")
+        downloads.display = True
+        downloads.mount(DownloadRow(self._client, self._target, recording.id, path))
+        if path.name != wanted:
+            self.notify(
+                f"{wanted} already exists in {directory}: saving as {path.name}", markup=False
+            )
+
+    def action_cancel_download(self) -> None:
+        recording = self.selected
+        rows = [
+            row
+            for row in self.downloads
+            if recording is not None and row.recording_id == recording.id and not row.finished
+        ]
+        if not rows:
+            self.notify(
+                "The selected recording is not downloading", severity="warning", markup=False
+            )
+            return
+        for row in rows:
+            row.action_cancel()
+
+    def action_delete(self) -> None:
+        recording = self.selected
+        if recording is None:
+            self.notify("No recording selected", severity="warning", markup=False)
+            return
+        if recording.active:
+            self.notify(
+                f"Recording {recording.id} is active and cannot be deleted: stop it (S) first",
+                severity="warning",
+                markup=False,
+            )
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(
+                    self._delete(recording.id), name="delete recording", exit_on_error=False
+                )
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Delete recording {recording.id}?",
+                f"{file_name_for(recording)}, {format_bytes(recording.size_bytes)}. "
+                "This cannot be undone.",
+                confirm_label="Delete",
+                variant="error",
+            ),
+            answered,
+        )
+
+    # ── handlers ──
+
+    def on_show(self) -> None:
+        if self._loaded:
+            self.refresh_list()
+
+    def on_download_row_finished(self, event: DownloadRow.Finished) -> None:
+        event.stop()
+        self.notify(
+            f"Recording {event.recording_id} saved to {event.path}",
+            title="Downloaded",
+            markup=False,
+        )
+        self.post_message(self.RecordingDownloaded(self, event.recording_id, event.path))
+
+    def on_download_row_failed(self, event: DownloadRow.Failed) -> None:
+        event.stop()
+        self.notify(f"Download failed: {event.message}", severity="error", markup=False)
+
+    def on_download_row_cancelled(self, event: DownloadRow.Cancelled) -> None:
+        event.stop()
+        self.notify(f"Download of {event.recording_id} cancelled", markup=False)
+
+    def on_descendant_blur(self) -> None:
+        self._hide_empty_downloads()
+
+    # ── watchers ──
+
+    def watch_recordings(self, recordings: tuple[DesktopRecordingSummary, ...]) -> None:
+        self._apply(recordings)
+        self.set_class(any(r.active for r in recordings), "-recording")
+        self._update_status()
+
+    def watch_error(self) -> None:
+        self.set_class(self.error is not None, "-stale")
+        self._update_status()
+
+    def watch_busy(self) -> None:
+        self._update_status()
+
+    # ── workers ──
+
+    async def _refresh(self) -> None:
+        try:
+            listed = await self._client.recordings(self._target, http_timeout=LIST_TIMEOUT)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # Log the first failure of an outage; the status line says it every time.
+            self.error = one_line(exc) if self.error else report("list recordings", exc)
+            return
+        self._loaded = True
+        self.error = None
+        self.recordings = tuple(listed)
+
+    async def _start(self) -> None:
+        try:
+            status = await self._client.start_recording(self._target)
+        except Leap0ConflictError:
+            self.notify(
+                "A recording is already active: stop it (S) first", severity="warning", markup=False
+            )
+        except Exception as exc:
+            line = report("start recording", exc)
+            self.notify(f"Recording not started: {line}", severity="error", markup=False)
+        else:
+            self.notify(f"Recording {status.id or ''} started".replace("  ", " "), markup=False)
+            self.post_message(self.RecordingStarted(self, status.id))
+            await self._refresh()
+            if status.id:
+                self.select(status.id)
+        finally:
+            self.busy = None
+
+    async def _stop(self) -> None:
+        try:
+            status = await self._client.stop_recording(self._target)
+        except Leap0ConflictError:
+            self.notify("No recording is active", severity="warning", markup=False)
+        except Exception as exc:
+            line = report("stop recording", exc)
+            self.notify(f"Recording not stopped: {line}", severity="error", markup=False)
+        else:
+            self.notify(
+                f"Recording {status.id or ''} stopped and saved".replace("  ", " "), markup=False
+            )
+            self.post_message(self.RecordingStopped(self, status.id))
+            await self._refresh()
+        finally:
+            self.busy = None
+
+    async def _delete(self, recording_id: str) -> None:
+        try:
+            await self._client.delete_recording(self._target, recording_id)
+        except Leap0ConflictError:
+            self.notify(
+                f"Recording {recording_id} is active and cannot be deleted: stop it (S) first",
+                severity="warning",
+                markup=False,
+            )
+        except Exception as exc:
+            line = report(f"delete recording {recording_id}", exc)
+            self.notify(f"Recording not deleted: {line}", severity="error", markup=False)
+        else:
+            self.notify(f"Recording {recording_id} deleted", markup=False)
+            self.post_message(self.RecordingDeleted(self, recording_id))
+        await self._refresh()
+
+    # ── helpers ──
+
+    def _refresh_if_shown(self) -> None:
+        """The periodic refresh: only while shown, and never on top of one still waiting
+        (replacing it would hide a desktop that stopped answering behind endless retries)."""
+        try:
+            shown = self.screen.is_current and self.is_on_screen
+        except Exception:
+            shown = False
+        worker = self._refresh_worker
+        if shown and (worker is None or worker.is_finished):
+            self.refresh_list()
+
+    def _apply(self, recordings: Iterable[DesktopRecordingSummary]) -> None:
+        """Bring the table in line with ``recordings``, changing only what changed."""
+        table = self.query_one(DataTable)
+        wanted = {r.id: r for r in recordings}
+        for gone in [key for key in self._shown if key not in wanted]:
+            table.remove_row(gone)
+            del self._shown[gone]
+        for recording_id, recording in wanted.items():
+            cells = self._cells(recording)
+            old = self._shown.get(recording_id)
+            if old is None:
+                table.add_row(*cells.values(), key=recording_id)
+            else:
+                before = self._cells(old)
+                for column, value in cells.items():
+                    if before[column] != value:
+                        table.update_cell(recording_id, column, value)
+            self._shown[recording_id] = recording
+
+    @staticmethod
+    def _cells(recording: DesktopRecordingSummary) -> dict[str, str | Text]:
+        return {
+            "id": recording.id,
+            "created": format_created(recording.created_at),
+            "size": Text(format_bytes(recording.size_bytes), justify="right"),
+            "active": Text("● REC", style="bold red") if recording.active else Text(""),
+        }
+
+    def _hide_empty_downloads(self) -> None:
+        downloads = self.query_one("#downloads")
+        if not downloads.children:
+            downloads.display = False
+
+    def _status_text(self) -> str:
+        active = next((r for r in self.recordings if r.active), None)
+        parts: list[str] = []
+        if self.busy:
+            parts.append(f"{self.busy} recording…")
+        elif active is not None:
+            since = ""
+            if active.created_at is not None:
+                elapsed = clock.wall() - active.created_at.timestamp()
+                since = f" for {format_duration(elapsed)}"
+            parts.append(f"● recording {active.id}{since} (S stops)")
+        elif self._loaded:
+            parts.append("not recording (R starts)")
+        if self._loaded:
+            count = len(self.recordings)
+            parts.append(f"{count} recording{'' if count == 1 else 's'}")
+        if self.error:
+            parts.insert(0, ("stale: " if self._loaded else "") + self.error)
+        elif not self._loaded:
+            parts.append("loading recordings…")
+        return " · ".join(parts)
+
+    def _update_status(self) -> None:
+        if not self.is_mounted:
+            return
+        self.query_one("#status", Static).update(self._status_text())
+        self._hide_empty_downloads()

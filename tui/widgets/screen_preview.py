@@ -1,0 +1,776 @@
+"""A desktop's screen, captured on an interval and drawn in the terminal with textual-image.
+
+The renderer is chosen by textual-image when it is first imported, which this module does:
+import it before ``App.run()`` and a terminal with the Kitty graphics protocol or Sixel gets
+real pixels, any other terminal (tmux included) the half-cell fallback. Tests pass
+``renderer=HalfcellImage`` or ``UnicodeImage``, which draw into Textual's own output.
+
+One refresh loop runs per preview, so never more than one screenshot request is in flight.
+Frames are asked for as JPEG (the desktop encodes a 1440x900 PNG in 50-70 ms, a JPEG in
+about 5), decoded in a thread at reduced size (``Image.draft``) and shrunk to what the pane
+can show before the image widget gets them: it re-renders from what it holds on every
+refresh, so a full-size frame would cost that much on every repaint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from PIL import Image as PILImage
+from rich.color import Color
+from rich.segment import Segment
+from rich.style import Style
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Center, Middle
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Static
+from textual_image._terminal import get_cell_size  # the cached probe; not re-exported
+from textual_image.renderable.halfcell import Image as HalfcellRenderable
+from textual_image.renderable.unicode import Image as UnicodeRenderable
+from textual_image.widget import HalfcellImage
+from textual_image.widget import Image as AutoImage
+
+from core.config import Settings
+from tui import clock
+from tui.failures import one_line, report
+from tui.files import write_file
+
+if TYPE_CHECKING:
+    from core.desktop import AsyncDesktopClient
+
+__all__ = [
+    "INTERVAL_STEPS",
+    "Frame",
+    "HalfcellFrame",
+    "ScreenPreview",
+    "decode_frame",
+    "fit_cells",
+    "frame_pixels",
+    "save_png",
+]
+
+INTERVAL_STEPS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+"""Refresh intervals, in seconds, that ``+`` and ``-`` step through."""
+
+LIVE_MAX_FPS = 30.0
+"""Live mode asks for the next frame as soon as one is shown, but no faster than this."""
+
+PREVIEW_JPEG_QUALITY = 70
+"""JPEG quality asked for preview frames: a pane of terminal cells shows no more."""
+
+_HIDDEN_POLL = 0.5
+"""Seconds between checks whether a hidden or paused preview became visible again."""
+
+_MAX_BACKOFF = 10.0
+"""Longest wait, in seconds, between attempts while the desktop keeps failing."""
+
+
+# ── frames (no I/O, no Textual) ───────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One captured screen: the shrunk image to draw and what it was made from.
+
+    ``width`` and ``height`` are the desktop's resolution in pixels; ``captured_at`` is the
+    wall-clock time (seconds since the epoch) the frame arrived; ``latency`` the seconds
+    from asking to having a decoded image.
+    """
+
+    image: PILImage.Image
+    width: int
+    height: int
+    captured_at: float
+    latency: float = 0.0
+
+
+def fit_cells(source: tuple[int, int], box: Size, cell: tuple[int, int]) -> tuple[int, int]:
+    """The cells (columns, rows) an image of ``source`` pixels fills in ``box``, aspect kept.
+
+    ``cell`` is a terminal cell's size in pixels (width, height): cells are about twice as
+    tall as wide, so a 16:10 screen takes more columns than rows * 1.6.
+    """
+    src_w, src_h = source
+    cell_w, cell_h = cell
+    if src_w <= 0 or src_h <= 0 or box.width <= 0 or box.height <= 0:
+        return (0, 0)
+    scale = min(box.width * cell_w / src_w, box.height * cell_h / src_h)
+    cols = max(1, min(box.width, round(src_w * scale / cell_w)))
+    rows = max(1, min(box.height, round(src_h * scale / cell_h)))
+    return (cols, rows)
+
+
+def frame_pixels(
+    source: tuple[int, int], cells: tuple[int, int], density: tuple[int, int]
+) -> tuple[int, int]:
+    """The smallest size with ``source``'s aspect that gives the renderer a pixel per dot.
+
+    ``cells`` is what the image covers (:func:`fit_cells`), ``density`` the dots the renderer
+    draws per cell. The image keeps the source's aspect (the image widget sizes itself in
+    cells from it); the renderer resamples it to its dots. Never more than ``source``.
+    """
+    src_w, src_h = source
+    if src_w <= 0 or src_h <= 0:
+        return (1, 1)
+    scale = min(1.0, max(cells[0] * density[0] / src_w, cells[1] * density[1] / src_h))
+    return (max(1, round(src_w * scale)), max(1, round(src_h * scale)))
+
+
+def decode_frame(
+    data: bytes, box: Size, cell: tuple[int, int], density: tuple[int, int]
+) -> tuple[PILImage.Image, tuple[int, int]]:
+    """Decode an encoded screenshot into an RGB image just big enough for ``box`` cells.
+
+    ``density`` is how many image pixels the renderer draws per cell (half-cell: 1x2,
+    unicode: 1x1, Kitty and Sixel: the cell's pixel size). JPEG is decoded at a reduced
+    scale when that is enough (``Image.draft``), which makes decoding several times cheaper.
+    Returns the image and the source's size in pixels. Blocking: run it in a thread.
+
+    Raises ``OSError`` (``PIL.UnidentifiedImageError``) or ``ValueError`` for data that is
+    not an image.
+    """
+    image: PILImage.Image = PILImage.open(io.BytesIO(data))
+    source = image.size
+    target = frame_pixels(source, fit_cells(source, box, cell), density)
+    if image.format == "JPEG":
+        image.draft("RGB", target)
+    image = image.convert("RGB")
+    if image.width > target[0] or image.height > target[1]:
+        image.thumbnail(target, PILImage.Resampling.BILINEAR, reducing_gap=None)
+    return image, source
+
+
+def save_png(data: bytes, directory: Path, stem: str) -> tuple[Path, tuple[int, int]]:
+    """Write PNG ``data`` to ``directory`` under a new name starting with ``stem``.
+
+    The bytes are checked to be a complete PNG first. The file is written whole or not at
+    all (:func:`tui.files.write_file`) under the first name no file has: ``stem.png``,
+    ``stem-1.png``, ... An existing file is never replaced. Returns the path and the image's
+    size in pixels. Blocking: run it in a thread.
+
+    Raises ``OSError`` for a failed write and ``ValueError`` for data that is not a PNG.
+    """
+    try:
+        with PILImage.open(io.BytesIO(data)) as image:
+            if image.format != "PNG":
+                raise ValueError(f"the desktop sent {image.format or 'unknown'} data, not PNG")
+            size = image.size
+            image.verify()
+    except (OSError, SyntaxError) as exc:
+        raise ValueError(f"the desktop sent a broken PNG ({exc})") from exc
+    for n in range(1000):
+        path = directory / f"{stem}{'' if n == 0 else f'-{n}'}.png"
+        try:
+            return write_file(path, data), size
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free name for {stem}.png in {directory}")
+
+
+def _renderer_density(renderer: type[Widget]) -> tuple[int, int]:
+    """Image pixels per cell that ``renderer`` draws (see :func:`decode_frame`)."""
+    renderable = getattr(renderer, "_Renderable", None)
+    if renderable is HalfcellRenderable:
+        return (1, 2)
+    if renderable is UnicodeRenderable:
+        return (1, 1)
+    cell = get_cell_size()
+    return (cell.width, cell.height)
+
+
+def _format_interval(seconds: float) -> str:
+    return f"every {seconds:g} s"
+
+
+# ── a faster half-cell image ──────────────────────────────────────────────────
+
+
+class HalfcellFrame(HalfcellImage, Renderable=HalfcellRenderable):
+    """textual-image's half-cell image, drawn straight into strips.
+
+    Looks the same as :class:`textual_image.widget.HalfcellImage` (a ``▀`` per cell, upper
+    pixel as foreground, lower as background; cell for cell equal) and sizes itself the same
+    way, but:
+
+    * builds its lines once per image and size, merges runs of equal cells into one segment
+      and reuses one style per colour pair; the upstream renderable makes a Rich ``Style``
+      per cell on every repaint, about 200 ms for a 112x35-cell pane here;
+    * :meth:`show_image` swaps in a frame of the same size without a new layout and
+      repaints only the lines that changed, so a desktop where little moves costs little.
+    """
+
+    _STYLE_CACHE_LIMIT: ClassVar[int] = 1 << 16
+    _styles: ClassVar[dict[bytes, Style]] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lines: list[Strip] = []
+        self._row_keys: list[bytes] = []
+        self._lines_for: tuple[object, Size] | None = None
+
+    def show_image(self, image: PILImage.Image) -> None:
+        """Show ``image``; if it has the last one's size, repaint only the changed lines."""
+        current, size = self.image, self.content_size
+        if (
+            not isinstance(current, PILImage.Image)
+            or current.size != image.size
+            or self._lines_for is None
+            or self._lines_for[1] != size
+        ):
+            self.image = image
+            return
+        # Same size: textual-image's setter would only add a relayout to this.
+        self._image = image
+        changed = self._build(image, size)
+        for y in changed:
+            self.refresh(Region(0, y, size.width, 1))
+
+    def render_line(self, y: int) -> Strip:
+        image, size = self.image, self.content_size
+        if not isinstance(image, PILImage.Image) or size.width <= 0 or size.height <= 0:
+            return Strip.blank(self.size.width, self.visual_style.rich_style)
+        if self._lines_for is None or (
+            self._lines_for[0] is not image or self._lines_for[1] != size
+        ):
+            self._build(image, size)
+        if 0 <= y < len(self._lines):
+            return self._lines[y]
+        return Strip.blank(self.size.width, self.visual_style.rich_style)
+
+    def _build(self, image: PILImage.Image, size: Size) -> list[int]:
+        """Make the lines for ``image`` at ``size``; return the rows that differ from before."""
+        reuse = dict(zip(self._row_keys, self._lines, strict=True))
+        keys, lines = halfcell_rows(image, size.width, size.height, self._styles, reuse)
+        old = self._row_keys
+        changed = [y for y, key in enumerate(keys) if y >= len(old) or old[y] != key]
+        self._row_keys, self._lines, self._lines_for = keys, lines, (image, size)
+        if len(self._styles) > self._STYLE_CACHE_LIMIT:
+            self._styles.clear()
+        return changed
+
+
+def halfcell_rows(
+    image: PILImage.Image,
+    width: int,
+    height: int,
+    styles: dict[bytes, Style] | None = None,
+    reuse: dict[bytes, Strip] | None = None,
+) -> tuple[list[bytes], list[Strip]]:
+    """``image`` as ``height`` strips of ``width`` half-block cells (two pixels per cell).
+
+    Returns each row's pixels (its key) and its strip. ``styles`` caches one style per
+    (upper, lower) colour pair across calls; ``reuse`` maps keys to strips already built.
+    """
+    styles = {} if styles is None else styles
+    reuse = reuse or {}
+    pixels = image.convert("RGB").resize((width, height * 2)).tobytes()
+    stride = width * 3
+    keys: list[bytes] = []
+    strips: list[Strip] = []
+    for row in range(height):
+        key = pixels[2 * row * stride : (2 * row + 2) * stride]
+        keys.append(key)
+        strip = reuse.get(key)
+        if strip is None:
+            strip = _halfcell_strip(key[:stride], key[stride:], width, styles)
+        strips.append(strip)
+    return keys, strips
+
+
+def _halfcell_strip(top: bytes, bottom: bytes, width: int, styles: dict[bytes, Style]) -> Strip:
+    segments: list[Segment] = []
+    run_key = b""
+    run = 0
+    for x in range(0, width * 3, 3):
+        key = top[x : x + 3] + bottom[x : x + 3]
+        if key == run_key:
+            run += 1
+            continue
+        if run:
+            segments.append(Segment("▀" * run, _pair_style(run_key, styles)))
+        run_key, run = key, 1
+    if run:
+        segments.append(Segment("▀" * run, _pair_style(run_key, styles)))
+    return Strip(segments, width)
+
+
+def _pair_style(key: bytes, styles: dict[bytes, Style]) -> Style:
+    style = styles.get(key)
+    if style is None:
+        style = styles[key] = Style.from_color(
+            Color.from_rgb(key[0], key[1], key[2]), Color.from_rgb(key[3], key[4], key[5])
+        )
+    return style
+
+
+def default_renderer() -> type[Widget]:
+    """The image widget for this terminal: textual-image's choice, its half-cell made fast."""
+    if getattr(AutoImage, "_Renderable", None) is HalfcellRenderable:
+        return HalfcellFrame
+    return AutoImage
+
+
+# ── the widget ────────────────────────────────────────────────────────────────
+
+
+class ScreenPreview(Widget, can_focus=True):
+    """A live screenshot of one desktop, scaled to the pane with its aspect ratio kept."""
+
+    DEFAULT_CSS = """
+    ScreenPreview {
+        width: 1fr;
+        height: 1fr;
+        layout: vertical;
+    }
+    ScreenPreview > #viewport {
+        width: 1fr;
+        height: 1fr;
+    }
+    ScreenPreview > #viewport > Center {
+        height: auto;
+    }
+    ScreenPreview #frame {
+        width: auto;
+        height: auto;
+    }
+    ScreenPreview > #status {
+        height: 1;
+        width: 1fr;
+        color: $text-muted;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    ScreenPreview.-paused > #status {
+        color: $text-warning;
+    }
+    ScreenPreview.-stale > #status {
+        color: $text-error;
+    }
+    ScreenPreview:focus > #status {
+        text-style: bold;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "p",
+            "toggle_pause",
+            "Pause",
+            id="preview.pause",
+            tooltip="Pause or resume refreshing the screenshot",
+        ),
+        Binding(
+            "s",
+            "save_screenshot",
+            "Save PNG",
+            id="preview.save",
+            tooltip="Save a full-resolution PNG of the screen into the download directory",
+        ),
+        Binding(
+            "plus,equals_sign",
+            "faster",
+            "Faster",
+            key_display="+",
+            id="preview.faster",
+            tooltip="Refresh the screenshot more often",
+        ),
+        Binding(
+            "minus",
+            "slower",
+            "Slower",
+            key_display="-",
+            id="preview.slower",
+            tooltip="Refresh the screenshot less often",
+        ),
+        Binding(
+            "l",
+            "toggle_live",
+            "Live",
+            id="preview.live",
+            tooltip="Live mode: ask for the next frame as soon as one is shown",
+        ),
+    ]
+
+    paused: reactive[bool] = reactive(False)
+    """Refreshing stopped by the user (``p``). A hidden preview also stops, without this."""
+
+    live: reactive[bool] = reactive(False)
+    """Ask for the next frame as soon as one is shown (up to ``LIVE_MAX_FPS``)."""
+
+    interval: reactive[float] = reactive(1.0)
+    """Seconds from one request to the next when not live."""
+
+    stale: reactive[bool] = reactive(False)
+    """The last attempt failed: the frame shown is older than it should be."""
+
+    error: reactive[str | None] = reactive(None)
+    """One line saying why the last attempt failed, or ``None``."""
+
+    class ScreenshotSaved(Message):
+        """A full-resolution PNG was written to ``path``."""
+
+        def __init__(self, preview: ScreenPreview, path: Path, size: tuple[int, int]) -> None:
+            super().__init__()
+            self.preview = preview
+            self.path = path
+            self.size = size
+
+        @property
+        def control(self) -> ScreenPreview:
+            return self.preview
+
+    class CaptureFailed(Message):
+        """Capturing started failing; ``message`` is one line. Sent once per outage."""
+
+        def __init__(self, preview: ScreenPreview, message: str) -> None:
+            super().__init__()
+            self.preview = preview
+            self.message = message
+
+        @property
+        def control(self) -> ScreenPreview:
+            return self.preview
+
+    class CaptureRecovered(Message):
+        """A frame arrived again after :class:`CaptureFailed`."""
+
+        def __init__(self, preview: ScreenPreview) -> None:
+            super().__init__()
+            self.preview = preview
+
+        @property
+        def control(self) -> ScreenPreview:
+            return self.preview
+
+    def __init__(
+        self,
+        client: AsyncDesktopClient,
+        target: Any,
+        settings: Settings | None = None,
+        *,
+        renderer: type[Widget] | None = None,
+        paused: bool = False,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        """A preview of ``target``'s screen, fetched through ``client``.
+
+        ``settings`` gives the first refresh interval and the directory ``s`` saves into.
+        ``renderer`` is a textual-image widget class (default: the one textual-image chose
+        for this terminal). ``paused`` starts without fetching. Capture time and age are
+        read through :mod:`tui.clock`, which snapshot tests freeze.
+        """
+        super().__init__(name=name, id=id, classes=classes)
+        self._client = client
+        self._target = target
+        self._settings = settings or Settings()
+        self._renderer: type[Widget] = renderer or default_renderer()
+        self._wake: asyncio.Event | None = None
+        self._frame: Frame | None = None
+        self._last_data: bytes | None = None
+        self._failures = 0
+        self._saving = 0
+        self.frame_count = 0
+        """Frames shown since mount (benchmarks and tests read it)."""
+        self.request_count = 0
+        """Screenshot requests sent by the refresh loop since mount."""
+        self.set_reactive(ScreenPreview.interval, self._settings.preview_interval)
+        self.set_reactive(ScreenPreview.paused, paused)
+
+    # ── composition ──
+
+    def compose(self) -> ComposeResult:
+        with Middle(id="viewport"), Center():
+            yield self._renderer(id="frame")
+        yield Static("waiting for the first frame", id="status", markup=False)
+
+    def on_mount(self) -> None:
+        self._wake = asyncio.Event()
+        self._sync_classes()
+        self.set_interval(1.0, self._update_status)
+        self.run_worker(
+            self._refresh_loop(),
+            name="screen preview",
+            group="preview",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def on_show(self) -> None:
+        self._poke()
+
+    def on_resize(self) -> None:
+        # Paused or slow, the frame shown would keep the old pane's size for a long time.
+        if self._last_data is not None and not self.live:
+            self.run_worker(self._redecode(), group="redecode", exclusive=True, exit_on_error=False)
+
+    # ── public API ──
+
+    @property
+    def frame(self) -> Frame | None:
+        """The frame on show, if any."""
+        return self._frame
+
+    @property
+    def visible_to_user(self) -> bool:
+        """Whether the preview is on a screen the user sees, and displayed on it."""
+        try:
+            return self.screen.is_current and self.is_on_screen and self.display
+        except Exception:  # no screen yet, or being removed
+            return False
+
+    def show_frame(self, frame: Frame) -> None:
+        """Show ``frame`` (already shrunk for the pane); the loop calls this for each one."""
+        self._frame = frame
+        self.frame_count += 1
+        self._set_image(frame.image)
+        self.stale = False
+        self.error = None
+        self._update_status()
+
+    # ── actions ──
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+
+    def action_toggle_live(self) -> None:
+        self.live = not self.live
+        if self.live:
+            self.paused = False
+
+    def action_faster(self) -> None:
+        if self.live:
+            return
+        shorter = [s for s in INTERVAL_STEPS if s < self.interval - 1e-9]
+        if shorter:
+            self.interval = shorter[-1]
+        else:
+            self.live = True
+
+    def action_slower(self) -> None:
+        if self.live:
+            self.live = False
+            return
+        longer = [s for s in INTERVAL_STEPS if s > self.interval + 1e-9]
+        if longer:
+            self.interval = longer[0]
+
+    def action_save_screenshot(self) -> None:
+        self.run_worker(
+            self._save_screenshot(), name="save screenshot", group="save", exit_on_error=False
+        )
+
+    # ── watchers ──
+
+    def watch_paused(self) -> None:
+        self._sync_classes()
+        self._poke()
+
+    def watch_live(self) -> None:
+        self._sync_classes()
+        self._poke()
+
+    def watch_interval(self) -> None:
+        self._poke()
+        self._update_status()
+
+    def watch_stale(self) -> None:
+        self._sync_classes()
+
+    def watch_error(self) -> None:
+        self._update_status()
+
+    # ── the refresh loop ──
+
+    async def _refresh_loop(self) -> None:
+        """Fetch, decode and show frames until the widget goes away; one request at a time."""
+        while True:
+            if self.paused or not self.visible_to_user:
+                await self._sleep(_HIDDEN_POLL)
+                continue
+            started = clock.monotonic()
+            ok = await self._capture_once()
+            elapsed = clock.monotonic() - started
+            if not ok:
+                delay = max(self.interval, min(_MAX_BACKOFF, 0.5 * 2.0 ** (self._failures - 1)))
+            elif self.live:
+                delay = 1.0 / LIVE_MAX_FPS - elapsed
+            else:
+                delay = self.interval - elapsed
+            if delay > 0:
+                await self._sleep(delay)
+            else:
+                await asyncio.sleep(0)  # let input and rendering run between live frames
+
+    async def _capture_once(self) -> bool:
+        """Fetch and show one frame. Failures become the status line; returns success."""
+        started = clock.monotonic()
+        box, cell, density = self._frame_box(), self._cell_size(), self._density()
+        self.request_count += 1
+        try:
+            data = await self._client.screenshot(
+                self._target,
+                image_format="jpeg",
+                quality=PREVIEW_JPEG_QUALITY,
+                http_timeout=max(10.0, self.interval * 2),
+            )
+            image, source = await asyncio.to_thread(decode_frame, data, box, cell, density)
+        except asyncio.CancelledError:
+            raise
+        except (OSError, ValueError, SyntaxError) as exc:
+            self._fail("the desktop sent an unreadable screenshot", exc)
+            return False
+        except Exception as exc:  # never let the loop die: say what happened and go on
+            self._fail(None, exc)
+            return False
+        self._last_data = data
+        frame = Frame(image, source[0], source[1], clock.wall(), clock.monotonic() - started)
+        if self._failures:
+            self._failures = 0
+            self.post_message(self.CaptureRecovered(self))
+        self.show_frame(frame)
+        return True
+
+    async def _redecode(self) -> None:
+        """Shrink the last frame again for the pane's new size."""
+        await asyncio.sleep(0.2)  # resizes come in bursts
+        data, frame = self._last_data, self._frame
+        if data is None or frame is None:
+            return
+        box, cell, density = self._frame_box(), self._cell_size(), self._density()
+        try:
+            image, _ = await asyncio.to_thread(decode_frame, data, box, cell, density)
+        except (OSError, ValueError, SyntaxError):
+            return
+        if self._frame is frame:  # no newer frame arrived meanwhile
+            self._frame = Frame(image, frame.width, frame.height, frame.captured_at, frame.latency)
+            self._set_image(image)
+
+    def _fail(self, prefix: str | None, exc: Exception) -> None:
+        """Show why the last attempt failed; the first failure of an outage is logged."""
+        first = self._failures == 0
+        self._failures += 1
+        line = report("screen preview", exc) if first else one_line(exc)
+        self.stale = self._frame is not None
+        self.error = f"{prefix}: {line}" if prefix else line
+        if first:
+            self.post_message(self.CaptureFailed(self, self.error))
+
+    async def _sleep(self, seconds: float) -> None:
+        """Wait ``seconds``, or less if something changed (pause, interval, shown)."""
+        assert self._wake is not None
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
+
+    def _poke(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    # ── saving ──
+
+    async def _save_screenshot(self) -> None:
+        """Fetch a full-resolution PNG and save it under a new name in the download dir."""
+        directory = self._settings.download_dir
+        self._saving += 1
+        self._update_status()
+        try:
+            stem = time.strftime("screenshot-%Y%m%d-%H%M%S", time.localtime(clock.wall()))
+            try:
+                data = await self._client.screenshot(
+                    self._target, image_format="png", http_timeout=30.0
+                )
+                path, size = await asyncio.to_thread(save_png, data, directory, stem)
+            except asyncio.CancelledError:
+                raise
+            except ValueError as exc:
+                message = str(exc)
+            except Exception as exc:
+                message = report("save screenshot", exc)
+            else:
+                self.notify(
+                    f"Screenshot saved to {path} ({size[0]}x{size[1]})",
+                    title="Saved",
+                    markup=False,
+                )
+                self.post_message(self.ScreenshotSaved(self, path, size))
+                return
+            self.notify(f"Screenshot not saved: {message}", severity="error", markup=False)
+        finally:
+            self._saving -= 1
+            self._update_status()
+
+    # ── helpers ──
+
+    def _set_image(self, image: PILImage.Image) -> None:
+        widget = self.query_one("#frame", self._renderer)
+        show = getattr(widget, "show_image", None)
+        if show is not None:
+            show(image)
+        else:
+            widget.image = image  # type: ignore[attr-defined]
+
+    def _frame_box(self) -> Size:
+        try:
+            size = self.query_one("#viewport").content_size
+        except Exception:
+            size = Size(0, 0)
+        if size.width <= 0 or size.height <= 0:
+            size = Size(max(1, self.size.width), max(1, self.size.height - 1))
+        return size
+
+    def _cell_size(self) -> tuple[int, int]:
+        cell = get_cell_size()
+        return (cell.width, cell.height)
+
+    def _density(self) -> tuple[int, int]:
+        return _renderer_density(self._renderer)
+
+    def _sync_classes(self) -> None:
+        self.set_class(self.paused, "-paused")
+        self.set_class(self.live, "-live")
+        self.set_class(self.stale, "-stale")
+        self._update_status()
+
+    def _status_text(self) -> str:
+        parts: list[str] = []
+        frame = self._frame
+        if frame is not None:
+            parts.append(f"{frame.width}x{frame.height}")
+            parts.append(clock.clock_text(frame.captured_at))
+            parts.append(clock.age_text(clock.wall() - frame.captured_at) + " ago")
+        if self.paused:
+            parts.append("paused (p)")
+        elif self.live:
+            parts.append("live")
+        else:
+            parts.append(_format_interval(self.interval))
+        if self._saving:
+            parts.append("saving PNG…")
+        if self.error:
+            parts.insert(0, ("stale: " if frame is not None else "") + self.error)
+        elif frame is None and not self.paused:
+            parts.insert(0, "waiting for the first frame")
+        return " · ".join(parts)
+
+    def _update_status(self) -> None:
+        if not self.is_mounted:
+            return
+        try:
+            status = self.query_one("#status", Static)
+        except Exception:
+            return
+        status.update(self._status_text())
