@@ -12,13 +12,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.reactive import reactive
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from tui.failures import report
 from tui.files import write_file
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.save_file import SaveFileScreen
 from tui.widgets.log_lines import LogLines
+from tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from core.desktop import AsyncDesktopClient, SandboxRef
@@ -197,10 +198,9 @@ class LogViewer(Vertical):
         self._tails: dict[Stream, LogTail] = {"stdout": LogTail(), "stderr": LogTail()}
         self._matches: dict[Stream, int] = {"stdout": 0, "stderr": 0}
         self._fetched = False
-        self._status_text = ""
 
     def compose(self) -> ComposeResult:
-        yield Static(id="log-status", markup=False)
+        yield StatusLine(id="log-status")
         yield Input(placeholder="search (Enter: next, Esc: close)", id="log-search")
         stdout = LogLines(max_lines=self.max_lines, id="stdout")
         stdout.border_title = f"{self.process} · stdout"
@@ -370,11 +370,7 @@ class LogViewer(Vertical):
                 found = self._matches["stdout"] + self._matches["stderr"]
                 parts.append(f"{found} matching line{'s' if found != 1 else ''}")
             text = " · ".join(parts)
-        status = self.query_one("#log-status", Static)
-        if text != self._status_text:
-            # One row, full width: its size never changes, so no layout pass is needed.
-            self._status_text = text
-            status.update(text, layout=False)
+        self.query_one("#log-status", StatusLine).show(text)
 
     # ── saving ──
 

@@ -23,7 +23,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import DataTable, Label, ProgressBar, Static
+from textual.widgets import DataTable, Label, ProgressBar
 from textual.widgets.data_table import RowDoesNotExist
 from textual.worker import Worker
 
@@ -32,6 +32,7 @@ from core.errors import Leap0ConflictError
 from core.models import DesktopRecordingSummary
 from tui import clock
 from tui.failures import one_line, report
+from tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from core.desktop import AsyncDesktopClient
@@ -487,7 +488,7 @@ class RecordingsBrowser(Widget):
     # ── composition ──
 
     def compose(self) -> ComposeResult:
-        yield Static("loading recordings…", id="status", markup=False)
+        yield StatusLine("loading recordings…", id="status")
         table: DataTable[Any] = DataTable(id="table", cursor_type="row", zebra_stripes=True)
         for key, label, width in _COLUMNS:
             table.add_column(label, key=key, width=width)
@@ -822,5 +823,5 @@ class RecordingsBrowser(Widget):
     def _update_status(self) -> None:
         if not self.is_mounted:
             return
-        self.query_one("#status", Static).update(self._status_text())
+        self.query_one("#status", StatusLine).show(self._status_text())
         self._hide_empty_downloads()

@@ -34,7 +34,6 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Static
 from textual_image._terminal import get_cell_size  # the cached probe; not re-exported
 from textual_image.renderable.halfcell import Image as HalfcellRenderable
 from textual_image.renderable.unicode import Image as UnicodeRenderable
@@ -45,6 +44,7 @@ from core.config import Settings
 from tui import clock
 from tui.failures import one_line, report
 from tui.files import write_file
+from tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from core.desktop import AsyncDesktopClient
@@ -494,7 +494,7 @@ class ScreenPreview(Widget, can_focus=True):
     def compose(self) -> ComposeResult:
         with Middle(id="viewport"), Center():
             yield self._renderer(id="frame")
-        yield Static("waiting for the first frame", id="status", markup=False)
+        yield StatusLine("waiting for the first frame", id="status")
 
     def on_mount(self) -> None:
         self._wake = asyncio.Event()
@@ -770,7 +770,7 @@ class ScreenPreview(Widget, can_focus=True):
         if not self.is_mounted:
             return
         try:
-            status = self.query_one("#status", Static)
+            status = self.query_one("#status", StatusLine)
         except Exception:
             return
-        status.update(self._status_text())
+        status.show(self._status_text())
