@@ -439,7 +439,18 @@ def _probe_terminal() -> None:
     except OSError:
         return
     if size.columns == 0 or size.lines == 0:
-        return  # a 0x0 pseudo-terminal made the probe divide by zero
+        # A 0x0 pseudo-terminal makes the probe divide by zero, at whichever import of
+        # textual-image comes first (the preview's, later). Settle its cached answer now:
+        # no graphics protocol, a typical cell, so the half-cell renderer is used.
+        try:
+            from textual_image._terminal import CellSize, TerminalCapabilities, probe_terminal
+
+            probe_terminal._result = TerminalCapabilities(  # type: ignore[attr-defined]
+                CellSize(10, 20), sixel=False, tgp=False
+            )
+        except Exception:
+            log.warning("cannot settle textual-image's terminal probe", exc_info=True)
+        return
     try:
         import textual_image.widget  # noqa: F401  (imported for its probe)
     except Exception:
