@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import fcntl
 import os
-import pty
 import select
-import signal
 import struct
+import subprocess
 import sys
 import termios
 import time
@@ -18,30 +17,35 @@ LEAP0_TUI = Path(sys.executable).with_name("leap0-tui")
 
 
 def test_zero_size_terminal_runs_without_the_probe_crashing(tmp_path: Path) -> None:
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: a 0x0 terminal, a desktop that does not answer
-        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 0, 0, 0, 0))
-        os.environ["XDG_STATE_HOME"] = str(tmp_path)
-        os.execv(str(LEAP0_TUI), ["leap0-tui", "--url", "http://127.0.0.1:9", "--token", "t"])
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 0, 0, 0, 0))
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "TERM": "xterm-256color"}
+    # A desktop that does not answer: the app must keep running and say so.
+    proc = subprocess.Popen(
+        [str(LEAP0_TUI), "--url", "http://127.0.0.1:9", "--token", "t"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(slave)
     out = b""
-    exited = None
     deadline = time.monotonic() + 5
     try:
-        while time.monotonic() < deadline and exited is None:
-            ready, _, _ = select.select([fd], [], [], 0.1)
+        while time.monotonic() < deadline and proc.poll() is None:
+            ready, _, _ = select.select([master], [], [], 0.1)
             if ready:
                 try:
-                    out += os.read(fd, 65536)
+                    out += os.read(master, 65536)
                 except OSError:
                     break
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                exited = status
+        exited = proc.poll()
     finally:
-        if exited is None:
-            os.kill(pid, signal.SIGTERM)
-            os.waitpid(pid, 0)
-        os.close(fd)
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=10)
+        os.close(master)
     assert exited is None, f"leap0-tui exited early ({exited}): {out[-500:]!r}"
     assert b"ZeroDivisionError" not in out
     assert b"Traceback" not in out
