@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -11,7 +11,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from core.models import DesktopDisplayInfo, DesktopPointerPosition
-from tui.failures import report
+from tui.failures import poll
 
 if TYPE_CHECKING:
     from core.desktop import AsyncDesktopClient, SandboxRef
@@ -74,24 +74,24 @@ class DisplayInfo(Static):
 
     @work(exclusive=True, group="follow", exit_on_error=False)
     async def _follow(self) -> None:
-        assert self.client is not None and self.target is not None
-        delay = POINTER_INTERVAL
+        client, target = self.client, self.target
+        assert client is not None and target is not None
         display_due = 0.0
-        while True:
-            try:
-                if time.monotonic() >= display_due or self.display_info is None:
-                    self.display_info = await self.client.display_info(self.target)
-                    display_due = time.monotonic() + DISPLAY_INTERVAL
-                self.pointer = await self.client.pointer_position(self.target)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.error = report("display info", exc)
-                delay = min(MAX_BACKOFF, delay * 2)
-            else:
-                self.error = None
-                delay = POINTER_INTERVAL
-            await asyncio.sleep(delay)
+
+        async def step() -> None:
+            nonlocal display_due
+            if time.monotonic() >= display_due or self.display_info is None:
+                self.display_info = await client.display_info(target)
+                display_due = time.monotonic() + DISPLAY_INTERVAL
+            self.pointer = await client.pointer_position(target)
+
+        await poll(
+            step,
+            what="display info",
+            interval=POINTER_INTERVAL,
+            max_backoff=MAX_BACKOFF,
+            set_error=partial(setattr, self, "error"),
+        )
 
     def watch_display_info(self) -> None:
         self._show()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -11,7 +11,7 @@ from textual.reactive import reactive
 from textual.widgets import DataTable
 
 from core.models import DesktopWindow
-from tui.failures import report
+from tui.failures import poll
 from tui.widgets._style import foreground_style
 
 if TYPE_CHECKING:
@@ -89,21 +89,19 @@ class WindowList(DataTable[Text | str]):
 
     @work(exclusive=True, group="follow", exit_on_error=False)
     async def _follow(self) -> None:
-        assert self.client is not None and self.target is not None
-        delay = INTERVAL
-        while True:
-            try:
-                windows = await self.client.windows(self.target)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.error = report("window list", exc)
-                delay = min(MAX_BACKOFF, delay * 2)
-            else:
-                self.error = None
-                delay = INTERVAL
-                self.show_windows(windows)
-            await asyncio.sleep(delay)
+        client, target = self.client, self.target
+        assert client is not None and target is not None
+
+        async def step() -> None:
+            self.show_windows(await client.windows(target))
+
+        await poll(
+            step,
+            what="window list",
+            interval=INTERVAL,
+            max_backoff=MAX_BACKOFF,
+            set_error=partial(setattr, self, "error"),
+        )
 
     def show_windows(self, windows: list[DesktopWindow]) -> None:
         """Make the rows match ``windows``: add new ones, change changed cells, drop gone ones."""
