@@ -46,7 +46,7 @@ def main() -> int:
     try:
         term.start(["--url", desktop.url, "--token", str(desktop.token)])
         term.wait_for(r"Processes · running 4/4", limit=60, every=0.2)
-        term.wait_for(r"live · last event", limit=30, every=0.2)
+        term.wait_for(r"─ live ─.*last event", limit=30, every=0.2)
         pid = term.pid()
         time.sleep(5)  # first log fetch, window list, recordings, first frames
         preview_default = measure(pid, args.seconds)

@@ -32,6 +32,7 @@ from tui.widgets.log_viewer import LogViewer
 from tui.widgets.process_table import ProcessTable
 from tui.widgets.recordings import RecordingsBrowser
 from tui.widgets.screen_preview import ScreenPreview
+from tui.widgets.status_line import StatusLine
 from tui.widgets.window_list import WindowList
 
 if TYPE_CHECKING:
@@ -120,6 +121,7 @@ class DesktopScreen(Screen[None]):
         with Container(id="panes"):
             with Vertical(id="pane-processes", classes="pane"):
                 yield ProcessTable(self.client, self.target, id="processes")
+                yield StatusLine(id="feed-age")
                 yield Static(id="feed-error", markup=False)
                 with Vertical(id="display"):
                     yield DisplayInfo(self.client, self.target, id="display-info")
@@ -151,6 +153,12 @@ class DesktopScreen(Screen[None]):
         self._layout_for(self.size.width, self.size.height)
         self.watch_pane(self.pane)
         self.query_one(ProcessTable).focus()
+        self._show_feed_age()
+        self.set_interval(1.0, self._show_feed_age)
+
+    def _show_feed_age(self) -> None:
+        """Tick the last event's age on its own line: cheap, where the table's border is not."""
+        self.query_one("#feed-age", StatusLine).show(self.query_one(ProcessTable).last_event_text)
 
     def on_resize(self) -> None:
         self._layout_for(self.size.width, self.size.height)

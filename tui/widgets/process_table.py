@@ -58,10 +58,11 @@ class ProcessTable(DataTable[Text | str]):
 
     Follows core's :class:`~core.status_feed.StatusFeed` in a worker: a stream while the
     desktop streams, polling when it will not, with reconnection in between. The border
-    shows the overall status (title) and the feed's state with the age of the last event
-    (subtitle). ``r`` asks for a restart of the highlighted process by posting
-    :class:`RestartRequested`; whoever handles it confirms, restarts and calls
-    :meth:`mark_restarting`.
+    shows the overall status (title) and the feed's state (subtitle); the age of the last
+    event is :attr:`last_event_text`, for a line outside the table: it changes every
+    second, and a changed border repaints the whole table. ``r`` asks for a restart of the
+    highlighted process by posting :class:`RestartRequested`; whoever handles it confirms,
+    restarts and calls :meth:`mark_restarting`.
     """
 
     DEFAULT_CSS = """
@@ -347,23 +348,17 @@ class ProcessTable(DataTable[Text | str]):
             self._reported = key
             self.post_message(self.StatusChanged(self, *key))
 
+    @property
+    def last_event_text(self) -> str:
+        """``"last event N s ago"``, or ``"no event yet"``."""
+        if self._event_seen_at is None:
+            return "no event yet"
+        return f"last event {clock.age_text(clock.monotonic() - self._event_seen_at)} ago"
+
     def _feed_text(self) -> str:
-        now = clock.monotonic()
-        age = (
-            f"last event {clock.age_text(now - self._event_seen_at)} ago"
-            if self._event_seen_at is not None
-            else "no event yet"
-        )
         state = self.feed_state
         if state == "connecting":
             return "connecting…"
-        if state == "live":
-            return f"live · {age}"
-        if state == "polling":
-            return f"polling · {age}"
-        if state == "reconnecting":
-            wait = ""
-            if self._retry_at is not None:
-                wait = f" in {max(0, round(self._retry_at - now))} s"
-            return f"reconnecting{wait} · {age}"
-        return f"{state} · {age}"
+        if state == "reconnecting" and self._retry_at is not None:
+            return f"reconnecting in {max(0, round(self._retry_at - clock.monotonic()))} s"
+        return str(state)
