@@ -8,9 +8,12 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.app import App, ComposeResult
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual_image.widget import HalfcellImage
 
 from core.config import Settings, load_settings
@@ -64,3 +67,29 @@ async def wait_for(
 
 
 WaitFor = Callable[..., Awaitable[None]]
+
+
+class WidgetApp(App[None]):
+    """One widget alone on a screen, keeping every toast it is asked to show.
+
+    ``focus`` is a selector inside the widget to focus on mount (default: the widget).
+    """
+
+    def __init__(self, widget: Widget, *, focus: str | None = None) -> None:
+        super().__init__()
+        self.widget = widget
+        self._focus = focus
+        self.toasts: list[tuple[str, str]] = []
+
+    def compose(self) -> ComposeResult:
+        yield self.widget
+
+    def on_mount(self) -> None:
+        (self.widget.query_one(self._focus) if self._focus else self.widget).focus()
+
+    def notify(self, message: str, **kwargs: Any) -> None:  # type: ignore[override]
+        self.toasts.append((message, str(kwargs.get("severity", "information"))))
+        super().notify(message, **kwargs)
+
+    def toasted(self, text: str, severity: str | None = None) -> bool:
+        return any(text in m and severity in (None, s) for m, s in self.toasts)

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from PIL import Image, ImageDraw
-from textual.app import App, ComposeResult
 from textual.geometry import Size
 from textual.pilot import Pilot
 from textual.widget import Widget
@@ -22,7 +21,7 @@ from core.config import Settings
 from core.desktop import AsyncDesktopClient
 from core.transport import AsyncTransport, RetryPolicy
 from tests.host.harness import HostProcess
-from tests.tui.conftest import wait_for
+from tests.tui.conftest import WidgetApp, wait_for
 from tests.tui.fake_desktop import TOKEN, FakeDesktop
 from tui import clock
 from tui.widgets.screen_preview import (
@@ -35,25 +34,6 @@ from tui.widgets.screen_preview import (
 )
 
 FROZEN = 1_795_000_000.0  # 2026-11-18 11:06:40 UTC
-
-
-class PreviewApp(App[None]):
-    """A screen with one preview, keeping every toast it is asked to show."""
-
-    def __init__(self, preview: ScreenPreview) -> None:
-        super().__init__()
-        self.preview = preview
-        self.toasts: list[tuple[str, str]] = []
-
-    def compose(self) -> ComposeResult:
-        yield self.preview
-
-    def on_mount(self) -> None:
-        self.preview.focus()
-
-    def notify(self, message: str, **kwargs: Any) -> None:  # type: ignore[override]
-        self.toasts.append((message, str(kwargs.get("severity", "information"))))
-        super().notify(message, **kwargs)
 
 
 class Spy:
@@ -99,7 +79,7 @@ async def test_preview_holds_an_image_of_the_desktop_with_its_aspect(
 ) -> None:
     screen = await desktop_client.display_info(local_host.url)
     preview = ScreenPreview(desktop_client, local_host.url, settings, renderer=renderer)
-    app = PreviewApp(preview)
+    app = WidgetApp(preview)
     async with app.run_test(size=(100, 36)) as pilot:
         await wait_for(pilot, lambda: preview.frame is not None)
         await pilot.pause()
@@ -128,7 +108,7 @@ async def test_pause_stops_requests_and_one_request_at_a_time(
 ) -> None:
     spy = Spy(desktop_client)
     preview = ScreenPreview(spy, local_host.url, settings, renderer=HalfcellFrame)  # type: ignore[arg-type]
-    app = PreviewApp(preview)
+    app = WidgetApp(preview)
     async with app.run_test(size=(80, 30)) as pilot:
         await wait_for(pilot, lambda: preview.frame_count >= 3)
         await pilot.press("p")
@@ -151,7 +131,7 @@ async def test_hidden_preview_stops_requests(
 ) -> None:
     spy = Spy(desktop_client)
     preview = ScreenPreview(spy, local_host.url, settings, renderer=UnicodeImage)  # type: ignore[arg-type]
-    app = PreviewApp(preview)
+    app = WidgetApp(preview)
     async with app.run_test(size=(80, 30)) as pilot:
         await wait_for(pilot, lambda: preview.frame_count >= 2)
         preview.display = False
@@ -173,7 +153,7 @@ async def test_keys_change_the_interval_and_live_mode(
         settings.model_copy(update={"preview_interval": 2.0}),
         renderer=UnicodeImage,
     )
-    app = PreviewApp(preview)
+    app = WidgetApp(preview)
     async with app.run_test(size=(80, 30)) as pilot:
         await wait_for(pilot, lambda: preview.frame is not None)
         assert "every 2 s" in status_text(preview)
@@ -208,7 +188,7 @@ async def test_save_writes_a_full_resolution_png_and_never_overwrites(
     taken.write_bytes(b"not yours")
     screen = await desktop_client.display_info(local_host.url)
     preview = ScreenPreview(desktop_client, local_host.url, settings, renderer=UnicodeImage)
-    app = PreviewApp(preview)
+    app = WidgetApp(preview)
     saved: list[ScreenPreview.ScreenshotSaved] = []
 
     def hook(message: object) -> None:
@@ -243,7 +223,7 @@ async def test_failure_is_one_line_keeps_the_frame_stale_and_recovers(
 ) -> None:
     fake = fake_desktop
     preview = ScreenPreview(fake_client, fake.url, settings, renderer=HalfcellFrame)
-    app = PreviewApp(preview)
+    app = WidgetApp(preview)
     failed: list[object] = []
 
     def hook(message: object) -> None:
@@ -277,7 +257,7 @@ async def test_unreachable_desktop_is_a_status_line(settings: Settings) -> None:
     retry = RetryPolicy(attempts=1)
     async with AsyncDesktopClient(AsyncTransport(api_key="x", timeout=2, retry=retry)) as client:
         preview = ScreenPreview(client, "http://127.0.0.1:9", settings, renderer=UnicodeImage)
-        app = PreviewApp(preview)
+        app = WidgetApp(preview)
         async with app.run_test(size=(80, 30)) as pilot:
             await wait_for(pilot, lambda: preview.error is not None)
             line = status_text(preview)
@@ -334,7 +314,7 @@ def test_preview_snapshot(
         await pilot.pause()
 
     try:
-        assert snap_compare(PreviewApp(preview), terminal_size=(80, 24), run_before=show)
+        assert snap_compare(WidgetApp(preview), terminal_size=(80, 24), run_before=show)
     finally:
         monkeypatch.undo()
         time.tzset()

@@ -25,35 +25,13 @@ from tests.client.fake_desktop import FakeDesktop as ScriptedDesktop
 from tests.client.fake_desktop import Reply
 from tests.host.harness import HostProcess
 from tests.support.loopback import serve
-from tests.tui.conftest import wait_for
+from tests.tui.conftest import WidgetApp, wait_for
 from tests.tui.fake_desktop import TOKEN, FakeDesktop
 from tui import clock
 from tui.screens.confirm import ConfirmScreen
 from tui.widgets.recordings import DownloadRow, RecordingsBrowser, free_path
 
 FROZEN = 1_795_000_000.0  # 2026-11-18 11:06:40 UTC
-
-
-class RecordingsApp(App[None]):
-    """A screen with one recordings browser, keeping every toast it is asked to show."""
-
-    def __init__(self, browser: RecordingsBrowser) -> None:
-        super().__init__()
-        self.browser = browser
-        self.toasts: list[tuple[str, str]] = []
-
-    def compose(self) -> ComposeResult:
-        yield self.browser
-
-    def on_mount(self) -> None:
-        self.browser.query_one(DataTable).focus()
-
-    def notify(self, message: str, **kwargs: Any) -> None:  # type: ignore[override]
-        self.toasts.append((message, str(kwargs.get("severity", "information"))))
-        super().notify(message, **kwargs)
-
-    def toasted(self, text: str, severity: str | None = None) -> bool:
-        return any(text in m and severity in (None, s) for m, s in self.toasts)
 
 
 def status_text(browser: RecordingsBrowser) -> str:
@@ -108,7 +86,7 @@ async def test_start_stop_and_download_give_the_hosts_file(
     local_host: HostProcess, desktop_client: AsyncDesktopClient, settings: Settings
 ) -> None:
     browser = RecordingsBrowser(desktop_client, local_host.url, settings, refresh_interval=0.5)
-    app = RecordingsApp(browser)
+    app = WidgetApp(browser, focus="DataTable")
     downloaded: list[RecordingsBrowser.RecordingDownloaded] = []
 
     def hook(message: object) -> None:
@@ -169,7 +147,7 @@ async def test_several_downloads_at_once_and_no_file_is_overwritten(
     mine = settings.download_dir / name
     mine.write_bytes(b"my own file")
     browser = RecordingsBrowser(desktop_client, local_host.url, settings, refresh_interval=0)
-    app = RecordingsApp(browser)
+    app = WidgetApp(browser, focus="DataTable")
     async with app.run_test(size=(100, 30)) as pilot:
         await select(pilot, browser, first)
         await pilot.press("d")
@@ -199,7 +177,7 @@ async def test_delete_asks_then_deletes(
 ) -> None:
     recording_id = await record(desktop_client, local_host.url)
     browser = RecordingsBrowser(desktop_client, local_host.url, settings, refresh_interval=0)
-    app = RecordingsApp(browser)
+    app = WidgetApp(browser, focus="DataTable")
     async with app.run_test(size=(100, 30)) as pilot:
         await select(pilot, browser, recording_id)
         await pilot.press("delete")
@@ -226,7 +204,7 @@ async def test_active_recording_is_not_deleted_and_the_user_is_told(
     started = await desktop_client.start_recording(local_host.url)
     assert started.id is not None
     browser = RecordingsBrowser(desktop_client, local_host.url, settings, refresh_interval=0)
-    app = RecordingsApp(browser)
+    app = WidgetApp(browser, focus="DataTable")
     async with app.run_test(size=(100, 30)) as pilot:
         await select(pilot, browser, started.id)
         await pilot.press("delete")
@@ -255,7 +233,7 @@ async def test_disk_full_during_download_is_one_line_and_keeps_the_part(
     part = target.with_name(target.name + ".part")
     os.symlink("/dev/full", part)  # every write to it fails with ENOSPC, as a full disk does
     browser = RecordingsBrowser(desktop_client, local_host.url, settings, refresh_interval=0)
-    app = RecordingsApp(browser)
+    app = WidgetApp(browser, focus="DataTable")
     async with app.run_test(size=(100, 30)) as pilot:
         await select(pilot, browser, recording_id)
         await pilot.press("d")
@@ -307,7 +285,7 @@ async def test_a_download_is_cancelled_from_its_row_or_the_table(
     slow_desktop: str, fake_client: AsyncDesktopClient, settings: Settings
 ) -> None:
     browser = RecordingsBrowser(fake_client, slow_desktop, settings, refresh_interval=0)
-    app = RecordingsApp(browser)
+    app = WidgetApp(browser, focus="DataTable")
     async with app.run_test(size=(100, 30)) as pilot:
         await select(pilot, browser, "rec_slow")
         await pilot.press("d")
@@ -335,7 +313,7 @@ async def test_listing_failure_is_a_status_line_and_recovers(
 ) -> None:
     fake_desktop.fail_status = 503
     browser = RecordingsBrowser(fake_client, fake_desktop.url, settings, refresh_interval=0.3)
-    app = RecordingsApp(browser)
+    app = WidgetApp(browser, focus="DataTable")
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: browser.error is not None, what="the error")
         line = status_text(browser)
