@@ -32,6 +32,8 @@ import pytest_asyncio
 from core.desktop import AsyncDesktopClient
 from core.transport import AsyncTransport
 from tests.host.harness import HostProcess, start_host, stop_host
+from tests.support.fake_desktop import FakeDesktop
+from tests.support.loopback import serve
 
 
 @pytest.fixture(scope="session")
@@ -71,3 +73,28 @@ def start_extra_host(tmp_path: Path) -> Iterator[StartHost]:
     for host in started:
         if host.process.poll() is None:
             stop_host(host)
+
+
+# ── a scriptable fake desktop on loopback, for what the real host cannot do on demand ──
+
+
+@pytest.fixture(scope="session")
+def fake_server() -> Iterator[tuple[FakeDesktop, str]]:
+    app = FakeDesktop()
+    with serve(app) as url:
+        yield app, url
+
+
+@pytest.fixture
+def fake(fake_server: tuple[FakeDesktop, str]) -> Iterator[FakeDesktop]:
+    """The fake desktop, with no routes and nothing seen."""
+    app, _ = fake_server
+    app.reset()
+    yield app
+    app.reset()
+
+
+@pytest.fixture
+def url(fake_server: tuple[FakeDesktop, str]) -> str:
+    """The fake desktop's base URL, a self-hosted desktop reference."""
+    return fake_server[1]

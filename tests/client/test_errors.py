@@ -23,7 +23,7 @@ from core import (
     RetryPolicy,
 )
 from tests.client.conftest import FAST_RETRY
-from tests.client.fake_desktop import FakeDesktop, Reply
+from tests.support.fake_desktop import FakeDesktop, Reply
 from tests.support.loopback import free_port
 
 DISPLAY = {"display": ":0", "width": 1440, "height": 900}

@@ -30,7 +30,7 @@ from core import (
     Leap0NotFoundError,
     Leap0ResponseError,
 )
-from tests.client.fake_desktop import TOKEN, FakeDesktop, Reply, process_status
+from tests.support.fake_desktop import TOKEN, FakeDesktop, Reply, process_status
 
 DISPLAY = {"display": ":0", "width": 1440, "height": 900, "unknown": "ignored"}
 POSITION = {"x": 12, "y": 34}

@@ -20,7 +20,7 @@ from core import (
     Leap0TimeoutError,
     Leap0ValidationError,
 )
-from tests.client.fake_desktop import BREAK, TOKEN, FakeDesktop, Reply, event, process_status
+from tests.support.fake_desktop import BREAK, TOKEN, FakeDesktop, Reply, event, process_status
 
 STREAM = "/api/status/stream"
 

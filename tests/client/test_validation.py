@@ -15,7 +15,7 @@ from core import (
     Leap0NotFoundError,
     Leap0ValidationError,
 )
-from tests.client.fake_desktop import TOKEN, FakeDesktop, Reply
+from tests.support.fake_desktop import TOKEN, FakeDesktop, Reply
 
 Call = Callable[[AsyncDesktopClient, str], Awaitable[Any]]
 

@@ -1,7 +1,7 @@
 """Fixtures of the feed and download tests: misbehaving servers on loopback, a fast client.
 
-The status feed is tested against the client tests' scriptable fake desktop
-(``tests/client/fake_desktop.py``), downloads against :mod:`tests.feed.recording_server`;
+The status feed is tested against the scriptable fake desktop (``fake`` and ``url`` in
+``tests/conftest.py``), downloads against :mod:`tests.feed.recording_server`;
 both run under uvicorn on 127.0.0.1 (``tests/support/loopback.py``).
 """
 
@@ -12,32 +12,11 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from core import AsyncDesktopClient, AsyncTransport, RetryPolicy
-from tests.client.fake_desktop import TOKEN, FakeDesktop
 from tests.feed.recording_server import RecordingServer
+from tests.support.fake_desktop import TOKEN
 from tests.support.loopback import serve
 
 FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.2)
-
-
-@pytest.fixture(scope="session")
-def desktop_server() -> Iterator[tuple[FakeDesktop, str]]:
-    app = FakeDesktop()
-    with serve(app) as url:
-        yield app, url
-
-
-@pytest.fixture
-def desktop(desktop_server: tuple[FakeDesktop, str]) -> Iterator[FakeDesktop]:
-    """The fake desktop, with no routes scripted and nothing seen."""
-    app, _ = desktop_server
-    app.reset()
-    yield app
-    app.reset()
-
-
-@pytest.fixture
-def desktop_url(desktop_server: tuple[FakeDesktop, str]) -> str:
-    return desktop_server[1]
 
 
 @pytest.fixture(scope="session")

@@ -22,8 +22,8 @@ from core import (
     RetryPolicy,
     StatusFeed,
 )
-from tests.client.fake_desktop import BREAK, FakeDesktop, Reply, event, process_status
 from tests.feed.updates import take_until
+from tests.support.fake_desktop import BREAK, FakeDesktop, Reply, event, process_status
 
 STREAM = "/api/status/stream"
 STATUS = "/api/status"
@@ -58,19 +58,17 @@ def overall(update: FeedUpdate) -> str | None:
     return update.status.status if update.status else None
 
 
-def stream_requests(desktop: FakeDesktop) -> int:
-    return desktop.paths().count(STREAM)
+def stream_requests(fake: FakeDesktop) -> int:
+    return fake.paths().count(STREAM)
 
 
 async def test_status_events_arrive_live(
-    client: AsyncDesktopClient, desktop: FakeDesktop, desktop_url: str
+    client: AsyncDesktopClient, fake: FakeDesktop, url: str
 ) -> None:
-    desktop.on("GET", STREAM, Reply(sse=[event("degraded"), 0.05, event("running"), 30.0]))
+    fake.on("GET", STREAM, Reply(sse=[event("degraded"), 0.05, event("running"), 30.0]))
     clock_offset = 1000.0
 
-    async with make_feed(
-        client, desktop_url, clock=lambda: time.monotonic() + clock_offset
-    ) as feed:
+    async with make_feed(client, url, clock=lambda: time.monotonic() + clock_offset) as feed:
         updates = await take_until(feed, lambda u: overall(u) == "running")
 
     assert states(updates) == [CONNECTING, LIVE, LIVE]
@@ -84,11 +82,11 @@ async def test_status_events_arrive_live(
 
 
 async def test_a_stream_closed_by_the_server_is_reopened(
-    client: AsyncDesktopClient, desktop: FakeDesktop, desktop_url: str
+    client: AsyncDesktopClient, fake: FakeDesktop, url: str
 ) -> None:
-    desktop.on("GET", STREAM, Reply(sse=[event("degraded")]), Reply(sse=[event("running"), 30.0]))
+    fake.on("GET", STREAM, Reply(sse=[event("degraded")]), Reply(sse=[event("running"), 30.0]))
 
-    async with make_feed(client, desktop_url) as feed:
+    async with make_feed(client, url) as feed:
         updates = await take_until(feed, lambda u: overall(u) == "running")
 
     assert states(updates) == [CONNECTING, LIVE, RECONNECTING, LIVE]
@@ -97,7 +95,7 @@ async def test_a_stream_closed_by_the_server_is_reopened(
     assert BACKOFF.base_delay <= reconnecting.retry_in <= BACKOFF.base_delay * 1.25
     assert reconnecting.error is None  # a clean close is not a failure
     assert overall(reconnecting) == "degraded"  # the last status is kept meanwhile
-    assert stream_requests(desktop) == 2
+    assert stream_requests(fake) == 2
 
 
 @pytest.mark.parametrize(
@@ -114,15 +112,15 @@ async def test_a_stream_closed_by_the_server_is_reopened(
 )
 async def test_a_failing_stream_is_reconnected_with_its_error_reported(
     client: AsyncDesktopClient,
-    desktop: FakeDesktop,
-    desktop_url: str,
+    fake: FakeDesktop,
+    url: str,
     script: list[object],
     error_type: type[Exception],
     text: str,
 ) -> None:
-    desktop.on("GET", STREAM, Reply(sse=script), Reply(sse=[event("running"), 30.0]))
+    fake.on("GET", STREAM, Reply(sse=script), Reply(sse=[event("running"), 30.0]))
 
-    async with make_feed(client, desktop_url) as feed:
+    async with make_feed(client, url) as feed:
         updates = await take_until(feed, lambda u: overall(u) == "running")
 
     assert states(updates) == [CONNECTING, LIVE, RECONNECTING, LIVE]
@@ -134,12 +132,12 @@ async def test_a_failing_stream_is_reconnected_with_its_error_reported(
 
 
 async def test_a_missing_stream_route_falls_back_to_polling_and_back_to_live(
-    client: AsyncDesktopClient, desktop: FakeDesktop, desktop_url: str
+    client: AsyncDesktopClient, fake: FakeDesktop, url: str
 ) -> None:
     # The stream route is not scripted: it answers 404, while GET /api/status works.
-    desktop.on("GET", STATUS, Reply(json=process_status("degraded")), Reply(json=process_status()))
+    fake.on("GET", STATUS, Reply(json=process_status("degraded")), Reply(json=process_status()))
 
-    async with make_feed(client, desktop_url) as feed:
+    async with make_feed(client, url) as feed:
         updates = await take_until(feed, lambda u: overall(u) == "running")
         assert states(updates) == [CONNECTING, POLLING, POLLING]
         assert isinstance(updates[1].error, Leap0NotFoundError)  # why it polls
@@ -148,7 +146,7 @@ async def test_a_missing_stream_route_falls_back_to_polling_and_back_to_live(
         assert 0.09 <= gap <= 0.5  # one poll_interval (0.1 s) apart
 
         # The stream is tried again every sse_retry_interval; once it works, the feed is live.
-        desktop.on("GET", STREAM, Reply(sse=[event("stopped"), 30.0]))
+        fake.on("GET", STREAM, Reply(sse=[event("stopped"), 30.0]))
         later = await take_until(feed, lambda u: u.state is LIVE)
 
     assert set(states(later[:-1])) == {POLLING}
@@ -157,25 +155,25 @@ async def test_a_missing_stream_route_falls_back_to_polling_and_back_to_live(
 
 
 async def test_a_stream_failing_again_and_again_falls_back_to_polling(
-    client: AsyncDesktopClient, desktop: FakeDesktop, desktop_url: str
+    client: AsyncDesktopClient, fake: FakeDesktop, url: str
 ) -> None:
-    desktop.on("GET", STREAM, Reply(500, {"message": "proxy says no"}))
-    desktop.on("GET", STATUS, Reply(json=process_status()))
+    fake.on("GET", STREAM, Reply(500, {"message": "proxy says no"}))
+    fake.on("GET", STATUS, Reply(json=process_status()))
 
-    async with make_feed(client, desktop_url) as feed:
+    async with make_feed(client, url) as feed:
         updates = await take_until(feed, lambda u: u.state is POLLING)
 
     assert states(updates) == [CONNECTING, RECONNECTING, RECONNECTING, POLLING]
     assert all(isinstance(u.error, Leap0ServerError) for u in updates[1:])
-    assert desktop.paths()[: BACKOFF.attempts + 1] == [STREAM] * BACKOFF.attempts + [STATUS]
+    assert fake.paths()[: BACKOFF.attempts + 1] == [STREAM] * BACKOFF.attempts + [STATUS]
 
 
 async def test_silence_marks_the_feed_stale_then_it_reconnects(
-    client: AsyncDesktopClient, desktop: FakeDesktop, desktop_url: str
+    client: AsyncDesktopClient, fake: FakeDesktop, url: str
 ) -> None:
-    desktop.on("GET", STREAM, Reply(sse=[event(), 30.0]))
+    fake.on("GET", STREAM, Reply(sse=[event(), 30.0]))
 
-    async with make_feed(client, desktop_url, read_timeout=0.8) as feed:
+    async with make_feed(client, url, read_timeout=0.8) as feed:
         updates = await take_until(feed, lambda u: u.state is RECONNECTING)
         stale_at = time.monotonic()
 
@@ -189,28 +187,28 @@ async def test_silence_marks_the_feed_stale_then_it_reconnects(
 
 
 async def test_stale_ends_when_events_resume(
-    client: AsyncDesktopClient, desktop: FakeDesktop, desktop_url: str
+    client: AsyncDesktopClient, fake: FakeDesktop, url: str
 ) -> None:
-    desktop.on("GET", STREAM, Reply(sse=[event("degraded"), 0.5, event(), 30.0]))
+    fake.on("GET", STREAM, Reply(sse=[event("degraded"), 0.5, event(), 30.0]))
 
-    async with make_feed(client, desktop_url, read_timeout=2.0) as feed:
+    async with make_feed(client, url, read_timeout=2.0) as feed:
         updates = await take_until(feed, lambda u: overall(u) == "running")
 
     assert states(updates) == [CONNECTING, LIVE, STALE, LIVE]
 
 
 async def test_an_auth_error_is_surfaced_and_retried_only_after_a_long_wait(
-    client: AsyncDesktopClient, desktop: FakeDesktop, desktop_url: str
+    client: AsyncDesktopClient, fake: FakeDesktop, url: str
 ) -> None:
-    desktop.on("GET", STREAM, Reply(401, {"message": "bad token"}))
+    fake.on("GET", STREAM, Reply(401, {"message": "bad token"}))
 
-    async with make_feed(client, desktop_url) as feed:
+    async with make_feed(client, url) as feed:
         first = await take_until(feed, lambda u: u.state is RECONNECTING)
         failed_at = time.monotonic()
         second = await take_until(feed, lambda u: u.state is RECONNECTING)
         waited = time.monotonic() - failed_at
 
-        desktop.on("GET", STREAM, Reply(sse=[event(), 30.0]))  # the token is fixed
+        fake.on("GET", STREAM, Reply(sse=[event(), 30.0]))  # the token is fixed
         recovered = await take_until(feed, lambda u: u.state is LIVE)
 
     assert states(first) == [CONNECTING, RECONNECTING]
@@ -219,29 +217,29 @@ async def test_an_auth_error_is_surfaced_and_retried_only_after_a_long_wait(
         assert "bad token" in str(update.error)
         assert update.retry_in == ERROR_BACKOFF
     assert waited >= ERROR_BACKOFF
-    assert stream_requests(desktop) == 3
-    assert STATUS not in desktop.paths()  # an auth error is not a reason to poll
+    assert stream_requests(fake) == 3
+    assert STATUS not in fake.paths()  # an auth error is not a reason to poll
     assert states(recovered) == [LIVE]
 
 
 async def test_a_missing_desktop_is_surfaced_not_polled(
-    client: AsyncDesktopClient, desktop: FakeDesktop, desktop_url: str
+    client: AsyncDesktopClient, fake: FakeDesktop, url: str
 ) -> None:
     # Neither route is scripted: both 404, so the desktop itself is not there.
-    async with make_feed(client, desktop_url) as feed:
+    async with make_feed(client, url) as feed:
         updates = await take_until(feed, lambda u: u.state is not CONNECTING)
 
     assert states(updates) == [CONNECTING, RECONNECTING]
     assert isinstance(updates[1].error, Leap0NotFoundError)
     assert updates[1].retry_in == ERROR_BACKOFF
-    assert desktop.paths() == [STREAM, STATUS]
+    assert fake.paths() == [STREAM, STATUS]
 
 
 async def test_close_ends_the_iteration_and_the_connection(
-    client: AsyncDesktopClient, desktop: FakeDesktop, desktop_url: str
+    client: AsyncDesktopClient, fake: FakeDesktop, url: str
 ) -> None:
-    desktop.on("GET", STREAM, Reply(sse=[event(), 30.0]))
-    feed = make_feed(client, desktop_url)
+    fake.on("GET", STREAM, Reply(sse=[event(), 30.0]))
+    feed = make_feed(client, url)
     seen: list[FeedState] = []
     live = asyncio.Event()
 
@@ -262,10 +260,10 @@ async def test_close_ends_the_iteration_and_the_connection(
 
 
 async def test_cancelling_the_consumer_stops_the_feed(
-    client: AsyncDesktopClient, desktop: FakeDesktop, desktop_url: str
+    client: AsyncDesktopClient, fake: FakeDesktop, url: str
 ) -> None:
-    desktop.on("GET", STREAM, Reply(sse=[event(), 30.0]))
-    feed = make_feed(client, desktop_url)
+    fake.on("GET", STREAM, Reply(sse=[event(), 30.0]))
+    feed = make_feed(client, url)
     live = asyncio.Event()
 
     async def consume() -> None:

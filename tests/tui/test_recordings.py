@@ -21,9 +21,9 @@ from core.desktop import AsyncDesktopClient
 from core.downloads import DownloadProgress
 from core.models import DesktopRecordingSummary
 from core.transport import AsyncTransport, RetryPolicy
-from tests.client.fake_desktop import FakeDesktop as ScriptedDesktop
-from tests.client.fake_desktop import Reply
 from tests.host.harness import HostProcess
+from tests.support.fake_desktop import FakeDesktop as ScriptedDesktop
+from tests.support.fake_desktop import Reply
 from tests.support.loopback import serve
 from tests.tui.conftest import WidgetApp, wait_for
 from tests.tui.fake_desktop import TOKEN, FakeDesktop
