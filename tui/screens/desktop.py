@@ -257,6 +257,7 @@ class DesktopScreen(Screen[None]):
     @on(ProcessTable.StatusChanged)
     def _status_changed(self, event: ProcessTable.StatusChanged) -> None:
         event.stop()
+        self._show_feed_age()  # the first event should not wait for the next tick
         self._show_feed_error(event.error, event.state)
         if event.overall != self._last_overall:
             previous, self._last_overall = self._last_overall, event.overall

@@ -50,12 +50,16 @@ _FINISHED_ROW_SECONDS = 15.0
 """How long a finished download's row stays before it goes away by itself."""
 
 _COLUMNS: tuple[tuple[str, str, int | None], ...] = (
-    ("id", "ID", None),
+    ("id", "ID", 19),
     ("created", "Created", 11),
     ("size", "Size", 9),
     ("active", "Active", 6),
 )
-"""Key, label and width of each column: narrow enough for a half-width pane of 55 cells."""
+"""Key, label and width of each column: narrow enough for a half-width pane of 55 cells.
+
+Fixed widths, ID included (``rec_`` and a millisecond time stamp is 17 cells): an
+auto-width column is sized only when the table is next idle, so the layout would jump
+once after each listing (and snapshots caught it narrow)."""
 
 
 # ── formatting and file names (no I/O but ``free_path``) ──────────────────────
