@@ -25,6 +25,7 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable, Footer, Header, Static, Tab, Tabs
 
 from core.config import Settings
+from tui import clock
 from tui.failures import report
 from tui.screens.confirm import ConfirmScreen
 from tui.widgets.display_info import DisplayInfo
@@ -154,7 +155,7 @@ class DesktopScreen(Screen[None]):
         self.watch_pane(self.pane)
         self.query_one(ProcessTable).focus()
         self._show_feed_age()
-        self.set_interval(1.0, self._show_feed_age)
+        clock.every_second(self, self._show_feed_age)
 
     def _show_feed_age(self) -> None:
         """Tick the last event's age on its own line: cheap, where the table's border is not."""

@@ -136,7 +136,7 @@ class PickerScreen(Screen[None]):
         for key, label, width in COLUMNS:
             table.add_column(label, width=width, key=key)
         table.focus()
-        self.set_interval(1.0, self._tick)
+        clock.every_second(self, self._tick)
         self._follow()
 
     @work(exclusive=True, group="list", exit_on_error=False)

@@ -181,7 +181,7 @@ class ProcessTable(DataTable[Text | str]):
         for key, label, width in COLUMNS:
             self.add_column(label, width=width, key=key)
         self._show_feed()
-        self.set_interval(1.0, self._show_feed)
+        clock.every_second(self, self._show_feed)
         if self.client is not None and self.target is not None:
             self._follow_feed()
 

@@ -501,7 +501,7 @@ class RecordingsBrowser(Widget):
 
     def on_mount(self) -> None:
         self.query_one("#downloads").display = False
-        self.set_interval(1.0, self._update_status)
+        clock.every_second(self, self._update_status)
         if self._refresh_interval > 0:
             self.set_interval(self._refresh_interval, self._refresh_if_shown)
         self.refresh_list()

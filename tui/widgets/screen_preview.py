@@ -499,7 +499,7 @@ class ScreenPreview(Widget, can_focus=True):
     def on_mount(self) -> None:
         self._wake = asyncio.Event()
         self._sync_classes()
-        self.set_interval(1.0, self._update_status)
+        clock.every_second(self, self._update_status)
         self.run_worker(
             self._refresh_loop(),
             name="screen preview",
