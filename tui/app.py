@@ -52,8 +52,9 @@ __all__ = ["Leap0App", "parse_args", "run"]
 
 log = logging.getLogger("tui")
 
-STYLES = Path(__file__).resolve().parent.parent / "styles"
-"""The app-wide stylesheets (layout and theme), one per screen plus ``app.tcss``."""
+STYLES = Path(__file__).resolve().parent / "styles"
+"""The app-wide stylesheets (layout and theme), one per screen plus ``app.tcss``: package data,
+so an installed app (not only a checkout) has them."""
 
 LOCAL_LABEL = "local desktop"
 
