@@ -79,7 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--port", type=int, default=0, help="TCP port (default 0: a free one)")
     parser.add_argument(
-        "--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+        "--bind",
+        default="127.0.0.1",
+        help="address the API and the noVNC viewer listen on (default 127.0.0.1)",
     )
     parser.add_argument(
         "--token",
@@ -198,6 +200,7 @@ async def _serve(args: argparse.Namespace, out: IO[str]) -> int:
             recordings_dir=default_recordings_dir(),
             width=width,
             height=height,
+            bind=args.bind,
         )
     )
     config = uvicorn.Config(

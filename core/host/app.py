@@ -2,7 +2,8 @@
 
 Every request needs ``Authorization: Bearer <token>`` (compared in constant time; 401
 otherwise). The browser entry ``/`` may carry the token as ``?token=`` instead, since a
-browser cannot send the header, and redirects to the noVNC client on loopback.
+browser cannot send the header, and redirects to the noVNC client (on loopback, or where
+the browser reached the API when the host listens beyond it).
 
 Answers: JSON bodies as the spec draws them (fields without a value are left out);
 validation failures 400 ``{"message", "errors": [{"field", "error"}]}``, every other
@@ -318,7 +319,7 @@ class _Routes:
     # ── entry, health, display ──
 
     async def entry(self, request: Request) -> Response:
-        return RedirectResponse(self.host.viewer_url(), status_code=307)
+        return RedirectResponse(self.host.viewer_url(via=request.url.hostname), status_code=307)
 
     async def health(self, request: Request) -> Response:
         return _json(DesktopHealth(ok=True))

@@ -11,6 +11,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import ipaddress
 import logging
 import secrets
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from core.host.errors import HostUnavailableError
 from core.host.input import XInput
 from core.host.recorder import Recorder
 from core.host.screen import ScreenCapture
-from core.host.supervisor import NOVNC_WEB_DIR, StackConfig, Supervisor
+from core.host.supervisor import NOVNC_WEB_DIR, StackConfig, Supervisor, connect_address
 from core.models import DesktopProcessStatus, ProcessName
 
 __all__ = ["DesktopHost", "HostConfig", "new_host_id", "vnc_password_for"]
@@ -55,6 +56,8 @@ class HostConfig:
     height: int = 900
     host_id: str = ""
     novnc_web: Path = NOVNC_WEB_DIR
+    bind: str = "127.0.0.1"
+    """The API's listening address; noVNC listens there too."""
 
 
 class DesktopHost:
@@ -72,6 +75,7 @@ class DesktopHost:
                 host_id=self.host_id,
                 vnc_password=self.vnc_password,
                 novnc_web=config.novnc_web,
+                viewer_bind=config.bind,
             )
         )
         self.capture = ScreenCapture()
@@ -124,14 +128,20 @@ class DesktopHost:
             await self.recorder.close()
         await self.supervisor.resize(width, height)
 
-    def viewer_url(self) -> str:
-        """noVNC's page on websockify's loopback port, connecting with the VNC password."""
+    def viewer_url(self, via: str | None = None) -> str:
+        """noVNC's page on websockify's port, connecting with the VNC password.
+
+        ``via`` is the host name the browser reached the API by. When noVNC listens on
+        loopback only, the page is on 127.0.0.1 whatever it was; otherwise it is on ``via``
+        (a browser on another machine reaches the viewer the way it reached us).
+        """
         if not self.supervisor.is_running("novnc"):
             raise HostUnavailableError("the noVNC web client (novnc) is not running")
         port = self.supervisor.ws_port
+        host = _viewer_host(self.config.bind, via)
         query = urlencode(
             {
-                "host": "127.0.0.1",
+                "host": host,
                 "port": port,
                 "path": "websockify",
                 "autoconnect": "true",
@@ -140,4 +150,18 @@ class DesktopHost:
                 "password": self.vnc_password,
             }
         )
-        return f"http://127.0.0.1:{port}/vnc.html?{query}"
+        netloc = f"[{host}]" if ":" in host else host
+        return f"http://{netloc}:{port}/vnc.html?{query}"
+
+
+def _viewer_host(bind: str, via: str | None) -> str:
+    """Where a browser finds noVNC listening on ``bind``, having reached the API by ``via``."""
+    try:
+        ip = ipaddress.ip_address(bind)
+    except ValueError:
+        return bind  # bound to a host name: the browser can use it too
+    if ip.is_loopback:
+        return str(ip)
+    if ip.is_unspecified:
+        return via or connect_address(bind)
+    return str(ip)

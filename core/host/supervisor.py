@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import os
 import socket
@@ -119,6 +120,9 @@ class StackConfig:
     host_id: str
     vnc_password: str
     novnc_web: Path = NOVNC_WEB_DIR
+    viewer_bind: str = "127.0.0.1"
+    """Where noVNC (websockify) listens: the API's own bind address, so a browser that can
+    reach the API can reach the viewer; x11vnc stays on loopback."""
 
 
 @dataclass(slots=True)
@@ -199,12 +203,26 @@ class StatusSubscription:
         self.close()
 
 
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
+def free_port(bind: str = "127.0.0.1") -> int:
+    """A TCP port free on ``bind`` right now."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        bind, 0, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.bind(address)
         port: int = sock.getsockname()[1]
         return port
+
+
+def connect_address(bind: str) -> str:
+    """The address to reach a server listening on ``bind`` from this machine."""
+    try:
+        ip = ipaddress.ip_address(bind)
+    except ValueError:
+        return bind  # a host name
+    if ip.is_unspecified:
+        return "127.0.0.1" if ip.version == 4 else "::1"
+    return str(ip)
 
 
 class Supervisor:
@@ -219,7 +237,7 @@ class Supervisor:
         self.width = config.width
         self.height = config.height
         self.vnc_port = free_port()
-        self.ws_port = free_port()
+        self.ws_port = free_port(config.viewer_bind)
         self.log_dir = config.run_dir / "logs"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._passwd_file = config.run_dir / "vnc.passwd"
@@ -590,10 +608,10 @@ class Supervisor:
                 "websockify",
                 "--web",
                 str(self.config.novnc_web),
-                f"127.0.0.1:{self.ws_port}",
+                f"[{self.config.viewer_bind}]:{self.ws_port}",
                 f"127.0.0.1:{self.vnc_port}",
             ]
-            ready = _port_ready(self.ws_port)
+            ready = _port_ready(self.ws_port, host=connect_address(self.config.viewer_bind))
         proc = await self._launch(managed, argv, self._env(name, display))
         timeout = _READY_TIMEOUT[name]
         deadline = time.monotonic() + timeout
@@ -632,10 +650,12 @@ def _alive(pids: set[int]) -> set[int]:
     return {e.pid for e in proc_table() if e.pid in pids and e.state != "Z"}
 
 
-def _port_ready(port: int, banner: bytes | None = None) -> Callable[[], Awaitable[bool]]:
+def _port_ready(
+    port: int, banner: bytes | None = None, host: str = "127.0.0.1"
+) -> Callable[[], Awaitable[bool]]:
     async def check() -> bool:
         try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 1.0)
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 1.0)
         except (OSError, TimeoutError):
             return False
         try:

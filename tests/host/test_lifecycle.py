@@ -16,7 +16,9 @@ import sys
 from collections.abc import Iterable
 from contextlib import aclosing
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 
 from core.desktop import AsyncDesktopClient
@@ -124,6 +126,27 @@ async def test_ready_line_loopback_and_a_clean_sigterm_with_a_stream_open(
     # The stream ended with a plain-text error event saying why.
     assert isinstance(error, Leap0StreamError), error
     assert "shutting down" in str(error)
+
+
+async def test_bound_beyond_loopback_the_browser_entry_offers_novnc_where_it_was_reached(
+    start_extra_host: StartHost,
+) -> None:
+    host = start_extra_host(args=["--bind", "0.0.0.0"])
+    port = urlsplit(host.url).port
+    # Another loopback address stands in for a remote machine: only a wildcard bind answers it.
+    async with httpx.AsyncClient(timeout=10) as browser:
+        entry = await browser.get(f"http://127.0.0.2:{port}/", params={"token": host.token})
+        assert entry.status_code == 307
+        viewer = urlsplit(entry.headers["location"])
+        assert viewer.hostname == "127.0.0.2"
+        assert parse_qs(viewer.query)["host"] == ["127.0.0.2"]
+        page = await browser.get(entry.headers["location"])
+    assert page.status_code == 200
+    assert "noVNC" in page.text
+    # Beyond loopback: the API and the viewer (password-protected), nothing else (not x11vnc).
+    sockets = _listening_sockets({host.pid, *started_processes(host)})
+    beyond = {p for a, p in sockets if not ipaddress.ip_address(a).is_loopback}
+    assert beyond == {port, viewer.port}, sockets
 
 
 def _path_without(programs: tuple[str, ...], tmp_path: Path) -> str:
