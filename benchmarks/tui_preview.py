@@ -161,9 +161,9 @@ async def measure(
     )
 
 
-def start_busy_screen(display: str) -> subprocess.Popen[bytes]:
+def start_busy_screen(display: str, xauthority: str | None) -> subprocess.Popen[bytes]:
     """A maximised xterm on ``display`` redrawing a screen of text ten times a second."""
-    env = dict(os.environ, DISPLAY=display)
+    env = dict(os.environ, DISPLAY=display, XAUTHORITY=xauthority or "")
     return subprocess.Popen(
         [
             "xterm",
@@ -210,7 +210,9 @@ async def run(args: argparse.Namespace, work: Path) -> list[Result]:
             print(f"desktop {desktop.url}: {info.width}x{info.height} on {info.display}")
             await asyncio.sleep(2.0)  # let xfce finish drawing
             for screen in ("static", "busy"):
-                busy = start_busy_screen(info.display) if screen == "busy" else None
+                busy = None
+                if screen == "busy":
+                    busy = start_busy_screen(info.display, desktop.xauthority)
                 try:
                     if busy is not None:
                         await asyncio.sleep(2.0)

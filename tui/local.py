@@ -49,6 +49,8 @@ class LocalDesktop:
     url: str
     token: str | None
     pid: int
+    xauthority: str | None = None
+    """The X cookie file, for an X client of one's own on the desktop's display."""
 
 
 def default_command() -> list[str]:
@@ -176,8 +178,12 @@ class LocalHost:
                 self._log.write(b"[stdout] " + line + b"\n")
             return None
         token = data.get("token")
+        xauthority = data.get("xauthority")
         return LocalDesktop(
-            url=data["url"], token=token if isinstance(token, str) else None, pid=pid
+            url=data["url"],
+            token=token if isinstance(token, str) else None,
+            pid=pid,
+            xauthority=xauthority if isinstance(xauthority, str) else None,
         )
 
     def _exit_message(self, proc: subprocess.Popen[bytes]) -> str:

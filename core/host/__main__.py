@@ -8,6 +8,7 @@ Starts the display stack, serves the desktop API, and when ready prints exactly 
 to stdout, a JSON object::
 
     {"url": "http://127.0.0.1:PORT", "token": "...", "pid": ..., "display": ":N",
+     "xauthority": "RUN_DIR/Xauthority",
      "width": 1440, "height": 900, "status": "running", "run_dir": "...",
      "recordings_dir": "...", "host_id": "..."}
 
@@ -227,6 +228,7 @@ async def _serve(args: argparse.Namespace, out: IO[str]) -> int:
                 "token": token,
                 "pid": os.getpid(),
                 "display": host.supervisor.last_display,
+                "xauthority": str(host.supervisor.xauthority),
                 "width": width,
                 "height": height,
                 "status": status.status,

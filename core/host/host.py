@@ -78,7 +78,7 @@ class DesktopHost:
                 viewer_bind=config.bind,
             )
         )
-        self.capture = ScreenCapture()
+        self.capture = ScreenCapture(xauthority=self.supervisor.xauthority)
         self.recorder = Recorder(config.recordings_dir, self.supervisor.log_dir / "recording.log")
         self._typing = asyncio.Lock()
 

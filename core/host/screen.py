@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import os
 import struct
 import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import mss
@@ -95,13 +97,14 @@ def media_type(encoding: Encoding) -> str:
 class ScreenCapture:
     """Grabs regions of an X display and encodes them, off the event loop."""
 
-    def __init__(self, threads: int = 2) -> None:
+    def __init__(self, threads: int = 2, xauthority: Path | None = None) -> None:
         # Pillow frees every image's memory and asks the kernel for fresh pages for the
         # next one; a cache of freed blocks cut a 1440x900 BGRX->RGB conversion from
         # ~10 ms to ~2 ms here (page faults are dear in a VM). At most 4 blocks (each at
         # most 16 MiB) are kept.
         core = Image.core  # type: ignore[attr-defined]
         core.set_blocks_max(max(core.get_blocks_max(), _PILLOW_BLOCKS))
+        self._xauthority = xauthority
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="leap0-capture")
         self._local = threading.local()
         self._all: list[Any] = []
@@ -170,6 +173,9 @@ class ScreenCapture:
         if sct is not None and self._local.display == display:
             return sct
         self._drop()
+        if self._xauthority is not None:
+            # XCB reads the cookie's file from this process's environment when it connects.
+            os.environ["XAUTHORITY"] = str(self._xauthority)
         sct = mss.MSS(display=display)
         self._local.sct = sct
         self._local.display = display

@@ -29,7 +29,9 @@ import contextlib
 import ipaddress
 import logging
 import os
+import secrets
 import socket
+import struct
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -203,6 +205,9 @@ class StatusSubscription:
         self.close()
 
 
+_FAMILY_WILD = 0xFFFF
+
+
 def free_port(bind: str = "127.0.0.1") -> int:
     """A TCP port free on ``bind`` right now."""
     family, kind, proto, _, address = socket.getaddrinfo(
@@ -212,6 +217,29 @@ def free_port(bind: str = "127.0.0.1") -> int:
         sock.bind(address)
         port: int = sock.getsockname()[1]
         return port
+
+
+def write_xauthority(path: Path, cookie: bytes) -> None:
+    """Write an Xauthority file (mode 0600) holding ``cookie`` for any display.
+
+    One MIT-MAGIC-COOKIE-1 entry of family Wild with no address and no display number:
+    libXau matches it for every display, so it survives Xvfb coming back on another
+    number, and Xvfb ``-auth`` loads it as the only cookie it accepts.
+    """
+
+    def counted(data: bytes) -> bytes:
+        return struct.pack(">H", len(data)) + data
+
+    entry = (
+        struct.pack(">H", _FAMILY_WILD)
+        + counted(b"")
+        + counted(b"")
+        + counted(b"MIT-MAGIC-COOKIE-1")
+        + counted(cookie)
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(entry)
 
 
 def connect_address(bind: str) -> str:
@@ -241,6 +269,9 @@ class Supervisor:
         self.log_dir = config.run_dir / "logs"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._passwd_file = config.run_dir / "vnc.passwd"
+        self.xauthority = config.run_dir / "Xauthority"
+        """The display's cookie: X clients need it (``XAUTHORITY``), so other local users,
+        who can reach the display's socket, cannot use the desktop around the API's token."""
         self._procs: dict[ProcessName, _Managed] = {
             name: _Managed(
                 name=name,
@@ -307,6 +338,7 @@ class Supervisor:
     async def start(self) -> None:
         """Start all four in order, each once ready; failures leave the process stopped."""
         self._write_passwd()
+        write_xauthority(self.xauthority, secrets.token_bytes(16))
         async with self._lock:
             for name in PROCESS_NAMES:
                 with contextlib.suppress(ProcessStartError):
@@ -382,8 +414,9 @@ class Supervisor:
         for task in list(self._background):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        with contextlib.suppress(OSError):
-            self._passwd_file.unlink()
+        for secret in (self._passwd_file, self.xauthority):
+            with contextlib.suppress(OSError):
+                secret.unlink()
 
     # ── internals ──
 
@@ -415,6 +448,7 @@ class Supervisor:
             env[PROCESS_ENV] = name
         if display is not None:
             env["DISPLAY"] = display
+        env["XAUTHORITY"] = str(self.xauthority)
         return env
 
     def _missing(self, name: ProcessName) -> str | None:
@@ -558,6 +592,8 @@ class Supervisor:
             "-nolisten",
             "tcp",
             "-noreset",
+            "-auth",
+            str(self.xauthority),
             "-dpi",
             "96",
         ]

@@ -53,6 +53,7 @@ class HostProcess:
         """An environment for X clients (xterm, xdotool) on the host's display."""
         env = dict(os.environ)
         env["DISPLAY"] = display or self.display
+        env["XAUTHORITY"] = self.ready["xauthority"]
         return env
 
     def log_tail(self, limit: int = 4000) -> str:

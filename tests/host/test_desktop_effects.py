@@ -7,7 +7,9 @@ independently: xdotool for the pointer, xwininfo for window geometry, a file wri
 
 from __future__ import annotations
 
+import asyncio
 import io
+import os
 from pathlib import Path
 
 import httpx
@@ -43,6 +45,21 @@ async def test_health_display_and_screen(
     # The display really is that size.
     out = await run(["xdpyinfo"], local_host.x_env(info.display))
     assert "dimensions:    1440x900 pixels" in out
+
+
+async def test_the_display_refuses_x_clients_without_its_cookie(
+    desktop_client: AsyncDesktopClient, local_host: HostProcess, tmp_path: Path
+) -> None:
+    env = await _env(desktop_client, local_host)
+    assert oct(os.stat(env["XAUTHORITY"]).st_mode & 0o777) == "0o600"
+    # Another local user's view: the display's socket, no cookie (an empty home, no file).
+    stranger = {k: v for k, v in env.items() if k != "XAUTHORITY"} | {"HOME": str(tmp_path)}
+    proc = await asyncio.create_subprocess_exec(
+        "xdpyinfo", env=stranger, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 10)
+    assert proc.returncode != 0
+    assert b"unable to open display" in err
 
 
 async def test_windows_lists_a_real_xterm_and_its_focus(
