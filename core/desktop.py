@@ -79,6 +79,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_RECORDING_ID_LENGTH",
     "STREAM_READ_TIMEOUT",
+    "TYPING_SECONDS_PER_CHARACTER",
     "AsyncDesktopClient",
     "DesktopTarget",
     "HasSandboxId",
@@ -94,6 +95,11 @@ _SSE_HEADERS = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
 # What a cloud sandbox id may contain: it becomes the first label(s) of a host name, so
 # anything that could end or redirect the authority ('/', '?', '#', '@', ':') is refused.
 _SANDBOX_ID = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+TYPING_SECONDS_PER_CHARACTER = 0.005
+"""What :meth:`AsyncDesktopClient.type_text` adds to its default timeout per character: about
+twice what the local host takes (xdotool at 2 ms between characters)."""
 
 
 class HasSandboxId(Protocol):
@@ -425,9 +431,13 @@ class AsyncDesktopClient:
     ) -> bool:
         """Type ``text`` (at most 50,000 characters) as keyboard input; the server's ``ok``.
 
-        The server answers once it has typed everything, at xdotool's pace: give a long text
-        an ``http_timeout`` to match. Not retried, so a text is never typed twice.
+        The server answers once it has typed everything, at xdotool's pace, so without an
+        ``http_timeout`` the call waits the client's default plus
+        :data:`TYPING_SECONDS_PER_CHARACTER` for each character (50,000 take about two
+        minutes on the local host). Not retried, so a text is never typed twice.
         """
+        if http_timeout is None:
+            http_timeout = self._transport.timeout + len(text) * TYPING_SECONDS_PER_CHARACTER
         return await self._post_ok(
             self.endpoint(sandbox),
             "/api/input/type",

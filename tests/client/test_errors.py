@@ -22,7 +22,9 @@ from core import (
     Leap0ValidationError,
     RetryPolicy,
 )
-from tests.client.conftest import FAST_RETRY
+from core.desktop import TYPING_SECONDS_PER_CHARACTER
+from core.transport import AsyncTransport
+from tests.client.conftest import FAST_RETRY, TOKEN
 from tests.support.fake_desktop import FakeDesktop, Reply
 from tests.support.loopback import free_port
 
@@ -118,6 +120,19 @@ async def test_slow_answer_times_out_per_call(
     assert url in str(caught.value)
     assert isinstance(caught.value.__cause__, httpx.TimeoutException)
     assert len(fake.seen) == 1
+
+
+async def test_typing_a_long_text_waits_longer_than_the_default_timeout(
+    fake: FakeDesktop, url: str
+) -> None:
+    """The server answers once it has typed it all: the default grows with the text."""
+    fake.on("POST", "/api/input/type", Reply(json={"ok": True}, delay=1.0))
+    async with AsyncDesktopClient(AsyncTransport(api_key=TOKEN, timeout=0.5)) as client:
+        with pytest.raises(Leap0TimeoutError):
+            await client.type_text(url, text="short")
+        # 0.5 s + 200 characters' worth is past the server's second.
+        assert 200 * TYPING_SECONDS_PER_CHARACTER > 0.5
+        assert await client.type_text(url, text="x" * 200)
 
 
 async def test_refused_connection(client: AsyncDesktopClient) -> None:
