@@ -33,6 +33,22 @@ def test_log_tail_starts_over_when_the_log_was_replaced() -> None:
     assert tail.update("ONE\nTWO\nmore\n") == (True, "ONE\nTWO\nmore\n")
 
 
+def test_log_tail_follows_a_window_that_slides_along_a_long_log() -> None:
+    """A server sending only the last N bytes: the lines appended are new, nothing redrawn."""
+    log = "".join(f"{i:05d} a line of the log\n" for i in range(2000))
+    window = 4096
+    tail = LogTail()
+    tail.update(log[-window:])
+    log += "".join(f"{i:05d} a line of the log\n" for i in range(2000, 2010))
+    assert tail.update(log[-window:]) == (False, log[-240:])  # ten lines of 24
+    log += "the newest line\n"
+    assert tail.update(log[-window:]) == (False, "the newest line\n")
+    # A short log that was replaced still starts over, even if it held the old text.
+    short = LogTail()
+    short.update("ready\n")
+    assert short.update("restarted\nready\n") == (True, "restarted\nready\n")
+
+
 # ── LogLines on its own ──
 
 

@@ -46,7 +46,10 @@ class LogTail:
 
     Remembers the length of the text seen last and its final characters. A new text that
     is at least as long and still has those characters at the same place has only grown:
-    the rest is new. Anything else (the log was truncated, rotated or replaced) starts over.
+    the rest is new. A server that sends only the end of a long log (the local host sends
+    its last 256 KiB) slides that window on as the log grows: when a long text's final
+    characters turn up earlier in the new one, what follows them is new. Anything else (the
+    log was truncated, rotated or replaced) starts over.
     """
 
     _TAIL = 256
@@ -69,6 +72,11 @@ class LogTail:
         tail = old[-self._TAIL :]
         if len(text) >= n and text[n - len(tail) : n] == tail:
             return False, text[n:]
+        if n > self._TAIL:
+            # The first match: a tail repeated in the log shows a line twice, never drops one.
+            at = text.find(tail)
+            if at >= 0:
+                return False, text[at + len(tail) :]
         return True, text
 
 
