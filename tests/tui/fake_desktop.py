@@ -120,8 +120,8 @@ class FakeDesktop:
         if not self.recordings:
             self.recordings = [
                 {
-                    "id": "rec_20261128_101500",
-                    "file_name": "rec_20261128_101500.mp4",
+                    "id": "rec_1795947300000",
+                    "file_name": "rec_1795947300000.mp4",
                     "size_bytes": 2_457_600,
                     "created_at": "2026-11-28T10:15:00Z",
                     "active": False,

@@ -321,7 +321,7 @@ async def test_listing_failure_is_a_status_line_and_recovers(
         assert browser.has_class("-stale")
         fake_desktop.fail_status = None
         await wait_for(pilot, lambda: browser.error is None, what="recovery")
-        assert [r.id for r in browser.recordings] == ["rec_20261128_101500"]
+        assert [r.id for r in browser.recordings] == ["rec_1795947300000"]
         assert not browser.has_class("-stale")
 
 
@@ -363,22 +363,22 @@ def test_recordings_snapshot(
     fake = FakeDesktop()
     fake.recordings = [
         {
-            "id": "rec_20261118_100000",
-            "file_name": "rec_20261118_100000.mp4",
+            "id": "rec_1795082400000",
+            "file_name": "rec_1795082400000.mp4",
             "size_bytes": 12_582_912,
             "created_at": "2026-11-18T10:00:00Z",
             "active": False,
         },
         {
-            "id": "rec_20261118_103000",
-            "file_name": "rec_20261118_103000.mp4",
+            "id": "rec_1795084200000",
+            "file_name": "rec_1795084200000.mp4",
             "size_bytes": 734_003,
             "created_at": "2026-11-18T10:30:00Z",
             "active": False,
         },
         {
-            "id": "rec_20261118_110525",
-            "file_name": "rec_20261118_110525.mp4",
+            "id": "rec_1795086325000",
+            "file_name": "rec_1795086325000.mp4",
             "size_bytes": 48,
             "created_at": "2026-11-18T11:05:25Z",
             "active": True,
@@ -391,8 +391,8 @@ def test_recordings_snapshot(
         await wait_for(pilot, lambda: len(browser.recordings) == 3, what="the list")
         downloads = browser.query_one("#downloads")
         downloads.display = True
-        path = tmp_path / "rec_20261118_100000.mp4"
-        row = DownloadRow(None, "", "rec_20261118_100000", path, start=False)
+        path = tmp_path / "rec_1795082400000.mp4"
+        row = DownloadRow(None, "", "rec_1795082400000", path, start=False)
         await downloads.mount(row)
         row.show_progress(DownloadProgress(5_242_880, 12_582_912, 2.0, 2_621_440, 2.8))
         browser.query_one(DataTable).focus()

@@ -50,12 +50,13 @@ _FINISHED_ROW_SECONDS = 15.0
 """How long a finished download's row stays before it goes away by itself."""
 
 _COLUMNS: tuple[tuple[str, str, int | None], ...] = (
-    ("id", "ID", 19),
+    ("id", "ID", 18),
     ("created", "Created", 11),
     ("size", "Size", 9),
     ("active", "Active", 6),
 )
-"""Key, label and width of each column: narrow enough for a half-width pane of 55 cells.
+"""Key, label and width of each column: 52 cells with the cells' padding, so they and a
+scroll bar fit the wide layout's recordings pane (54 cells) without a horizontal scroll.
 
 Fixed widths, ID included (``rec_`` and a millisecond time stamp is 17 cells): an
 auto-width column is sized only when the table is next idle, so the layout would jump
