@@ -26,10 +26,13 @@ MAX_BACKOFF = 15.0
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("focus", "", 1),
-    ("title", "Title", 18),
-    ("class", "Class", 13),
-    ("geometry", "Geometry", 13),
+    ("title", "Title", 15),
+    ("class", "Class", 11),
+    ("geometry", "Geometry", 15),
 )
+"""Key, label, width: 49 cells with the cells' padding, so they and a scroll bar fit the
+display pane of the wide layout (52 inside its border). Geometry gets its full width
+(``3x3+-9999+-9999`` is how xfce4-panel parks its helper windows); titles are cut first."""
 
 
 class WindowList(DataTable[Text | str]):
