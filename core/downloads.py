@@ -21,10 +21,13 @@ choices, and why:
   back whole. A ``206`` is used only when its ``Content-Range`` starts exactly there; a
   ``200`` means the server ignored the range (or the file changed) and the ``.part`` is
   truncated and rewritten from the start. A ``.part`` left by an earlier call is resumed the
-  same way (without ``If-Range``: its validator is not kept). It is assumed to be a prefix of
-  the same recording, since its name derives from the target path only; a ``.part`` longer
-  than the recording is started over, but one of another recording would be completed with
-  this one's remainder, which no size check can notice. Name targets per recording.
+  same way, only if its side file ``<path>.part.json`` (written before the first byte:
+  ``{"source": URL, "size": N, "validator": V}``) says it holds this recording of this
+  desktop at this size; its validator goes in ``If-Range``. A ``.part`` without one, or of
+  another recording or desktop (two desktops can both have a ``rec_1.mp4``), is started
+  over: completing it with this recording's remainder would give a file of the right size
+  and the wrong bytes, which no size check notices. A ``.part`` longer than the recording
+  is started over too.
 * **Bounded retries that do not punish progress.** Connection errors, timeouts, 429 and 503
   are retried with the transport's :class:`~core.transport.RetryPolicy` back-off. The budget
   (``RetryPolicy.attempts``) counts attempts in a row that added no bytes; an attempt that
@@ -40,7 +43,9 @@ choices, and why:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
+import json
 import os
 import re
 import time
@@ -67,6 +72,7 @@ __all__ = [
     "ProgressCallback",
     "download_recording_to",
     "part_path",
+    "part_source_path",
 ]
 
 PROGRESS_INTERVAL = 0.1
@@ -108,6 +114,11 @@ ProgressCallback = Callable[[DownloadProgress], object]
 def part_path(path: Path) -> Path:
     """Where the download to ``path`` is written until it is complete: ``<path>.part``."""
     return path.with_name(path.name + ".part")
+
+
+def part_source_path(path: Path) -> Path:
+    """Where the download to ``path`` says what its ``.part`` holds: ``<path>.part.json``."""
+    return path.with_name(path.name + ".part.json")
 
 
 async def download_recording_to(
@@ -155,6 +166,7 @@ async def download_recording_to(
         endpoint=endpoint,
         route=route,
         part=part_path(target),
+        source_file=part_source_path(target),
         expected=summary.size_bytes,
         what=f"download of recording {recording_id}",
         http_timeout=http_timeout,
@@ -164,6 +176,8 @@ async def download_recording_to(
     transfer.verify()
     _refuse_existing(target, overwrite)
     await asyncio.to_thread(_commit, transfer.part, target)
+    with contextlib.suppress(OSError):
+        transfer.source_file.unlink()
     return target
 
 
@@ -246,6 +260,7 @@ class _Transfer:
         endpoint: Endpoint,
         route: str,
         part: Path,
+        source_file: Path,
         expected: int | None,
         what: str,
         http_timeout: float | None,
@@ -258,10 +273,36 @@ class _Transfer:
         self.expected = expected
         self.what = what
         self.http_timeout = http_timeout
-        self.received = part.stat().st_size if part.exists() else 0
+        self.source_file = source_file
+        self.source = endpoint.url(route)
         self.total: int | None = None  # the size the server announced, once it did
         self.validator: str | None = None  # ETag or Last-Modified, for If-Range
+        self.received = self._resumable_part()
         self.meter = _Meter(progress)
+
+    def _resumable_part(self) -> int:
+        """The size of a ``.part`` an earlier call left of this very recording, else 0.
+
+        Its validator is taken too. A ``.part`` of anything else is left alone here: the
+        first attempt asks for the whole file and rewrites it.
+        """
+        try:
+            size = self.part.stat().st_size
+            said = json.loads(self.source_file.read_text())
+        except (OSError, ValueError):
+            return 0
+        if not isinstance(said, dict) or said.get("source") != self.source:
+            return 0
+        if said.get("size") != self.expected:
+            return 0
+        validator = said.get("validator")
+        self.validator = validator if isinstance(validator, str) else None
+        return size
+
+    def _say_source(self) -> None:
+        """Write what the ``.part`` holds, before any byte of it is written."""
+        said = {"source": self.source, "size": self.expected, "validator": self.validator}
+        self.source_file.write_text(json.dumps(said))
 
     @property
     def announced(self) -> int | None:
@@ -334,6 +375,7 @@ class _Transfer:
             mode = "ab" if response.status_code == 206 else "wb"
             if mode == "wb":
                 self.received = 0
+            await asyncio.to_thread(self._say_source)
             # Opening may block (a network file system); the writes are cheap, see the top.
             file = await asyncio.to_thread(open, self.part, mode)
             with file:

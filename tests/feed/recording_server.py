@@ -33,10 +33,11 @@ class Fault:
 
 @dataclass(frozen=True)
 class Served:
-    """One download request: the headers it carried and the status it got."""
+    """One download request: the headers it carried, the status and headers it got."""
 
     headers: dict[str, str]
     status: int
+    response_headers: dict[str, str]
 
 
 class _Dropped(Exception):
@@ -110,7 +111,8 @@ class RecordingServer:
             nonlocal sent
             if message["type"] == "http.response.start":
                 with self._lock:
-                    self.served.append(Served(headers, message["status"]))
+                    answered = {k.decode(): v.decode() for k, v in message.get("headers", [])}
+                    self.served.append(Served(headers, message["status"], answered))
             if message["type"] != "http.response.body":
                 await send(message)
                 return

@@ -4,6 +4,7 @@ no overwriting, progress and cancellation."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from core import (
     Leap0DownloadError,
     Leap0NotFoundError,
 )
-from core.downloads import PROGRESS_INTERVAL, part_path
+from core.downloads import PROGRESS_INTERVAL, part_path, part_source_path
 from tests.feed.recording_server import Fault, RecordingServer
 
 REC = "rec_1"
@@ -34,6 +35,17 @@ def write(path: Path, data: bytes) -> None:
 
 def exists(path: Path) -> bool:
     return path.exists()
+
+
+def leave_part(target: Path, data: bytes, source: str, size: int | None = SIZE) -> None:
+    """What an earlier call leaves: the ``.part`` and its side file (the documented form)."""
+    write(part_path(target), data)
+    said = {"source": source, "size": size, "validator": None}
+    part_source_path(target).write_text(json.dumps(said))
+
+
+def download_url(recordings_url: str, recording_id: str = REC) -> str:
+    return f"{recordings_url.rstrip('/')}/api/recordings/{recording_id}/download"
 
 
 @pytest.fixture
@@ -101,13 +113,49 @@ async def test_a_part_left_by_an_earlier_call_is_resumed(
     source: Path,
     target: Path,
 ) -> None:
-    write(part_path(target), contents(source)[:1_000_000])
+    leave_part(target, contents(source)[:1_000_000], download_url(recordings_url))
     recordings.publish(REC, source)
 
     await client.download_recording_to(recordings_url, REC, target)
 
     assert contents(target) == contents(source)
     assert [s.headers.get("range") for s in recordings.served] == ["bytes=1000000-"]
+    assert not exists(part_path(target)) and not exists(part_source_path(target))
+
+
+async def test_a_part_without_its_side_file_is_started_over(
+    client: AsyncDesktopClient,
+    recordings: RecordingServer,
+    recordings_url: str,
+    source: Path,
+    target: Path,
+) -> None:
+    write(part_path(target), b"not from us" * 1000)
+    recordings.publish(REC, source)
+
+    await client.download_recording_to(recordings_url, REC, target)
+
+    assert contents(target) == contents(source)
+    assert [s.headers.get("range") for s in recordings.served] == [None]
+
+
+async def test_a_part_of_another_desktops_recording_of_that_name_is_started_over(
+    client: AsyncDesktopClient,
+    recordings: RecordingServer,
+    recordings_url: str,
+    source: Path,
+    target: Path,
+) -> None:
+    """Same file name, same size, other bytes: resuming would give a wrong file of the
+    right size, so it starts over."""
+    elsewhere = "http://127.0.0.1:9/api/recordings/rec_1/download"
+    leave_part(target, os.urandom(1_000_000), elsewhere)
+    recordings.publish(REC, source)
+
+    await client.download_recording_to(recordings_url, REC, target)
+
+    assert contents(target) == contents(source)
+    assert [s.headers.get("range") for s in recordings.served] == [None]
 
 
 async def test_a_complete_part_is_verified_and_renamed_without_downloading(
@@ -117,7 +165,7 @@ async def test_a_complete_part_is_verified_and_renamed_without_downloading(
     source: Path,
     target: Path,
 ) -> None:
-    write(part_path(target), contents(source))
+    leave_part(target, contents(source), download_url(recordings_url))
     recordings.publish(REC, source)
 
     await client.download_recording_to(recordings_url, REC, target)
@@ -133,7 +181,7 @@ async def test_a_part_longer_than_the_recording_is_started_over(
     source: Path,
     target: Path,
 ) -> None:
-    write(part_path(target), b"x" * (SIZE + 10))
+    leave_part(target, b"x" * (SIZE + 10), download_url(recordings_url))
     recordings.publish(REC, source)
 
     await client.download_recording_to(recordings_url, REC, target)
@@ -243,7 +291,10 @@ async def test_cancelling_keeps_the_part_for_a_later_resume(
 
     await client.download_recording_to(recordings_url, REC, target)
     assert contents(target) == contents(source)
-    assert recordings.served[-1].headers["range"] == "bytes=800000-"
+    resumed = recordings.served[-1].headers
+    assert resumed["range"] == "bytes=800000-"
+    # The first answer's validator was kept with the .part: a replaced file comes back whole.
+    assert resumed["if-range"] == recordings.served[0].response_headers["etag"]
 
 
 async def test_retries_are_bounded_when_no_byte_gets_through(

@@ -112,7 +112,7 @@ def free_path(directory: Path, name: str, taken: Iterable[Path] = ()) -> Path:
 
     Free means no file by that name exists and no download under way (``taken``) writes
     to it. A ``<name>.part`` left by an earlier download does not make a name taken: the
-    download resumes it (and checks the final size).
+    download resumes it if it holds this recording of this desktop, else starts it over.
     """
     taken_set = set(taken)
     base = Path(name)
