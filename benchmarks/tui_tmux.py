@@ -36,10 +36,13 @@ class Terminal:
             ["tmux", "-S", str(self.socket), *args], check=check, capture_output=True, text=True
         ).stdout
 
-    def start(self, args: list[str], size: tuple[int, int] = (120, 36)) -> float:
-        """Run ``leap0-tui ARGS``; the ``perf_counter`` just before tmux was asked to."""
+    def start(
+        self, args: list[str], size: tuple[int, int] = (120, 36), command: str | None = None
+    ) -> float:
+        """Run ``leap0-tui ARGS`` (or ``command``); the ``perf_counter`` just before tmux was
+        asked to."""
         env = " ".join(f"{k}={v}" for k, v in self.env.items())
-        line = f"exec env -i {env} {COMMAND} {' '.join(args)}"
+        line = f"exec env -i {env} {command or COMMAND} {' '.join(args)}"
         started = time.perf_counter()
         self.tmux(
             "-f", "/dev/null", "new-session", "-d", "-s", self.name,
