@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
 from core.config import Settings
 from core.desktop import AsyncDesktopClient
@@ -29,6 +29,7 @@ from tests.tui.conftest import WidgetApp, wait_for
 from tests.tui.fake_desktop import TOKEN, FakeDesktop
 from tui import clock
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.save_file import SaveFileScreen
 from tui.widgets.recordings import DownloadRow, RecordingsBrowser, free_path
 
 FROZEN = 1_795_000_000.0  # 2026-11-18 11:06:40 UTC
@@ -170,6 +171,73 @@ async def test_several_downloads_at_once_and_no_file_is_overwritten(
             assert path.read_bytes() == await desktop_client.download_recording(local_host.url, rid)
     for rid in (first, second):
         await desktop_client.delete_recording(local_host.url, rid)
+
+
+async def test_download_to_asks_where_asks_before_replacing_and_keeps_that_folder(
+    local_host: HostProcess, desktop_client: AsyncDesktopClient, settings: Settings, tmp_path: Path
+) -> None:
+    recording_id = await record(desktop_client, local_host.url)
+    expected = await desktop_client.download_recording(local_host.url, recording_id)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    mine = elsewhere / "mine.mp4"
+    mine.write_bytes(b"my own file")
+    browser = RecordingsBrowser(desktop_client, local_host.url, settings, refresh_interval=0)
+    app = WidgetApp(browser, focus="DataTable")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await select(pilot, browser, recording_id)
+
+        async def download_to(path: Path, replace: str | None) -> None:
+            await pilot.press("D")
+            await wait_for(pilot, lambda: isinstance(app.screen, SaveFileScreen), what="dialog")
+            app.screen.query_one(Input).value = str(path)
+            await pilot.press("enter")
+            if replace is not None:
+                await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="ask")
+                await pilot.press(replace)
+            await wait_for(
+                pilot,
+                lambda: not isinstance(app.screen, ConfirmScreen | SaveFileScreen),
+                what="closed",
+            )
+
+        await download_to(mine, replace="n")
+        await pilot.pause(0.3)
+        assert mine.read_bytes() == b"my own file" and not browser.downloads
+        assert app.toasted("Not downloaded")
+
+        await download_to(mine, replace="y")
+        await wait_for(
+            pilot,
+            lambda: (row := row_for(browser, recording_id)) is not None and row.state == "done",
+            what="the download",
+        )
+        assert mine.read_bytes() == expected
+        assert browser.download_dir == elsewhere
+        assert app.toasted(f"Downloads go to {elsewhere}")
+
+        # A folder given means the suggested name in it; d now saves into the chosen folder.
+        browser.query_one(DownloadRow).action_cancel()  # dismiss the finished row
+        await download_to(tmp_path, replace=None)
+        await wait_for(
+            pilot,
+            lambda: (row := row_for(browser, recording_id)) is not None and row.state == "done",
+            what="the download into a folder",
+        )
+        row = row_for(browser, recording_id)
+        assert row is not None and row.path.parent == tmp_path
+        assert row.path.read_bytes() == expected
+        row.action_cancel()
+        await pilot.pause()
+        await pilot.press("d")
+        await wait_for(
+            pilot,
+            lambda: (row := row_for(browser, recording_id)) is not None and row.state == "done",
+            what="the download with d",
+        )
+        row = row_for(browser, recording_id)
+        assert row is not None and row.path.parent == tmp_path
+    await desktop_client.delete_recording(local_host.url, recording_id)
 
 
 async def test_delete_asks_then_deletes(

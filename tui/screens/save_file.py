@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
-__all__ = ["SaveFileScreen"]
+__all__ = ["SaveFileScreen", "ask_where_to_save"]
 
 
 class SaveFileScreen(ModalScreen[Path | None]):
@@ -88,3 +88,32 @@ class SaveFileScreen(ModalScreen[Path | None]):
             self.notify("Give a file name to save to.", severity="warning")
             return
         self.dismiss(Path(value).expanduser())
+
+
+async def ask_where_to_save(
+    app: App[object], title: str, suggestion: Path, replacing: str
+) -> tuple[Path, bool] | None:
+    """Ask for a path, then before replacing a file there; ``(path, overwrite)`` or ``None``.
+
+    Call from a worker. A directory given (one that exists) means the suggested name in
+    it. ``replacing`` ends the question "Replace it with ...?" (``"the stdout of xvfb"``).
+    ``None`` when the user cancelled either question.
+    """
+    from tui.screens.confirm import ConfirmScreen
+
+    path = await app.push_screen_wait(SaveFileScreen(title, suggestion))
+    if path is None:
+        return None
+    if path.is_dir():
+        path = path / suggestion.name
+    if not path.exists() and not path.is_symlink():
+        return path, False
+    replace = await app.push_screen_wait(
+        ConfirmScreen(
+            f"Replace {path.name}?",
+            f"{path} exists. Replace it with {replacing}?",
+            confirm_label="Replace",
+            variant="error",
+        )
+    )
+    return (path, True) if replace else None

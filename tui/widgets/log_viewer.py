@@ -16,8 +16,7 @@ from textual.widgets import Input
 
 from tui.failures import report
 from tui.files import write_file
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.save_file import SaveFileScreen
+from tui.screens.save_file import ask_where_to_save
 from tui.widgets.log_lines import LogLines
 from tui.widgets.status_line import StatusLine
 
@@ -391,27 +390,16 @@ class LogViewer(Vertical):
             return
         stamp = time.strftime("%Y%m%d-%H%M%S")
         suggestion = self.save_dir / f"{self.process}-{stream}-{stamp}.log"
-        path = await self.app.push_screen_wait(
-            SaveFileScreen(f"Save {self.process} {stream} to", suggestion)
+        answer = await ask_where_to_save(
+            self.app,
+            f"Save {self.process} {stream} to",
+            suggestion,
+            replacing=f"the {stream} of {self.process}",
         )
-        if path is None:
+        if answer is None:
+            self.notify("Not saved.", timeout=3)
             return
-        overwrite = False
-        if path.exists():
-            if path.is_dir():
-                self.notify(f"{path} is a directory; not saved.", severity="error")
-                return
-            overwrite = await self.app.push_screen_wait(
-                ConfirmScreen(
-                    f"Replace {path.name}?",
-                    f"{path} exists. Replace it with the {stream} of {self.process}?",
-                    confirm_label="Replace",
-                    variant="error",
-                )
-            )
-            if not overwrite:
-                self.notify("Not saved.", timeout=3)
-                return
+        path, overwrite = answer
         data = text.encode("utf-8", errors="replace")
         try:
             await asyncio.to_thread(write_file, path, data, overwrite=overwrite)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -32,6 +33,7 @@ from core.errors import Leap0ConflictError
 from core.models import DesktopRecordingSummary
 from tui import clock
 from tui.failures import one_line, report
+from tui.screens.save_file import ask_where_to_save
 from tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
@@ -229,12 +231,14 @@ class DownloadRow(Widget, can_focus=True):
         recording_id: str,
         path: Path,
         *,
+        overwrite: bool = False,
         start: bool = True,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        """A download of ``recording_id`` to ``path`` (which must not exist).
+        """A download of ``recording_id`` to ``path`` (which must not exist, unless the
+        user said to replace it: ``overwrite``).
 
         With ``start=False`` nothing is fetched: the row only shows what it is told
         (:meth:`show_progress`), which is how snapshot tests draw one.
@@ -244,6 +248,7 @@ class DownloadRow(Widget, can_focus=True):
         self._target = target
         self.recording_id = recording_id
         self.path = path
+        self._overwrite = overwrite
         self._start = start
         self._received = 0
         self._dismiss_timer: Any = None
@@ -299,7 +304,11 @@ class DownloadRow(Widget, can_focus=True):
         assert self._client is not None
         try:
             path = await self._client.download_recording_to(
-                self._target, self.recording_id, self.path, progress=self.show_progress
+                self._target,
+                self.recording_id,
+                self.path,
+                progress=self.show_progress,
+                overwrite=self._overwrite,
             )
         except asyncio.CancelledError:
             raise
@@ -386,6 +395,15 @@ class RecordingsBrowser(Widget):
             "Download",
             id="recordings.download",
             tooltip="Download the selected recording into the download directory",
+        ),
+        Binding(
+            "D",
+            "download_to",
+            "Download to…",
+            show=False,
+            id="recordings.download_to",
+            tooltip="Download the selected recording to a file you name; later downloads "
+            "(d) go to its folder too",
         ),
         Binding(
             "x",
@@ -487,6 +505,7 @@ class RecordingsBrowser(Widget):
         self._settings = settings or Settings()
         self._refresh_interval = refresh_interval
         self._shown: dict[str, DesktopRecordingSummary] = {}
+        self._download_dir: Path | None = None  # chosen with "Download to…"
         self._loaded = False
         self._refresh_worker: Worker[None] | None = None
 
@@ -511,7 +530,8 @@ class RecordingsBrowser(Widget):
 
     @property
     def download_dir(self) -> Path:
-        return self._settings.download_dir
+        """Where ``d`` saves: the settings' directory, or the last one chosen with ``D``."""
+        return self._download_dir or self._settings.download_dir
 
     @property
     def selected(self) -> DesktopRecordingSummary | None:
@@ -565,29 +585,14 @@ class RecordingsBrowser(Widget):
         self.run_worker(self._stop(), name="stop recording", exit_on_error=False)
 
     def action_download(self) -> None:
-        recording = self.selected
+        recording = self._downloadable()
         if recording is None:
-            self.notify("No recording selected", severity="warning", markup=False)
             return
-        if recording.active:
-            self.notify(
-                f"Recording {recording.id} is still being recorded: stop it (S) first",
-                severity="warning",
-                markup=False,
-            )
-            return
-        for row in self.downloads:
-            if row.recording_id == recording.id and not row.finished:
-                self.notify(
-                    f"{recording.id} is already downloading", severity="warning", markup=False
-                )
-                return
         directory = self.download_dir
         wanted = file_name_for(recording)
-        taken = [row.path for row in self.downloads if not row.finished]
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            path = free_path(directory, wanted, taken)
+            path = free_path(directory, wanted, self._download_paths())
         except OSError as exc:
             self.notify(
                 f"Cannot download into {directory}: {report('download recording', exc)}",
@@ -595,13 +600,80 @@ class RecordingsBrowser(Widget):
                 markup=False,
             )
             return
-        downloads = self.query_one("#downloads")
-        downloads.display = True
-        downloads.mount(DownloadRow(self._client, self._target, recording.id, path))
+        self._start_download(recording, path)
         if path.name != wanted:
             self.notify(
                 f"{wanted} already exists in {directory}: saving as {path.name}", markup=False
             )
+
+    def action_download_to(self) -> None:
+        recording = self._downloadable()
+        if recording is not None:
+            self._download_to(recording)
+
+    def _downloadable(self) -> DesktopRecordingSummary | None:
+        """The selected recording if it can be downloaded now; else say why not."""
+        recording = self.selected
+        if recording is None:
+            self.notify("No recording selected", severity="warning", markup=False)
+            return None
+        if recording.active:
+            self.notify(
+                f"Recording {recording.id} is still being recorded: stop it (S) first",
+                severity="warning",
+                markup=False,
+            )
+            return None
+        for row in self.downloads:
+            if row.recording_id == recording.id and not row.finished:
+                self.notify(
+                    f"{recording.id} is already downloading", severity="warning", markup=False
+                )
+                return None
+        return recording
+
+    def _download_paths(self) -> list[Path]:
+        """Files that downloads under way write to."""
+        return [row.path for row in self.downloads if not row.finished]
+
+    def _start_download(
+        self, recording: DesktopRecordingSummary, path: Path, *, overwrite: bool = False
+    ) -> None:
+        downloads = self.query_one("#downloads")
+        downloads.display = True
+        downloads.mount(
+            DownloadRow(self._client, self._target, recording.id, path, overwrite=overwrite)
+        )
+
+    @work(group="download-to", exit_on_error=False)
+    async def _download_to(self, recording: DesktopRecordingSummary) -> None:
+        """Ask where (and before replacing a file), then download there."""
+        answer = await ask_where_to_save(
+            self.app,
+            f"Download {recording.id} to",
+            self.download_dir / file_name_for(recording),
+            replacing=f"recording {recording.id}",
+        )
+        if answer is None:
+            self.notify("Not downloaded.", timeout=3)
+            return
+        path, overwrite = answer
+        if path in self._download_paths():
+            self.notify(f"{path.name} is being downloaded already", severity="warning")
+            return
+        try:
+            await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+        except OSError as exc:
+            self.notify(
+                f"Cannot download into {path.parent}: {report('download recording', exc)}",
+                severity="error",
+                markup=False,
+            )
+            return
+        self._start_download(recording, path, overwrite=overwrite)
+        if path.parent != self.download_dir:
+            self._download_dir = path.parent
+            self.notify(f"Downloads go to {path.parent} from now on", markup=False)
 
     def action_cancel_download(self) -> None:
         recording = self.selected
