@@ -123,33 +123,22 @@ async def test_a_part_left_by_an_earlier_call_is_resumed(
     assert not exists(part_path(target)) and not exists(part_source_path(target))
 
 
-async def test_a_part_without_its_side_file_is_started_over(
+@pytest.mark.parametrize("leftover", ["without its side file", "of another desktop"])
+async def test_a_part_of_anything_else_is_started_over(
+    leftover: str,
     client: AsyncDesktopClient,
     recordings: RecordingServer,
     recordings_url: str,
     source: Path,
     target: Path,
 ) -> None:
-    write(part_path(target), b"not from us" * 1000)
-    recordings.publish(REC, source)
-
-    await client.download_recording_to(recordings_url, REC, target)
-
-    assert contents(target) == contents(source)
-    assert [s.headers.get("range") for s in recordings.served] == [None]
-
-
-async def test_a_part_of_another_desktops_recording_of_that_name_is_started_over(
-    client: AsyncDesktopClient,
-    recordings: RecordingServer,
-    recordings_url: str,
-    source: Path,
-    target: Path,
-) -> None:
-    """Same file name, same size, other bytes: resuming would give a wrong file of the
-    right size, so it starts over."""
-    elsewhere = "http://127.0.0.1:9/api/recordings/rec_1/download"
-    leave_part(target, os.urandom(1_000_000), elsewhere)
+    """Another desktop can have a recording of that name and size: resuming its .part would
+    give a file of the right size and the wrong bytes, so it starts over."""
+    if leftover == "without its side file":
+        write(part_path(target), os.urandom(1_000_000))
+    else:
+        elsewhere = "http://127.0.0.1:9/api/recordings/rec_1/download"
+        leave_part(target, os.urandom(1_000_000), elsewhere)
     recordings.publish(REC, source)
 
     await client.download_recording_to(recordings_url, REC, target)

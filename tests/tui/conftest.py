@@ -69,6 +69,31 @@ async def wait_for(
 WaitFor = Callable[..., Awaitable[None]]
 
 
+async def answer_save_dialog(
+    pilot: Pilot[Any], key: str, path: Path, replace: str | None = None
+) -> None:
+    """Press ``key``, give ``path`` in the save dialog and, when asked whether to replace a
+    file, answer ``replace`` (``"y"`` or ``"n"``); return once both questions are gone."""
+    from textual.widgets import Input
+
+    from tui.screens.confirm import ConfirmScreen
+    from tui.screens.save_file import SaveFileScreen
+
+    app = pilot.app
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(app.screen, SaveFileScreen), what="the dialog")
+    app.screen.query_one(Input).value = str(path)
+    await pilot.press("enter")
+    if replace is not None:
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        await pilot.press(replace)
+    await wait_for(
+        pilot,
+        lambda: not isinstance(app.screen, ConfirmScreen | SaveFileScreen),
+        what="the dialog closed",
+    )
+
+
 class WidgetApp(App[None]):
     """One widget alone on a screen, keeping every toast it is asked to show.
 

@@ -6,13 +6,10 @@ from pathlib import Path
 
 import pytest
 from textual.app import App, ComposeResult
-from textual.widgets import Input
 
-from tests.tui.conftest import make_app, wait_for
+from tests.tui.conftest import answer_save_dialog, make_app, wait_for
 from tests.tui.fake_desktop import FakeDesktop
 from tui.app import Leap0App
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.save_file import SaveFileScreen
 from tui.widgets.log_lines import LogLines, clean_line
 from tui.widgets.log_viewer import LogTail, LogViewer
 
@@ -194,18 +191,7 @@ async def test_save_writes_the_log_and_asks_before_replacing(
         viewer.query_one("#stdout", LogLines).focus()
 
         async def save(answer: str | None) -> None:
-            await pilot.press("ctrl+s")
-            await wait_for(pilot, lambda: isinstance(app.screen, SaveFileScreen), what="dialog")
-            app.screen.query_one(Input).value = str(target)
-            await pilot.press("enter")
-            if answer is not None:
-                await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="ask")
-                await pilot.press(answer)
-            await wait_for(
-                pilot,
-                lambda: not isinstance(app.screen, ConfirmScreen | SaveFileScreen),
-                what="closed",
-            )
+            await answer_save_dialog(pilot, "ctrl+s", target, replace=answer)
             await pilot.pause(0.2)
 
         await save(None)

@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable
 
 from core.config import Settings
 from core.desktop import AsyncDesktopClient
@@ -25,11 +25,10 @@ from tests.host.harness import HostProcess
 from tests.support.fake_desktop import FakeDesktop as ScriptedDesktop
 from tests.support.fake_desktop import Reply
 from tests.support.loopback import serve
-from tests.tui.conftest import WidgetApp, wait_for
+from tests.tui.conftest import WidgetApp, answer_save_dialog, wait_for
 from tests.tui.fake_desktop import TOKEN, FakeDesktop
 from tui import clock
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.save_file import SaveFileScreen
 from tui.widgets.recordings import DownloadRow, RecordingsBrowser, free_path
 
 FROZEN = 1_795_000_000.0  # 2026-11-18 11:06:40 UTC
@@ -61,6 +60,20 @@ async def select(pilot: Pilot[Any], browser: RecordingsBrowser, recording_id: st
 
 def row_for(browser: RecordingsBrowser, recording_id: str) -> DownloadRow | None:
     return next((r for r in browser.downloads if r.recording_id == recording_id), None)
+
+
+async def finished_download(
+    pilot: Pilot[Any], browser: RecordingsBrowser, recording_id: str
+) -> DownloadRow:
+    """The row of ``recording_id``'s download, once it is done."""
+    await wait_for(
+        pilot,
+        lambda: (row := row_for(browser, recording_id)) is not None and row.state == "done",
+        what=f"the download of {recording_id}",
+    )
+    row = row_for(browser, recording_id)
+    assert row is not None
+    return row
 
 
 @pytest.fixture
@@ -112,13 +125,7 @@ async def test_start_stop_and_download_give_the_hosts_file(
         )
         await select(pilot, browser, active.id)
         await pilot.press("d")
-        await wait_for(
-            pilot,
-            lambda: (row := row_for(browser, active.id)) is not None and row.state == "done",
-            what="the download",
-        )
-        row = row_for(browser, active.id)
-        assert row is not None
+        row = await finished_download(pilot, browser, active.id)
         saved = row.path
         assert saved.parent == settings.download_dir
         assert "saved" in str(row.query_one("#stats").render())
@@ -155,15 +162,9 @@ async def test_several_downloads_at_once_and_no_file_is_overwritten(
         await select(pilot, browser, second)
         await pilot.press("d")
         assert len(browser.downloads) == 2  # one row each, side by side
-        for recording_id in (first, second):
-            await wait_for(
-                pilot,
-                lambda rid=recording_id: (
-                    (row := row_for(browser, rid)) is not None and row.state == "done"
-                ),
-                what=f"download of {recording_id}",
-            )
-        paths = {rid: row_for(browser, rid).path for rid in (first, second)}  # type: ignore[union-attr]
+        paths = {
+            rid: (await finished_download(pilot, browser, rid)).path for rid in (first, second)
+        }
         assert mine.read_bytes() == b"my own file"
         assert paths[first] == mine.with_name(f"{mine.stem}-1{mine.suffix}")
         assert app.toasted(f"saving as {paths[first].name}")
@@ -187,56 +188,28 @@ async def test_download_to_asks_where_asks_before_replacing_and_keeps_that_folde
     async with app.run_test(size=(100, 30)) as pilot:
         await select(pilot, browser, recording_id)
 
-        async def download_to(path: Path, replace: str | None) -> None:
-            await pilot.press("D")
-            await wait_for(pilot, lambda: isinstance(app.screen, SaveFileScreen), what="dialog")
-            app.screen.query_one(Input).value = str(path)
-            await pilot.press("enter")
-            if replace is not None:
-                await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="ask")
-                await pilot.press(replace)
-            await wait_for(
-                pilot,
-                lambda: not isinstance(app.screen, ConfirmScreen | SaveFileScreen),
-                what="closed",
-            )
-
-        await download_to(mine, replace="n")
+        await answer_save_dialog(pilot, "D", mine, replace="n")
         await pilot.pause(0.3)
         assert mine.read_bytes() == b"my own file" and not browser.downloads
         assert app.toasted("Not downloaded")
 
-        await download_to(mine, replace="y")
-        await wait_for(
-            pilot,
-            lambda: (row := row_for(browser, recording_id)) is not None and row.state == "done",
-            what="the download",
-        )
-        assert mine.read_bytes() == expected
+        await answer_save_dialog(pilot, "D", mine, replace="y")
+        row = await finished_download(pilot, browser, recording_id)
+        assert row.path == mine and mine.read_bytes() == expected
         assert browser.download_dir == elsewhere
         assert app.toasted(f"Downloads go to {elsewhere}")
 
         # A folder given means the suggested name in it; d now saves into the chosen folder.
-        browser.query_one(DownloadRow).action_cancel()  # dismiss the finished row
-        await download_to(tmp_path, replace=None)
-        await wait_for(
-            pilot,
-            lambda: (row := row_for(browser, recording_id)) is not None and row.state == "done",
-            what="the download into a folder",
-        )
-        row = row_for(browser, recording_id)
-        assert row is not None and row.path.parent == tmp_path
+        row.action_cancel()  # dismiss the finished row
+        await answer_save_dialog(pilot, "D", tmp_path)
+        row = await finished_download(pilot, browser, recording_id)
+        assert row.path.parent == tmp_path
         assert row.path.read_bytes() == expected
         row.action_cancel()
         await pilot.pause()
         await pilot.press("d")
-        await wait_for(
-            pilot,
-            lambda: (row := row_for(browser, recording_id)) is not None and row.state == "done",
-            what="the download with d",
-        )
-        row = row_for(browser, recording_id)
-        assert row is not None and row.path.parent == tmp_path
+        row = await finished_download(pilot, browser, recording_id)
+        assert row.path.parent == tmp_path
     await desktop_client.delete_recording(local_host.url, recording_id)
 
 
