@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from textual import events
 from textual.widgets import DataTable, Tabs
 
 from core.config import load_settings
@@ -202,3 +203,22 @@ async def test_keys_reach_the_log_viewer_that_is_shown(
         assert shown.has_class("-searching")
         assert app.focused is not None and app.focused.id == "log-search"
         assert shown.query_one("#log-search").region.height == 1
+
+
+@pytest.mark.parametrize("size", [(120, 36), (80, 24)])
+async def test_a_key_typed_right_after_a_pane_key_goes_to_that_pane(
+    size: tuple[int, int], fake_desktop: FakeDesktop, tmp_path: Path
+) -> None:
+    """ "3/" typed fast: both keys are read before either is handled, so the pane's focus
+    must be set by the time the second one is."""
+    app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        table = app.screen.query_one(ProcessTable)
+        await wait_for(pilot, lambda: table.row_count == 4, what="rows")
+        await wait_for(pilot, lambda: len(app.screen.query(LogViewer)) == 1, what="the viewer")
+        assert table.has_focus
+        app.post_message(events.Key("3", "3"))
+        app.post_message(events.Key("slash", "/"))
+        viewer = app.screen.query_one(LogViewer)
+        await wait_for(pilot, lambda: viewer.has_class("-searching"), what="the search")
+        assert app.focused is not None and app.focused.id == "log-search"

@@ -184,17 +184,19 @@ class DesktopScreen(Screen[None]):
     # ── actions ──
 
     def action_show_pane(self, pane: str) -> None:
-        """Show ``pane`` (compact) and put the focus in it."""
-        self.pane = pane
-        self.call_after_refresh(self._focus_pane, pane)
+        """Show ``pane`` (compact) and put the focus in it, before the next key is read.
 
-    def _focus_pane(self, pane: str) -> None:
+        Typed fast, "4R" must record: the pane's class (and so its display) changes at once,
+        and the focus is set now, not with ``Widget.focus``, which waits its turn behind
+        keys already read.
+        """
+        self.pane = pane
         with _quietly():
             container = self.query_one(f"#pane-{pane}")
             # The focus chain holds only what is displayed (not the hidden log viewers).
             for widget in self.focus_chain:
                 if container in widget.ancestors:
-                    widget.focus()
+                    self.set_focus(widget)
                     return
 
     def action_open_browser(self) -> None:
