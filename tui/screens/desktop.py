@@ -274,7 +274,8 @@ class DesktopScreen(Screen[None]):
             elif previous in ("degraded", "stopped") and event.overall == "running":
                 self.notify(f"{self.label}: all processes running again", timeout=4)
         if event.overall is not None:
-            self.sub_title = f"{self.label} · {event.overall}"
+            known = event.overall if event.table.is_current else f"last known: {event.overall}"
+            self.sub_title = f"{self.label} · {known}"
             table = event.table
             process = table.highlighted_process
             if not self._log_viewers and process is not None:
@@ -328,6 +329,7 @@ class DesktopScreen(Screen[None]):
         flow again after a failure."""
         line = self.query_one("#feed-error", Static)
         line.set_class(error is not None, "-shown")
+        line.tooltip = error
         if error is not None:
             line.update(f"⚠ {error}")
             if error != self._last_error:

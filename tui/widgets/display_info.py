@@ -33,9 +33,11 @@ class DisplayInfo(Static):
 
     DEFAULT_CSS = """
     DisplayInfo {
-        height: auto;
+        height: 1;
         width: 1fr;
         padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
         &.-failing {
             color: $text-error;
         }
@@ -116,6 +118,7 @@ class DisplayInfo(Static):
             parts = [f"⚠ {self.error}"]
         text = " · ".join(parts)
         if text != self._text:
-            # Static.update lays the screen out again: only when something changed.
+            # One row whatever the text: no layout pass needed.
             self._text = text
-            self.update(text)
+            self.update(text, layout=False)
+            self.tooltip = self.error

@@ -53,6 +53,10 @@ class _Row:
     restarting: bool = False
 
 
+STALE_STATES = frozenset({"reconnecting", "stale"})
+"""Feed states in which the table shows the last known states, not the current ones."""
+
+
 class ProcessTable(DataTable[Text | str]):
     """One row per desktop process, changed in place as status events arrive.
 
@@ -304,7 +308,7 @@ class ProcessTable(DataTable[Text | str]):
         self.set_class(overall == "stopped", "-stopped")
 
     def watch_feed_state(self, state: str) -> None:
-        self.set_class(state in ("stale", "reconnecting"), "-stale")
+        self.set_class(state in STALE_STATES, "-stale")
 
     # ── rendering ──
 
@@ -335,7 +339,9 @@ class ProcessTable(DataTable[Text | str]):
                 status.status, "$text-error"
             )
             title = Content.assemble(
-                "Processes · ", (status.status, colour), f" {status.running}/{status.total}"
+                "Processes · " if self.is_current else "Processes · last known: ",
+                (status.status, colour),
+                f" {status.running}/{status.total}",
             )
         if title != self._title:
             self._title = title
@@ -347,6 +353,12 @@ class ProcessTable(DataTable[Text | str]):
         if key != self._reported:
             self._reported = key
             self.post_message(self.StatusChanged(self, *key))
+
+    @property
+    def is_current(self) -> bool:
+        """Whether the rows are what the desktop says now: not while the feed reconnects or
+        is stale, when they are only the last known states."""
+        return self.feed_state not in STALE_STATES
 
     @property
     def last_event_text(self) -> str:

@@ -351,11 +351,7 @@ class RecordingsBrowser(Widget):
         layout: vertical;
     }
     RecordingsBrowser > #status {
-        height: 1;
-        width: 1fr;
         color: $text-muted;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
     }
     RecordingsBrowser.-recording > #status {
         color: $text-error;

@@ -345,11 +345,7 @@ class ScreenPreview(Widget, can_focus=True):
         height: auto;
     }
     ScreenPreview > #status {
-        height: 1;
-        width: 1fr;
         color: $text-muted;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
     }
     ScreenPreview.-paused > #status {
         color: $text-warning;

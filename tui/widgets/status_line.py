@@ -12,13 +12,16 @@ class StatusLine(Static):
 
     Panes refresh their status every second (ages tick); :meth:`show` skips the repaint
     when the text is the same, and never asks for a layout pass, since a one-row line
-    never changes size. Each skipped layout pass is CPU an idle dashboard keeps.
+    never changes size. Each skipped layout pass is CPU an idle dashboard keeps. Text
+    longer than the line ends in an ellipsis; the whole of it is the line's tooltip.
     """
 
     DEFAULT_CSS = """
     StatusLine {
         height: 1;
         width: 1fr;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     """
 
@@ -35,3 +38,4 @@ class StatusLine(Static):
         if text != self._text:
             self._text = text
             self.update(text, layout=False)
+            self.tooltip = text or None
