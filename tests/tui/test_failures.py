@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from textual.content import Content
 from textual.widgets import Static
 
 from tests.support.loopback import serve
@@ -133,6 +134,10 @@ async def test_a_silent_stream_is_shown_stale(fake_desktop: FakeDesktop, tmp_pat
         assert int(age.split()[2]) >= 5  # stale means no event for three 2 s heartbeats
 
 
+def _title(table: ProcessTable) -> str:
+    return Content.from_markup(str(table.border_title)).plain
+
+
 async def test_an_unreachable_desktop_recovers_when_it_comes_back(tmp_path: Path) -> None:
     desktop = FakeDesktop()
     first = serve(desktop.app())
@@ -151,12 +156,17 @@ async def test_an_unreachable_desktop_recovers_when_it_comes_back(tmp_path: Path
             )
             assert _one_line(_feed_error(app))
             assert table.feed_state == "reconnecting"
+            # What is shown is what was last known, and it says so.
+            assert app.screen.sub_title.endswith("· last known: running")
+            assert "last known: running 4/4" in _title(table)
             desktop.stream_mode = "normal"
             with serve(desktop.app(), port=port):
                 await wait_for(
                     pilot, lambda: table.feed_state == "live", timeout=30, what="live again"
                 )
                 await wait_for(pilot, lambda: _feed_error(app) == "", what="the line gone")
+                assert app.screen.sub_title.endswith("· running")
+                assert _title(table) == "Processes · running 4/4"
                 await wait_for(
                     pilot,
                     lambda: any("reachable again" in m for m in _messages(app)),
