@@ -371,11 +371,11 @@ class LogViewer(Vertical):
                     f"{self.process}",
                     f"{stdout.line_count:,} out / {stderr.line_count:,} err lines",
                 ]
-            parts.append("follow on" if self.follow else "follow off")
-            parts.append("wrap on" if self.wrap else "wrap off")
-            if self.search:
+            if self.search:  # before the switches: what a narrow line keeps
                 found = self._matches["stdout"] + self._matches["stderr"]
                 parts.append(f"{found} matching line{'s' if found != 1 else ''}")
+            parts.append("follow on" if self.follow else "follow off")
+            parts.append("wrap on" if self.wrap else "wrap off")
             text = " · ".join(parts)
         self.query_one("#log-status", StatusLine).show(text)
 
