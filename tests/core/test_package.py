@@ -1,0 +1,33 @@
+"""The ``core`` package: every public name is there, and the host starts without the client."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import core
+from tests.host.harness import REPO
+
+
+def test_every_public_name_resolves_and_unknown_ones_do_not() -> None:
+    for name in core.__all__:
+        assert getattr(core, name).__name__ == name
+    assert set(core.__all__) <= set(dir(core))
+    try:
+        core.NoSuchThing  # type: ignore[attr-defined]  # noqa: B018
+    except AttributeError as exc:
+        assert "NoSuchThing" in str(exc)
+    else:
+        raise AssertionError("core.NoSuchThing should not exist")
+
+
+def test_the_host_imports_none_of_the_client() -> None:
+    """The client (httpx) is a quarter of a second the local host's start would wait for."""
+    code = (
+        "import sys, core.host.__main__\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('httpx', 'core.desktop'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
