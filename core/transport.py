@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import errno
 import json
 import random
+import socket
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -165,13 +167,38 @@ def error_for_exception(exc: httpx.HTTPError, what: str, desktop: str) -> Leap0E
         return Leap0TimeoutError(f"{what} on {desktop} timed out {kind}", desktop=desktop)
     if isinstance(exc, httpx.ConnectError):
         return Leap0ConnectionError(
-            f"{what}: cannot connect to {desktop} ({exc or name})", desktop=desktop
+            f"{what}: cannot connect to {desktop} ({_connect_reason(exc) or exc or name})",
+            desktop=desktop,
         )
     if isinstance(exc, httpx.TransportError):
         return Leap0ConnectionError(
             f"{what}: connection to {desktop} broke ({exc or name})", desktop=desktop
         )
     return Leap0ConnectionError(f"{what} on {desktop} failed: {exc or name}", desktop=desktop)
+
+
+_CONNECT_REASONS = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ENETUNREACH: "network unreachable",
+    errno.ETIMEDOUT: "timed out",
+    errno.ECONNRESET: "connection reset",
+}
+
+
+def _connect_reason(exc: BaseException) -> str | None:
+    """What the system said under httpx's words, which for a refused connection are only
+    "All connection attempts failed": ``"connection refused"``, ``"host name not resolved"``..."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, socket.gaierror):
+            return "host name not resolved"
+        if isinstance(cause, OSError) and cause.errno in _CONNECT_REASONS:
+            return _CONNECT_REASONS[cause.errno]
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def parse_response[M: BaseModel](

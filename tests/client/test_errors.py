@@ -141,9 +141,18 @@ async def test_refused_connection(client: AsyncDesktopClient) -> None:
     with pytest.raises(Leap0ConnectionError) as caught:
         await client.display_info(closed)
 
-    assert closed in str(caught.value)
+    assert str(caught.value) == f"display info: cannot connect to {closed} (connection refused)"
     assert caught.value.desktop == closed
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
+
+
+async def test_an_unknown_host_name_says_so(client: AsyncDesktopClient) -> None:
+    nowhere = "http://no-such-host.invalid:8123"  # .invalid never resolves (RFC 6761)
+
+    with pytest.raises(Leap0ConnectionError) as caught:
+        await client.display_info(nowhere)
+
+    assert str(caught.value).endswith(f"cannot connect to {nowhere} (host name not resolved)")
 
 
 async def test_refused_connection_on_a_post(client: AsyncDesktopClient) -> None:
