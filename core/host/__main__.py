@@ -45,6 +45,7 @@ from core.host.app import create_app
 from core.host.host import DesktopHost, HostConfig
 from core.host.processes import become_subreaper, proc_table, reaper
 from core.host.recorder import default_recordings_dir
+from core.host.supervisor import connect_address, url_host
 from core.models import ResizeScreenRequest, field_errors
 
 __all__ = ["main"]
@@ -117,17 +118,6 @@ def _listen(bind: str, port: int) -> socket.socket:
         raise
     sock.setblocking(False)
     return sock
-
-
-def _url_host(bind: str, sock: socket.socket) -> str:
-    address = sock.getsockname()[0]
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return bind
-    if ip.is_unspecified:
-        return "127.0.0.1" if ip.version == 4 else "[::1]"
-    return f"[{ip}]" if ip.version == 6 else str(ip)
 
 
 def _is_loopback(sock: socket.socket) -> bool:
@@ -224,7 +214,7 @@ async def _serve(args: argparse.Namespace, out: IO[str]) -> int:
         if not stop.is_set() and server.started and not serving.done():
             status = host.supervisor.status()
             ready = {
-                "url": f"http://{_url_host(args.bind, sock)}:{sock.getsockname()[1]}",
+                "url": f"http://{url_host(connect_address(sock.getsockname()[0]))}:{sock.getsockname()[1]}",
                 "token": token,
                 "pid": os.getpid(),
                 "display": host.supervisor.last_display,

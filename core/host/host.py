@@ -22,7 +22,13 @@ from core.host.errors import HostUnavailableError
 from core.host.input import XInput
 from core.host.recorder import Recorder
 from core.host.screen import ScreenCapture
-from core.host.supervisor import NOVNC_WEB_DIR, StackConfig, Supervisor, connect_address
+from core.host.supervisor import (
+    NOVNC_WEB_DIR,
+    StackConfig,
+    Supervisor,
+    connect_address,
+    url_host,
+)
 from core.models import DesktopProcessStatus, ProcessName
 
 __all__ = ["DesktopHost", "HostConfig", "new_host_id", "vnc_password_for"]
@@ -150,18 +156,14 @@ class DesktopHost:
                 "password": self.vnc_password,
             }
         )
-        netloc = f"[{host}]" if ":" in host else host
-        return f"http://{netloc}:{port}/vnc.html?{query}"
+        return f"http://{url_host(host)}:{port}/vnc.html?{query}"
 
 
 def _viewer_host(bind: str, via: str | None) -> str:
-    """Where a browser finds noVNC listening on ``bind``, having reached the API by ``via``."""
+    """Where a browser finds noVNC listening on ``bind``, having reached the API by ``via``:
+    the bound address itself, or, bound to every address, the one the browser used."""
     try:
-        ip = ipaddress.ip_address(bind)
+        everywhere = ipaddress.ip_address(bind).is_unspecified
     except ValueError:
-        return bind  # bound to a host name: the browser can use it too
-    if ip.is_loopback:
-        return str(ip)
-    if ip.is_unspecified:
-        return via or connect_address(bind)
-    return str(ip)
+        everywhere = False  # bound to a host name: the browser can use it too
+    return (via or connect_address(bind)) if everywhere else connect_address(bind)

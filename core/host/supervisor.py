@@ -253,6 +253,11 @@ def connect_address(bind: str) -> str:
     return str(ip)
 
 
+def url_host(host: str) -> str:
+    """``host`` as it stands in a URL: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host else host
+
+
 class Supervisor:
     """Starts, watches, restarts and stops the desktop's four processes.
 
