@@ -590,11 +590,7 @@ class RecordingsBrowser(Widget):
             directory.mkdir(parents=True, exist_ok=True)
             path = free_path(directory, wanted, self._download_paths())
         except OSError as exc:
-            self.notify(
-                f"Cannot download into {directory}: {report('download recording', exc)}",
-                severity="error",
-                markup=False,
-            )
+            self._cannot_download_into(directory, exc)
             return
         self._start_download(recording, path)
         if path.name != wanted:
@@ -641,6 +637,13 @@ class RecordingsBrowser(Widget):
             DownloadRow(self._client, self._target, recording.id, path, overwrite=overwrite)
         )
 
+    def _cannot_download_into(self, directory: Path, exc: OSError) -> None:
+        self.notify(
+            f"Cannot download into {directory}: {report('download recording', exc)}",
+            severity="error",
+            markup=False,
+        )
+
     @work(group="download-to", exit_on_error=False)
     async def _download_to(self, recording: DesktopRecordingSummary) -> None:
         """Ask where (and before replacing a file), then download there."""
@@ -660,11 +663,7 @@ class RecordingsBrowser(Widget):
         try:
             await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
         except OSError as exc:
-            self.notify(
-                f"Cannot download into {path.parent}: {report('download recording', exc)}",
-                severity="error",
-                markup=False,
-            )
+            self._cannot_download_into(path.parent, exc)
             return
         self._start_download(recording, path, overwrite=overwrite)
         if path.parent != self.download_dir:
