@@ -30,6 +30,7 @@ __all__ = [
     "DragPointerRequest",
     "ErrorResponse",
     "FieldError",
+    "HostReady",
     "HotkeyRequest",
     "ImageFormat",
     "MovePointerRequest",
@@ -292,6 +293,31 @@ class ProcessNameParam(_Request):
     """A path parameter naming a managed process."""
 
     process_name: ProcessName
+
+
+# ── The local host's ready line ──────────────────────────────────────────────
+
+
+class HostReady(_Response):
+    """The one JSON line ``leap0-tui host`` prints to stdout once its desktop is ready.
+
+    Not part of Leap0's spec: the contract between the local host and whoever started it
+    (the dashboard, scripts). Unknown fields are ignored, so a newer host can add some.
+    """
+
+    url: str
+    """Where the desktop API listens, e.g. ``http://127.0.0.1:8123``."""
+    token: str | None = None
+    pid: int | None = None
+    display: str | None = None
+    xauthority: str | None = None
+    """The X cookie file every X client of this display needs."""
+    width: int | None = None
+    height: int | None = None
+    status: OverallStatus | None = None
+    run_dir: str | None = None
+    recordings_dir: str | None = None
+    host_id: str | None = None
 
 
 def field_errors(exc: ValidationError) -> list[FieldError]:

@@ -38,6 +38,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 
 from tui.bindings import screen_actions
+from tui.graphics import probe_terminal
 from tui.local import LocalHost, LocalHostError
 from tui.themes import DEFAULT_THEME, THEMES
 
@@ -426,38 +427,6 @@ def _setup_logging() -> Path | None:
     return path
 
 
-def _probe_terminal() -> None:
-    """Let textual-image ask the terminal what it can draw, while the terminal is ours.
-
-    Once Textual runs it reads stdin itself, and a probe then would silently fall back to
-    the plainest renderer.
-    """
-    out, into = sys.__stdout__, sys.__stdin__
-    if not (out and out.isatty() and into and into.isatty()):
-        return
-    try:
-        size = os.get_terminal_size(out.fileno())
-    except OSError:
-        return
-    if size.columns == 0 or size.lines == 0:
-        # A 0x0 pseudo-terminal makes the probe divide by zero, at whichever import of
-        # textual-image comes first (the preview's, later). Settle its cached answer now:
-        # no graphics protocol, a typical cell, so the half-cell renderer is used.
-        try:
-            from textual_image._terminal import CellSize, TerminalCapabilities, probe_terminal
-
-            probe_terminal._result = TerminalCapabilities(  # type: ignore[attr-defined]
-                CellSize(10, 20), sixel=False, tgp=False
-            )
-        except Exception:
-            log.warning("cannot settle textual-image's terminal probe", exc_info=True)
-        return
-    try:
-        import textual_image.widget  # noqa: F401  (imported for its probe)
-    except Exception:
-        log.warning("textual-image could not probe the terminal", exc_info=True)
-
-
 def run(argv: Sequence[str]) -> int:
     """``leap0-tui [--sandbox ID | --url URL [--token T]] [--profile NAME]``; the exit status.
 
@@ -470,7 +439,7 @@ def run(argv: Sequence[str]) -> int:
         return 2
     log_path = _setup_logging()
     log.info("leap0-tui starting (log %s)", log_path)
-    _probe_terminal()
+    probe_terminal()
 
     def load() -> Settings:
         from core.config import load_settings

@@ -34,7 +34,6 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
-from textual_image._terminal import get_cell_size  # the cached probe; not re-exported
 from textual_image.renderable.halfcell import Image as HalfcellRenderable
 from textual_image.renderable.unicode import Image as UnicodeRenderable
 from textual_image.widget import HalfcellImage
@@ -44,6 +43,7 @@ from core.config import Settings
 from tui import clock
 from tui.failures import one_line, report
 from tui.files import write_file
+from tui.graphics import cell_size, renderable_of, set_image_quietly
 from tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
@@ -180,13 +180,12 @@ def save_png(data: bytes, directory: Path, stem: str) -> tuple[Path, tuple[int, 
 
 def _renderer_density(renderer: type[Widget]) -> tuple[int, int]:
     """Image pixels per cell that ``renderer`` draws (see :func:`decode_frame`)."""
-    renderable = getattr(renderer, "_Renderable", None)
+    renderable = renderable_of(renderer)
     if renderable is HalfcellRenderable:
         return (1, 2)
     if renderable is UnicodeRenderable:
         return (1, 1)
-    cell = get_cell_size()
-    return (cell.width, cell.height)
+    return cell_size()
 
 
 def _format_interval(seconds: float) -> str:
@@ -231,7 +230,7 @@ class HalfcellFrame(HalfcellImage, Renderable=HalfcellRenderable):
             self.image = image
             return
         # Same size: textual-image's setter would only add a relayout to this.
-        self._image = image
+        set_image_quietly(self, image)
         changed = self._build(image, size)
         for y in changed:
             self.refresh(Region(0, y, size.width, 1))
@@ -316,7 +315,7 @@ def _pair_style(key: bytes, styles: dict[bytes, Style]) -> Style:
 
 def default_renderer() -> type[Widget]:
     """The image widget for this terminal: textual-image's choice, its half-cell made fast."""
-    if getattr(AutoImage, "_Renderable", None) is HalfcellRenderable:
+    if renderable_of(AutoImage) is HalfcellRenderable:
         return HalfcellFrame
     return AutoImage
 
@@ -729,8 +728,7 @@ class ScreenPreview(Widget, can_focus=True):
         return size
 
     def _cell_size(self) -> tuple[int, int]:
-        cell = get_cell_size()
-        return (cell.width, cell.height)
+        return cell_size()
 
     def _density(self) -> tuple[int, int]:
         return _renderer_density(self._renderer)
