@@ -25,13 +25,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ipaddress
 import json
 import logging
 import os
 import secrets
 import signal
-import socket
 import stat
 import sys
 import tempfile
@@ -43,9 +41,9 @@ from pydantic import ValidationError
 
 from core.host.app import create_app
 from core.host.host import DesktopHost, HostConfig
+from core.host.network import connect_address, is_loopback, listen, url_host
 from core.host.processes import become_subreaper, proc_table, reaper
 from core.host.recorder import default_recordings_dir
-from core.host.supervisor import connect_address, url_host
 from core.models import ResizeScreenRequest, field_errors
 
 __all__ = ["main"]
@@ -105,28 +103,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _listen(bind: str, port: int) -> socket.socket:
-    infos = socket.getaddrinfo(bind, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    family, kind, proto, _, address = infos[0]
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(address)
-        sock.listen(128)
-    except OSError:
-        sock.close()
-        raise
-    sock.setblocking(False)
-    return sock
-
-
-def _is_loopback(sock: socket.socket) -> bool:
-    try:
-        return ipaddress.ip_address(sock.getsockname()[0]).is_loopback
-    except ValueError:
-        return False
-
-
 def _stdin_is_pipe() -> bool:
     try:
         return stat.S_ISFIFO(os.fstat(0).st_mode)
@@ -177,7 +153,7 @@ async def _serve(args: argparse.Namespace, out: IO[str]) -> int:
         _watch_stdin(stop)
 
     try:
-        sock = _listen(args.bind, args.port)
+        sock = listen(args.bind, args.port)
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", args.bind, args.port, exc)
         return 1
@@ -229,7 +205,7 @@ async def _serve(args: argparse.Namespace, out: IO[str]) -> int:
             with contextlib.suppress(OSError):
                 out.write(json.dumps(ready) + "\n")
                 out.flush()
-            if not _is_loopback(sock):
+            if not is_loopback(sock):
                 log.warning(
                     "listening on %s, beyond loopback: anyone who can reach it and has the "
                     "token controls this desktop",

@@ -11,7 +11,6 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import ipaddress
 import logging
 import secrets
 from dataclasses import dataclass
@@ -20,15 +19,11 @@ from urllib.parse import urlencode
 
 from core.host.errors import HostUnavailableError
 from core.host.input import XInput
+from core.host.network import url_host, viewer_host
 from core.host.recorder import Recorder
 from core.host.screen import ScreenCapture
-from core.host.supervisor import (
-    NOVNC_WEB_DIR,
-    StackConfig,
-    Supervisor,
-    connect_address,
-    url_host,
-)
+from core.host.stack import NOVNC_WEB_DIR
+from core.host.supervisor import StackConfig, Supervisor
 from core.models import DesktopProcessStatus, ProcessName
 
 __all__ = ["DesktopHost", "HostConfig", "new_host_id", "vnc_password_for"]
@@ -144,7 +139,7 @@ class DesktopHost:
         if not self.supervisor.is_running("novnc"):
             raise HostUnavailableError("the noVNC web client (novnc) is not running")
         port = self.supervisor.ws_port
-        host = _viewer_host(self.config.bind, via)
+        host = viewer_host(self.config.bind, via)
         query = urlencode(
             {
                 "host": host,
@@ -157,13 +152,3 @@ class DesktopHost:
             }
         )
         return f"http://{url_host(host)}:{port}/vnc.html?{query}"
-
-
-def _viewer_host(bind: str, via: str | None) -> str:
-    """Where a browser finds noVNC listening on ``bind``, having reached the API by ``via``:
-    the bound address itself, or, bound to every address, the one the browser used."""
-    try:
-        everywhere = ipaddress.ip_address(bind).is_unspecified
-    except ValueError:
-        everywhere = False  # bound to a host name: the browser can use it too
-    return (via or connect_address(bind)) if everywhere else connect_address(bind)

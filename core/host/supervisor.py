@@ -1,12 +1,6 @@
 """The Supervisor of the four desktop processes the API names: xvfb, xfce4, x11vnc, novnc.
 
-::
-
-    xvfb    Xvfb on a free display (``-displayfd``), WIDTHxHEIGHTx24, ``-noreset``
-    xfce4   dbus-run-session -- xfce4-session        (a D-Bus session of its own)
-    x11vnc  x11vnc on 127.0.0.1:VNC_PORT, password from a 0600 file
-    novnc   websockify 127.0.0.1:WS_PORT -> 127.0.0.1:VNC_PORT, serving /usr/share/novnc
-
+What each one is (program, command line, readiness) is written in :mod:`core.host.stack`.
 Each runs in a session (and process group) of its own, its stdout and stderr appended to
 ``<run_dir>/logs/<name>.stdout.log`` and ``.stderr.log``. The supervisor starts them in that
 order and waits until each is ready (Xvfb wrote its display number; the window manager
@@ -26,33 +20,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import os
 import secrets
-import socket
-import struct
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from core.host.errors import HostUnavailableError
+from core.host.network import free_port
 from core.host.processes import (
     HOST_ID_ENV,
     PROCESS_ENV,
     group_members,
     kill_tagged,
-    missing_message,
     proc_table,
     release_shm,
-    run_command,
     spawn,
     stop_group,
-    which,
 )
+from core.host.stack import NOVNC_WEB_DIR, PROCESSES, Launch, ProcessSpec
+from core.host.xauth import write_xauthority
+from core.logtail import last_lines
 from core.models import (
     PROCESS_NAMES,
     DesktopProcessStatus,
@@ -61,28 +53,9 @@ from core.models import (
     ProcessName,
 )
 
-__all__ = ["NOVNC_WEB_DIR", "StackConfig", "StatusSubscription", "Supervisor"]
+__all__ = ["ProcessStartError", "StackConfig", "StatusSubscription", "Supervisor"]
 
 log = logging.getLogger(__name__)
-
-NOVNC_WEB_DIR = Path("/usr/share/novnc")
-"""Where Debian's ``novnc`` package keeps the web client."""
-
-_PROGRAMS: dict[ProcessName, tuple[str, ...]] = {
-    "xvfb": ("Xvfb",),
-    "xfce4": ("dbus-run-session", "xfce4-session"),
-    "x11vnc": ("x11vnc",),
-    "novnc": ("websockify",),
-}
-_NEEDS_DISPLAY: frozenset[ProcessName] = frozenset({"xfce4", "x11vnc"})
-
-_READY_TIMEOUT: dict[ProcessName, float] = {
-    "xvfb": 15.0,
-    "xfce4": 30.0,
-    "x11vnc": 15.0,
-    "novnc": 15.0,
-}
-"""Seconds each process may take to become ready (xfce4's first start is the slow one)."""
 
 _STOP_GRACE = 5.0
 """Seconds a process group has between SIGTERM and SIGKILL."""
@@ -172,11 +145,16 @@ class _Managed:
 
 
 class StatusSubscription:
-    """Wakes its owner on every status change; see :meth:`Supervisor.subscribe`."""
+    """Woken on every status change; see :meth:`Supervisor.subscribe`.
 
-    def __init__(self, owner: Supervisor) -> None:
-        self._owner = owner
+    It joins ``subscribers`` (the set its supervisor wakes) when made and leaves it when
+    closed.
+    """
+
+    def __init__(self, subscribers: set[StatusSubscription]) -> None:
+        self._subscribers = subscribers
         self._event = asyncio.Event()
+        subscribers.add(self)
 
     def notify(self) -> None:
         self._event.set()
@@ -196,66 +174,13 @@ class StatusSubscription:
             self._event.clear()
 
     def close(self) -> None:
-        self._owner._subscribers.discard(self)
+        self._subscribers.discard(self)
 
     def __enter__(self) -> StatusSubscription:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-_FAMILY_WILD = 0xFFFF
-
-
-def free_port(bind: str = "127.0.0.1") -> int:
-    """A TCP port free on ``bind`` right now."""
-    family, kind, proto, _, address = socket.getaddrinfo(
-        bind, 0, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-    )[0]
-    with socket.socket(family, kind, proto) as sock:
-        sock.bind(address)
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def write_xauthority(path: Path, cookie: bytes) -> None:
-    """Write an Xauthority file (mode 0600) holding ``cookie`` for any display.
-
-    One MIT-MAGIC-COOKIE-1 entry of family Wild with no address and no display number:
-    libXau matches it for every display, so it survives Xvfb coming back on another
-    number, and Xvfb ``-auth`` loads it as the only cookie it accepts.
-    """
-
-    def counted(data: bytes) -> bytes:
-        return struct.pack(">H", len(data)) + data
-
-    entry = (
-        struct.pack(">H", _FAMILY_WILD)
-        + counted(b"")
-        + counted(b"")
-        + counted(b"MIT-MAGIC-COOKIE-1")
-        + counted(cookie)
-    )
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(entry)
-
-
-def connect_address(bind: str) -> str:
-    """The address to reach a server listening on ``bind`` from this machine."""
-    try:
-        ip = ipaddress.ip_address(bind)
-    except ValueError:
-        return bind  # a host name
-    if ip.is_unspecified:
-        return "127.0.0.1" if ip.version == 4 else "::1"
-    return str(ip)
-
-
-def url_host(host: str) -> str:
-    """``host`` as it stands in a URL: an IPv6 address in brackets."""
-    return f"[{host}]" if ":" in host else host
 
 
 class Supervisor:
@@ -330,9 +255,7 @@ class Supervisor:
 
     def subscribe(self) -> StatusSubscription:
         """A subscription woken on every status change; close it (or use ``with``)."""
-        sub = StatusSubscription(self)
-        self._subscribers.add(sub)
-        return sub
+        return StatusSubscription(self._subscribers)
 
     def x_env(self, display: str) -> dict[str, str]:
         """The environment for a helper command (xdotool, ffmpeg ...) on ``display``."""
@@ -360,14 +283,15 @@ class Supervisor:
             group: list[ProcessName] = list(PROCESS_NAMES) if name == "xvfb" else [name]
             for other in reversed(group):
                 await self._stop_one(other)
-            if name in _NEEDS_DISPLAY and not self._procs["xvfb"].running:
+            needs_display = PROCESSES[name].needs_display
+            if needs_display and not self._procs["xvfb"].running:
                 group = ["xvfb", *group]
             failure: str | None = None
             for other in group:
                 try:
                     await self._start_one(other)
                 except ProcessStartError as exc:
-                    if other == name or (other == "xvfb" and name in _NEEDS_DISPLAY):
+                    if other == name or (other == "xvfb" and needs_display):
                         failure = str(exc)
         if failure is not None or not self._procs[name].running:
             raise HostUnavailableError(f"{name} did not restart: {failure or 'it exited'}")
@@ -456,16 +380,20 @@ class Supervisor:
         env["XAUTHORITY"] = str(self.xauthority)
         return env
 
-    def _missing(self, name: ProcessName) -> str | None:
-        for program in _PROGRAMS[name]:
-            if which(program) is None:
-                return missing_message(program)
-        if name == "novnc" and not (self.config.novnc_web / "vnc.html").is_file():
-            return (
-                f"noVNC's web client is not in {self.config.novnc_web}: install the Debian "
-                "package novnc (sudo apt-get install novnc)"
-            )
-        return None
+    def _launch_context(self, display: str | None, display_fd: int | None = None) -> Launch:
+        return Launch(
+            display=display,
+            width=self.width,
+            height=self.height,
+            xauthority=self.xauthority,
+            vnc_port=self.vnc_port,
+            ws_port=self.ws_port,
+            passwd_file=self._passwd_file,
+            novnc_web=self.config.novnc_web,
+            viewer_bind=self.config.viewer_bind,
+            x_env=self._env(None, display),
+            display_fd=display_fd,
+        )
 
     async def _start_one(self, name: ProcessName) -> None:
         """Start ``name`` unless it runs; return once it is ready.
@@ -473,20 +401,21 @@ class Supervisor:
         Raises :class:`ProcessStartError` (and leaves it stopped) when it cannot start.
         """
         managed = self._procs[name]
+        spec = PROCESSES[name]
         if managed.running:
             return
         try:
             if self._closing:
                 raise ProcessStartError("the desktop host is shutting down")
-            missing = self._missing(name)
+            missing = spec.missing(self._launch_context(None))
             if missing is not None:
                 raise ProcessStartError(missing)
-            if name in _NEEDS_DISPLAY and self.display is None:
+            if spec.needs_display and self.display is None:
                 raise ProcessStartError("not started: the display (xvfb) is not running")
-            if name == "xvfb":
-                await self._start_xvfb(managed)
+            if spec.ready is None:
+                await self._start_xvfb(managed, spec)
             else:
-                await self._start_generic(managed)
+                await self._start_generic(managed, spec)
         except ProcessStartError as exc:
             managed.last_error = str(exc)
             managed.note(f"{name} not started: {exc}")
@@ -568,46 +497,30 @@ class Supervisor:
         if proc is not None:
             managed.stopping = True
             await stop_group(proc.pid, proc, grace=2.0)
-        tail = _tail(managed.stderr_log)
+        tail = " | ".join(last_lines(managed.stderr_log, 3, skip=("---",)))[-300:]
         return ProcessStartError(f"{reason}{': ' + tail if tail else ''}")
 
     # ── per process ──
 
-    async def _start_xvfb(self, managed: _Managed) -> None:
+    async def _start_xvfb(self, managed: _Managed, spec: ProcessSpec) -> None:
         # Keep the display number across restarts when it is still free.
         if self._display_number is not None:
             try:
-                await self._run_xvfb(managed, self._display_number)
+                await self._run_xvfb(managed, spec, f":{self._display_number}")
                 return
             except ProcessStartError as exc:
                 log.info("xvfb: display :%s not available again (%s)", self._display_number, exc)
-        await self._run_xvfb(managed, None)
+        await self._run_xvfb(managed, spec, None)
 
-    async def _run_xvfb(self, managed: _Managed, number: int | None) -> None:
+    async def _run_xvfb(self, managed: _Managed, spec: ProcessSpec, display: str | None) -> None:
         read_fd, write_fd = os.pipe()
-        argv = ["Xvfb"]
-        if number is not None:
-            argv.append(f":{number}")
-        argv += [
-            "-displayfd",
-            str(write_fd),
-            "-screen",
-            "0",
-            f"{self.width}x{self.height}x24",
-            "-nolisten",
-            "tcp",
-            "-noreset",
-            "-auth",
-            str(self.xauthority),
-            "-dpi",
-            "96",
-        ]
+        argv = spec.argv(self._launch_context(display, write_fd))
         try:
             try:
                 proc = await self._launch(managed, argv, self._env("xvfb", None), (write_fd,))
             finally:
                 os.close(write_fd)
-            text = await _read_until_eof_or(read_fd, proc, _READY_TIMEOUT["xvfb"])
+            text = await _read_until_eof_or(read_fd, proc, spec.ready_timeout)
         finally:
             os.close(read_fd)
         try:
@@ -617,44 +530,14 @@ class Supervisor:
         managed.note(f"xvfb ready on display :{self._display_number}")
         self._notify()
 
-    async def _start_generic(self, managed: _Managed) -> None:
+    async def _start_generic(self, managed: _Managed, spec: ProcessSpec) -> None:
+        assert spec.ready is not None
         display = self.display
         name = managed.name
-        argv: list[str]
-        ready: Callable[[], Awaitable[bool]]
-        if name == "xfce4":
-            argv = ["dbus-run-session", "--", "xfce4-session"]
-            assert display is not None
-            ready = self._wm_ready(display)
-        elif name == "x11vnc":
-            assert display is not None
-            argv = [
-                "x11vnc",
-                "-display",
-                display,
-                "-rfbport",
-                str(self.vnc_port),
-                "-localhost",
-                "-noipv6",
-                "-forever",
-                "-shared",
-                "-passwdfile",
-                str(self._passwd_file),
-                "-norc",
-                "-noxdamage",
-            ]
-            ready = _port_ready(self.vnc_port, banner=b"RFB ")
-        else:
-            argv = [
-                "websockify",
-                "--web",
-                str(self.config.novnc_web),
-                f"[{self.config.viewer_bind}]:{self.ws_port}",
-                f"127.0.0.1:{self.vnc_port}",
-            ]
-            ready = _port_ready(self.ws_port, host=connect_address(self.config.viewer_bind))
-        proc = await self._launch(managed, argv, self._env(name, display))
-        timeout = _READY_TIMEOUT[name]
+        launch = self._launch_context(display)
+        proc = await self._launch(managed, spec.argv(launch), self._env(name, display))
+        ready = spec.ready(launch)
+        timeout = spec.ready_timeout
         deadline = time.monotonic() + timeout
         while True:
             if proc.returncode is not None:
@@ -662,56 +545,18 @@ class Supervisor:
             if await ready():
                 break
             if time.monotonic() >= deadline:
-                if name == "xfce4":
-                    # A slow session is still a session: keep it, say so.
-                    managed.note(f"no window manager after {timeout:g} s; still waiting")
-                    log.warning("xfce4: no window manager after %g s", timeout)
+                if spec.when_slow is not None:
+                    managed.note(f"{spec.when_slow} after {timeout:g} s; still waiting")
+                    log.warning("%s: %s after %g s", name, spec.when_slow, timeout)
                     return
                 raise await self._fail(managed, f"{name} not ready after {timeout:g} s")
             await asyncio.sleep(0.05)
         managed.note(f"{name} ready")
 
-    def _wm_ready(self, display: str) -> Callable[[], Awaitable[bool]]:
-        env = self._env(None, display)
-
-        async def check() -> bool:
-            try:
-                result = await run_command(
-                    ["xprop", "-root", "_NET_SUPPORTING_WM_CHECK"], env=env, time_limit=5.0
-                )
-            except HostUnavailableError:
-                return True  # no xprop to ask: take the session as it is
-            return result.returncode == 0 and "window id" in result.stdout
-
-        return check
-
 
 def _alive(pids: set[int]) -> set[int]:
     """Which of ``pids`` are still running (zombies count as gone)."""
     return {e.pid for e in proc_table() if e.pid in pids and e.state != "Z"}
-
-
-def _port_ready(
-    port: int, banner: bytes | None = None, host: str = "127.0.0.1"
-) -> Callable[[], Awaitable[bool]]:
-    async def check() -> bool:
-        try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 1.0)
-        except (OSError, TimeoutError):
-            return False
-        try:
-            if banner is None:
-                return True
-            data = await asyncio.wait_for(reader.read(len(banner)), 2.0)
-            return data == banner
-        except (OSError, TimeoutError):
-            return False
-        finally:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
-
-    return check
 
 
 async def _read_until_eof_or(fd: int, proc: asyncio.subprocess.Process, within: float) -> str:
@@ -743,16 +588,3 @@ async def _read_until_eof_or(fd: int, proc: asyncio.subprocess.Process, within: 
         with contextlib.suppress(asyncio.CancelledError):
             await exited
     return b"".join(chunks).decode(errors="replace")
-
-
-def _tail(path: Path, lines: int = 3, limit: int = 300) -> str:
-    """The last few lines of a log (not the host's own notes), as one short line."""
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 4096))
-            text = f.read().decode(errors="replace")
-    except OSError:
-        return ""
-    kept = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("---")]
-    return " | ".join(kept[-lines:])[-limit:]
