@@ -21,7 +21,6 @@ import contextlib
 import functools
 import hmac
 import logging
-import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -41,6 +40,7 @@ from core.host.errors import HostError, HostValidationError
 from core.host.host import DesktopHost
 from core.host.screen import Encoding, Region, media_type
 from core.host.windows import list_windows
+from core.logtail import read_tail
 from core.models import (
     ClickPointerRequest,
     DesktopDisplayInfo,
@@ -216,21 +216,6 @@ async def _unless_disconnected(request: Request, work: Awaitable[None]) -> None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-
-
-def _read_tail(path: Path, limit: int = LOG_TAIL_BYTES) -> str:
-    """The end of a log file (whole lines), or ``""`` when it cannot be read."""
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - limit))
-            data = f.read()
-    except OSError:
-        return ""
-    if size > limit:
-        _, _, data = data.partition(b"\n")
-    return data.decode(errors="replace")
 
 
 # ── authentication ─────────────────────────────────────────────────────────────
@@ -491,12 +476,18 @@ class _Routes:
     async def logs(self, request: Request) -> Response:
         name = _process_name(request)
         info = self.host.supervisor.process(name)
-        return _json(DesktopProcessLogs(process=name, logs=_read_tail(Path(info.stdout_log))))
+        return _json(
+            DesktopProcessLogs(process=name, logs=read_tail(Path(info.stdout_log), LOG_TAIL_BYTES))
+        )
 
     async def errors(self, request: Request) -> Response:
         name = _process_name(request)
         info = self.host.supervisor.process(name)
-        return _json(DesktopProcessErrors(process=name, errors=_read_tail(Path(info.stderr_log))))
+        return _json(
+            DesktopProcessErrors(
+                process=name, errors=read_tail(Path(info.stderr_log), LOG_TAIL_BYTES)
+            )
+        )
 
 
 def create_app(host: DesktopHost) -> ASGIApp:

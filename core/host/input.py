@@ -37,11 +37,6 @@ def _plain(ch: str) -> bool:
     return " " <= ch <= "~" or ch in "\n\t"
 
 
-def _keysym(ch: str) -> str:
-    """The keysym name xmodmap takes for any character: ``U`` and its code point."""
-    return f"U{ord(ch):04X}"
-
-
 def _chunks(text: str, capacity: int) -> list[tuple[str, list[str]]]:
     """``text`` cut so that each piece needs at most ``capacity`` characters bound.
 

@@ -22,7 +22,7 @@ import os
 import shutil
 import signal
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -191,8 +191,14 @@ class ChildReaper:
         self._spawning = 0
         self._scheduled: asyncio.TimerHandle | None = None
 
-    def spawning(self) -> _Spawning:
-        return _Spawning(self)
+    @contextlib.contextmanager
+    def spawning(self) -> Iterator[None]:
+        """While a child is being spawned: :meth:`reap` waits (its pid is not known yet)."""
+        self._spawning += 1
+        try:
+            yield
+        finally:
+            self._spawning -= 1
 
     def track(self, proc: asyncio.subprocess.Process) -> None:
         self._children[proc.pid] = proc
@@ -228,17 +234,6 @@ class ChildReaper:
             self.reap()
 
         self._scheduled = loop.call_later(delay, run)
-
-
-class _Spawning:
-    def __init__(self, owner: ChildReaper) -> None:
-        self._owner = owner
-
-    def __enter__(self) -> None:
-        self._owner._spawning += 1
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._owner._spawning -= 1
 
 
 reaper = ChildReaper()

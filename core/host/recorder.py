@@ -33,7 +33,9 @@ from core.host.errors import (
     HostUnavailableError,
 )
 from core.host.processes import missing_message, reaper, signal_child, spawn, which
+from core.logtail import last_lines
 from core.models import DesktopRecordingStatus, DesktopRecordingSummary
+from core.routes import Routes
 
 __all__ = ["FPS", "RECORDING_ID", "Recorder", "default_recordings_dir"]
 
@@ -133,7 +135,7 @@ class Recorder:
             active=active,
             started_at=rec.started_at,
             stopped_at=stopped_at,
-            download=f"/api/recordings/{rec.id}/download",
+            download=Routes.DOWNLOAD_RECORDING.path(recording_id=rec.id),
             mime_type=MIME_TYPE,
             file_name=f"{rec.id}.mp4",
             display=rec.display,
@@ -262,15 +264,9 @@ class Recorder:
         return err
 
     def _log_tail(self) -> str:
-        try:
-            with open(self.log_path, "rb") as f:
-                f.seek(0, os.SEEK_END)
-                f.seek(max(0, f.tell() - 2048))
-                lines = f.read().decode(errors="replace").splitlines()
-        except OSError:
-            return "(no log)"
-        kept = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("---")]
-        return " | ".join(kept[-3:])[-300:] or "(no detail)"
+        """The end of ffmpeg's log (not the host's own notes), as one short line."""
+        lines = last_lines(self.log_path, 3, skip=("---",), window=2048)
+        return " | ".join(lines)[-300:] or "(no detail)"
 
     # ── the directory ──
 
@@ -327,7 +323,7 @@ class Recorder:
         return DesktopRecordingSummary(
             id=recording_id,
             file_name=f"{recording_id}.mp4",
-            download=f"/api/recordings/{recording_id}/download",
+            download=Routes.DOWNLOAD_RECORDING.path(recording_id=recording_id),
             mime_type=MIME_TYPE,
             size_bytes=size,
             created_at=_created_at(recording_id),

@@ -122,11 +122,6 @@ class ScreenCapture:
             self._executor, self._capture_sync, display, region, encoding, quality
         )
 
-    async def grab(self, display: str, region: Region) -> Image.Image:
-        """``region`` of ``display`` as an RGB Pillow image (for tests and tools)."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._grab_sync, display, region)
-
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
         with self._all_lock:

@@ -111,7 +111,6 @@ class _Managed:
     started_at: float = 0.0
     stopping: bool = False
     watcher: asyncio.Task[None] | None = None
-    last_error: str | None = None
 
     @property
     def running(self) -> bool:
@@ -417,12 +416,10 @@ class Supervisor:
             else:
                 await self._start_generic(managed, spec)
         except ProcessStartError as exc:
-            managed.last_error = str(exc)
             managed.note(f"{name} not started: {exc}")
             log.error("%s: %s", name, exc)
             self._notify()
             raise
-        managed.last_error = None
 
     async def _launch(
         self,
