@@ -188,18 +188,18 @@ async def _serve(args: argparse.Namespace, out: IO[str]) -> int:
             while not server.started and not serving.done():  # noqa: ASYNC110 (no event to wait on)
                 await asyncio.sleep(0.01)
         if not stop.is_set() and server.started and not serving.done():
-            status = host.supervisor.status()
+            status = host.status()
             ready = {
                 "url": f"http://{url_host(connect_address(sock.getsockname()[0]))}:{sock.getsockname()[1]}",
                 "token": token,
                 "pid": os.getpid(),
-                "display": host.supervisor.last_display,
-                "xauthority": str(host.supervisor.xauthority),
+                "display": host.last_display,
+                "xauthority": str(host.xauthority),
                 "width": width,
                 "height": height,
                 "status": status.status,
                 "run_dir": str(run_dir),
-                "recordings_dir": str(host.recorder.directory),
+                "recordings_dir": str(host.recordings_dir),
                 "host_id": host.host_id,
             }
             with contextlib.suppress(OSError):
@@ -219,7 +219,7 @@ async def _serve(args: argparse.Namespace, out: IO[str]) -> int:
                 await starting
         stopped.cancel()
     finally:
-        host.supervisor.begin_close()
+        host.begin_close()
         server.should_exit = True
         with contextlib.suppress(Exception):
             await asyncio.wait_for(asyncio.shield(serving), 5.0)

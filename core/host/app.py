@@ -23,7 +23,6 @@ import hmac
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -39,8 +38,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from core.host.errors import HostError, HostValidationError
 from core.host.host import DesktopHost
 from core.host.screen import Encoding, Region, media_type
-from core.host.windows import list_windows
-from core.logtail import read_tail
 from core.models import (
     ClickPointerRequest,
     DesktopDisplayInfo,
@@ -65,6 +62,7 @@ from core.models import (
     WindowsResponse,
     field_errors,
 )
+from core.routes import ApiRoute, Routes
 
 __all__ = ["HEARTBEAT_SECONDS", "LOG_TAIL_BYTES", "MAX_BODY_BYTES", "create_app"]
 
@@ -256,6 +254,15 @@ class BearerAuth:
 
 # ── routes ─────────────────────────────────────────────────────────────────────
 
+_CONVERTORS = {"process_name": "path"}
+"""Starlette convertors by parameter: a process name with a ``/`` in it (``..%2Fetc``)
+still reaches its route and is refused as a bad ``process_name`` (400), not a bare 404."""
+
+
+def _pattern(route: ApiRoute) -> str:
+    convertors = {_CONVERTORS[p] for p in route.parameters if p in _CONVERTORS}
+    return route.pattern(convertors.pop() if convertors else None)
+
 
 class _Routes:
     """The endpoints, bound to one :class:`DesktopHost`."""
@@ -264,41 +271,46 @@ class _Routes:
         self.host = host
 
     def routes(self) -> list[Route]:
-        r = _endpoint
+        """``/`` (the browser's entry, not in the spec), then every route of :class:`Routes`.
+
+        Raises ``KeyError`` at start-up for a route of the table with no endpoint here.
+        """
+        endpoints: dict[ApiRoute, Endpoint] = {
+            Routes.HEALTH: self.health,
+            Routes.DISPLAY: self.display,
+            Routes.SCREEN: self.display,
+            Routes.RESIZE_SCREEN: self.resize,
+            Routes.WINDOWS: self.windows,
+            Routes.SCREENSHOT: self.screenshot,
+            Routes.SCREENSHOT_REGION: self.screenshot_region,
+            Routes.POINTER: self.position,
+            Routes.MOVE: self.move,
+            Routes.CLICK: self.click,
+            Routes.DRAG: self.drag,
+            Routes.SCROLL: self.scroll,
+            Routes.TYPE: self.type_text,
+            Routes.PRESS: self.press,
+            Routes.HOTKEY: self.hotkey,
+            Routes.RECORDING_STATUS: self.recording_status,
+            Routes.RECORDING_START: self.recording_start,
+            Routes.RECORDING_STOP: self.recording_stop,
+            Routes.RECORDINGS: self.recordings,
+            Routes.RECORDING: self.recording,
+            Routes.DELETE_RECORDING: self.recording_delete,
+            Routes.DOWNLOAD_RECORDING: self.recording_download,
+            Routes.STATUS: self.status,
+            Routes.STATUS_STREAM: self.status_stream,
+            Routes.PROCESS_STATUS: self.process,
+            Routes.RESTART_PROCESS: self.restart,
+            Routes.PROCESS_LOGS: self.logs,
+            Routes.PROCESS_ERRORS: self.errors,
+        }
         return [
-            Route("/", r(self.entry), methods=["GET"]),
-            Route("/api/healthz", r(self.health), methods=["GET"]),
-            Route("/api/display", r(self.display), methods=["GET"]),
-            Route("/api/display/screen", r(self.display), methods=["GET"]),
-            Route("/api/display/screen", r(self.resize), methods=["POST"]),
-            Route("/api/display/windows", r(self.windows), methods=["GET"]),
-            Route("/api/screenshot", r(self.screenshot), methods=["GET"]),
-            Route("/api/screenshot/region", r(self.screenshot_region), methods=["POST"]),
-            Route("/api/input/position", r(self.position), methods=["GET"]),
-            Route("/api/input/move", r(self.move), methods=["POST"]),
-            Route("/api/input/click", r(self.click), methods=["POST"]),
-            Route("/api/input/drag", r(self.drag), methods=["POST"]),
-            Route("/api/input/scroll", r(self.scroll), methods=["POST"]),
-            Route("/api/input/type", r(self.type_text), methods=["POST"]),
-            Route("/api/input/press", r(self.press), methods=["POST"]),
-            Route("/api/input/hotkey", r(self.hotkey), methods=["POST"]),
-            Route("/api/recording", r(self.recording_status), methods=["GET"]),
-            Route("/api/recording/start", r(self.recording_start), methods=["POST"]),
-            Route("/api/recording/stop", r(self.recording_stop), methods=["POST"]),
-            Route("/api/recordings", r(self.recordings), methods=["GET"]),
-            Route("/api/recordings/{recording_id}", r(self.recording), methods=["GET"]),
-            Route("/api/recordings/{recording_id}", r(self.recording_delete), methods=["DELETE"]),
-            Route(
-                "/api/recordings/{recording_id}/download",
-                r(self.recording_download),
-                methods=["GET"],
+            Route("/", _endpoint(self.entry), methods=["GET"]),
+            *(
+                Route(_pattern(route), _endpoint(endpoints[route]), methods=[route.method])
+                for route in Routes.all()
             ),
-            Route("/api/status", r(self.status), methods=["GET"]),
-            Route("/api/status/stream", r(self.status_stream), methods=["GET"]),
-            Route("/api/process/{process_name:path}/status", r(self.process), methods=["GET"]),
-            Route("/api/process/{process_name:path}/restart", r(self.restart), methods=["POST"]),
-            Route("/api/process/{process_name:path}/logs", r(self.logs), methods=["GET"]),
-            Route("/api/process/{process_name:path}/errors", r(self.errors), methods=["GET"]),
         ]
 
     # ── entry, health, display ──
@@ -320,8 +332,7 @@ class _Routes:
         return await self.display(request)
 
     async def windows(self, request: Request) -> Response:
-        env = self.host.supervisor.x_env(self.host.display())
-        return _json(WindowsResponse(items=await list_windows(env)))
+        return _json(WindowsResponse(items=await self.host.windows()))
 
     # ── screenshots ──
 
@@ -347,12 +358,12 @@ class _Routes:
         return await self._capture(region, body.format or "png", body.quality)
 
     async def _capture(self, region: Region, image_format: str, quality: int | None) -> Response:
-        display = self.host.display()
+        self.host.display()  # no display (503) comes before a region off the screen (400)
         width, height = self.host.screen_size()
         _check_region(region, width, height)
         encoding: Encoding = "png" if image_format == "png" else "jpeg"
         started = time.perf_counter()
-        data = await self.host.capture.capture(display, region, encoding, quality)
+        data = await self.host.screenshot(region, encoding, quality)
         took = (time.perf_counter() - started) * 1000
         headers = {"Cache-Control": "no-store", "Server-Timing": f"capture;dur={took:.1f}"}
         return Response(data, media_type=media_type(encoding), headers=headers)
@@ -364,96 +375,91 @@ class _Routes:
         _check_point(x, y, width, height, names)
 
     async def position(self, request: Request) -> Response:
-        return _json(await self.host.input().position())
+        return _json(await self.host.pointer())
 
     async def move(self, request: Request) -> Response:
         body = await _body(request, MovePointerRequest)
         self._check_pointer(body.x, body.y)
-        return _json(await self.host.input().move(body.x, body.y))
+        return _json(await self.host.move(body.x, body.y))
 
     async def click(self, request: Request) -> Response:
         body = await _body(request, ClickPointerRequest)
         if body.x is not None and body.y is not None:
             self._check_pointer(body.x, body.y)
-        return _json(await self.host.input().click(body.x, body.y, body.button))
+        return _json(await self.host.click(body.x, body.y, body.button))
 
     async def drag(self, request: Request) -> Response:
         body = await _body(request, DragPointerRequest)
         self._check_pointer(body.from_x, body.from_y, ("from_x", "from_y"))
         self._check_pointer(body.to_x, body.to_y, ("to_x", "to_y"))
-        pointer = self.host.input()
         return _json(
-            await pointer.drag(body.from_x, body.from_y, body.to_x, body.to_y, body.button)
+            await self.host.drag(body.from_x, body.from_y, body.to_x, body.to_y, body.button)
         )
 
     async def scroll(self, request: Request) -> Response:
         body = await _body(request, ScrollPointerRequest)
-        return _json(await self.host.input().scroll(body.direction, body.amount))
+        return _json(await self.host.scroll(body.direction, body.amount))
 
     async def type_text(self, request: Request) -> Response:
         body = await _body(request, TypeTextRequest)
         # Long texts take a while: stop typing if the client gives up waiting.
-        await _unless_disconnected(request, self.host.input().type_text(body.text))
+        await _unless_disconnected(request, self.host.type_text(body.text))
         return _json(OkResponse(ok=True))
 
     async def press(self, request: Request) -> Response:
         body = await _body(request, PressKeyRequest)
-        await self.host.input().press(body.key)
+        await self.host.press(body.key)
         return _json(OkResponse(ok=True))
 
     async def hotkey(self, request: Request) -> Response:
         body = await _body(request, HotkeyRequest)
-        await self.host.input().hotkey(body.keys)
+        await self.host.hotkey(body.keys)
         return _json(OkResponse(ok=True))
 
     # ── recording ──
 
     async def recording_status(self, request: Request) -> Response:
-        return _json(self.host.recorder.status())
+        return _json(self.host.recording_status())
 
     async def recording_start(self, request: Request) -> Response:
-        display = self.host.display()
-        width, height = self.host.screen_size()
-        env = self.host.supervisor.x_env(display)
-        status = await self.host.recorder.start(display, width, height, env)
-        return _json(status, 201)
+        return _json(await self.host.start_recording(), 201)
 
     async def recording_stop(self, request: Request) -> Response:
-        return _json(await self.host.recorder.stop())
+        return _json(await self.host.stop_recording())
 
     async def recordings(self, request: Request) -> Response:
-        return _json(RecordingsResponse(items=self.host.recorder.list()))
+        return _json(RecordingsResponse(items=self.host.recordings()))
 
     async def recording(self, request: Request) -> Response:
-        return _json(self.host.recorder.get(request.path_params["recording_id"]))
+        return _json(self.host.recording(request.path_params["recording_id"]))
 
     async def recording_delete(self, request: Request) -> Response:
-        self.host.recorder.delete(request.path_params["recording_id"])
+        self.host.delete_recording(request.path_params["recording_id"])
         return Response(status_code=204)
 
     async def recording_download(self, request: Request) -> Response:
         recording_id = request.path_params["recording_id"]
-        path = self.host.recorder.file_for_download(recording_id)
+        path = self.host.recording_file(recording_id)
         return FileResponse(path, media_type="video/mp4", filename=f"{recording_id}.mp4")
 
     # ── processes ──
 
     async def status(self, request: Request) -> Response:
-        return _json(self.host.supervisor.status())
+        return _json(self.host.status())
 
     async def status_stream(self, request: Request) -> Response:
-        supervisor = self.host.supervisor
+        host = self.host
 
         async def events() -> AsyncIterator[ServerSentEvent]:
-            with supervisor.subscribe() as subscription:
+            with host.subscribe() as subscription:
                 while True:
-                    if self.host.closing:
+                    if host.closing:
                         yield ServerSentEvent(
                             data="the desktop host is shutting down", event="error"
                         )
                         return
                     try:
-                        data = supervisor.status().model_dump_json(exclude_none=True)
+                        data = host.status().model_dump_json(exclude_none=True)
                     except Exception as exc:
                         log.exception("status stream failed")
                         yield ServerSentEvent(data=f"cannot read the status: {exc}", event="error")
@@ -466,7 +472,7 @@ class _Routes:
         )
 
     async def process(self, request: Request) -> Response:
-        return _json(self.host.supervisor.process(_process_name(request)))
+        return _json(self.host.process(_process_name(request)))
 
     async def restart(self, request: Request) -> Response:
         name = _process_name(request)
@@ -475,19 +481,13 @@ class _Routes:
 
     async def logs(self, request: Request) -> Response:
         name = _process_name(request)
-        info = self.host.supervisor.process(name)
-        return _json(
-            DesktopProcessLogs(process=name, logs=read_tail(Path(info.stdout_log), LOG_TAIL_BYTES))
-        )
+        logs = self.host.process_logs(name, LOG_TAIL_BYTES)
+        return _json(DesktopProcessLogs(process=name, logs=logs))
 
     async def errors(self, request: Request) -> Response:
         name = _process_name(request)
-        info = self.host.supervisor.process(name)
-        return _json(
-            DesktopProcessErrors(
-                process=name, errors=read_tail(Path(info.stderr_log), LOG_TAIL_BYTES)
-            )
-        )
+        errors = self.host.process_errors(name, LOG_TAIL_BYTES)
+        return _json(DesktopProcessErrors(process=name, errors=errors))
 
 
 def create_app(host: DesktopHost) -> ASGIApp:

@@ -21,10 +21,20 @@ from core.host.errors import HostUnavailableError
 from core.host.input import XInput
 from core.host.network import url_host, viewer_host
 from core.host.recorder import Recorder
-from core.host.screen import ScreenCapture
+from core.host.screen import Encoding, Region, ScreenCapture
 from core.host.stack import NOVNC_WEB_DIR
-from core.host.supervisor import StackConfig, Supervisor
-from core.models import DesktopProcessStatus, ProcessName
+from core.host.supervisor import StackConfig, StatusSubscription, Supervisor
+from core.host.windows import list_windows
+from core.logtail import read_tail
+from core.models import (
+    DesktopPointerPosition,
+    DesktopProcessStatus,
+    DesktopProcessStatusList,
+    DesktopRecordingStatus,
+    DesktopRecordingSummary,
+    DesktopWindow,
+    ProcessName,
+)
 
 __all__ = ["DesktopHost", "HostConfig", "new_host_id", "vnc_password_for"]
 
@@ -62,13 +72,16 @@ class HostConfig:
 
 
 class DesktopHost:
-    """One local desktop: its :class:`Supervisor`, :class:`ScreenCapture` and :class:`Recorder`."""
+    """One local desktop: its :class:`Supervisor`, :class:`ScreenCapture` and :class:`Recorder`.
+
+    The one object the HTTP routes and the command line talk to.
+    """
 
     def __init__(self, config: HostConfig) -> None:
         self.config = config
         self.host_id = config.host_id or new_host_id()
         self.vnc_password = vnc_password_for(config.token)
-        self.supervisor = Supervisor(
+        self._supervisor = Supervisor(
             StackConfig(
                 width=config.width,
                 height=config.height,
@@ -79,55 +92,160 @@ class DesktopHost:
                 viewer_bind=config.bind,
             )
         )
-        self.capture = ScreenCapture(xauthority=self.supervisor.xauthority)
-        self.recorder = Recorder(config.recordings_dir, self.supervisor.log_dir / "recording.log")
+        self._capture = ScreenCapture(xauthority=self._supervisor.xauthority)
+        self._recorder = Recorder(config.recordings_dir, self._supervisor.log_dir / "recording.log")
         self._typing = asyncio.Lock()
+
+    # ── the host's life ──
 
     @property
     def closing(self) -> bool:
-        return self.supervisor.closing
+        return self._supervisor.closing
+
+    @property
+    def xauthority(self) -> Path:
+        """The display's cookie file (``XAUTHORITY`` for X clients)."""
+        return self._supervisor.xauthority
+
+    @property
+    def last_display(self) -> str | None:
+        """The display Xvfb has or last had, whether or not it runs now."""
+        return self._supervisor.last_display
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self._recorder.directory
 
     async def start(self) -> None:
         """Start the display stack; returns when every process is ready or has failed."""
-        await self.supervisor.start()
+        await self._supervisor.start()
+
+    def begin_close(self) -> None:
+        """Refuse further changes and end the status streams (:meth:`stop` follows)."""
+        self._supervisor.begin_close()
 
     async def stop(self) -> None:
         """Finish the recording, stop every process the host started, release the capture."""
-        self.supervisor.begin_close()
+        self._supervisor.begin_close()
         try:
-            await self.recorder.close()
+            await self._recorder.close()
         except Exception:
             log.exception("stopping the recording failed")
-        await self.supervisor.stop()
-        self.capture.close()
+        await self._supervisor.stop()
+        self._capture.close()
 
-    # ── what routes need ──
+    # ── the display ──
 
     def display(self) -> str:
         """The running display (``":N"``); :class:`HostUnavailableError` when Xvfb is down."""
-        display = self.supervisor.display
+        display = self._supervisor.display
         if display is None:
             raise HostUnavailableError("the display is not running (xvfb is stopped): restart xvfb")
         return display
 
     def screen_size(self) -> tuple[int, int]:
-        return self.supervisor.width, self.supervisor.height
+        return self._supervisor.width, self._supervisor.height
 
-    def input(self) -> XInput:
-        """xdotool on the running display."""
-        return XInput(self.supervisor.x_env(self.display()), self._typing)
+    async def resize(self, width: int, height: int) -> None:
+        """Restart the display stack at a new size (finishing any recording first)."""
+        if (width, height) != self.screen_size() or self._supervisor.display is None:
+            await self._recorder.close()
+        await self._supervisor.resize(width, height)
+
+    async def windows(self) -> list[DesktopWindow]:
+        """The display's top-level windows (503 when the display or wmctrl is missing)."""
+        return await list_windows(self._supervisor.x_env(self.display()))
+
+    async def screenshot(self, region: Region, encoding: Encoding, quality: int | None) -> bytes:
+        """``region`` of the display as PNG or JPEG (it must lie on the screen)."""
+        return await self._capture.capture(self.display(), region, encoding, quality)
+
+    # ── input: xdotool on the running display (503 when it is down) ──
+
+    def _input(self) -> XInput:
+        return XInput(self._supervisor.x_env(self.display()), self._typing)
+
+    async def pointer(self) -> DesktopPointerPosition:
+        return await self._input().position()
+
+    async def move(self, x: int, y: int) -> DesktopPointerPosition:
+        return await self._input().move(x, y)
+
+    async def click(self, x: int | None, y: int | None, button: int) -> DesktopPointerPosition:
+        return await self._input().click(x, y, button)
+
+    async def drag(
+        self, from_x: int, from_y: int, to_x: int, to_y: int, button: int
+    ) -> DesktopPointerPosition:
+        return await self._input().drag(from_x, from_y, to_x, to_y, button)
+
+    async def scroll(self, direction: str, amount: int) -> DesktopPointerPosition:
+        return await self._input().scroll(direction, amount)
+
+    async def type_text(self, text: str) -> None:
+        await self._input().type_text(text)
+
+    async def press(self, key: str) -> None:
+        await self._input().press(key)
+
+    async def hotkey(self, keys: list[str]) -> None:
+        await self._input().hotkey(keys)
+
+    # ── recordings ──
+
+    def recording_status(self) -> DesktopRecordingStatus:
+        return self._recorder.status()
+
+    async def start_recording(self) -> DesktopRecordingStatus:
+        """Record the running display at its size (503 when it is down)."""
+        display = self.display()
+        width, height = self.screen_size()
+        env = self._supervisor.x_env(display)
+        return await self._recorder.start(display, width, height, env)
+
+    async def stop_recording(self) -> DesktopRecordingStatus:
+        return await self._recorder.stop()
+
+    def recordings(self) -> list[DesktopRecordingSummary]:
+        return self._recorder.list()
+
+    def recording(self, recording_id: str) -> DesktopRecordingSummary:
+        return self._recorder.get(recording_id)
+
+    def delete_recording(self, recording_id: str) -> None:
+        self._recorder.delete(recording_id)
+
+    def recording_file(self, recording_id: str) -> Path:
+        """The finished recording's file, to send."""
+        return self._recorder.file_for_download(recording_id)
+
+    # ── processes ──
+
+    def status(self) -> DesktopProcessStatusList:
+        return self._supervisor.status()
+
+    def subscribe(self) -> StatusSubscription:
+        """Woken on every status change; close it (or use ``with``)."""
+        return self._supervisor.subscribe()
+
+    def process(self, name: ProcessName) -> DesktopProcessStatus:
+        return self._supervisor.process(name)
+
+    def process_logs(self, name: ProcessName, limit: int) -> str:
+        """The end of ``name``'s stdout log: at most ``limit`` bytes, whole lines."""
+        return read_tail(Path(self._supervisor.process(name).stdout_log), limit)
+
+    def process_errors(self, name: ProcessName, limit: int) -> str:
+        """The end of ``name``'s stderr log: at most ``limit`` bytes, whole lines."""
+        return read_tail(Path(self._supervisor.process(name).stderr_log), limit)
 
     async def restart(self, name: ProcessName) -> DesktopProcessStatus:
         """Restart ``name``; a recording of the display is finished first when xvfb goes."""
         if name == "xvfb":
-            await self.recorder.close()
-        return await self.supervisor.restart(name)
+            await self._recorder.close()
+        return await self._supervisor.restart(name)
 
-    async def resize(self, width: int, height: int) -> None:
-        """Restart the display stack at a new size (finishing any recording first)."""
-        if (width, height) != self.screen_size() or self.supervisor.display is None:
-            await self.recorder.close()
-        await self.supervisor.resize(width, height)
+    # ── the viewer ──
 
     def viewer_url(self, via: str | None = None) -> str:
         """noVNC's page on websockify's port, connecting with the VNC password.
@@ -136,9 +254,9 @@ class DesktopHost:
         loopback only, the page is on 127.0.0.1 whatever it was; otherwise it is on ``via``
         (a browser on another machine reaches the viewer the way it reached us).
         """
-        if not self.supervisor.is_running("novnc"):
+        if not self._supervisor.is_running("novnc"):
             raise HostUnavailableError("the noVNC web client (novnc) is not running")
-        port = self.supervisor.ws_port
+        port = self._supervisor.ws_port
         host = viewer_host(self.config.bind, via)
         query = urlencode(
             {
