@@ -5,7 +5,7 @@
     leap0-tui host [--port P] [--token T] [--size 1440x900] [--bind ADDR] [--run-dir DIR]
 
 Starts the display stack, serves the desktop API, and when ready prints exactly one line
-to stdout, a JSON object::
+to stdout, a JSON object (:class:`core.models.HostReady`)::
 
     {"url": "http://127.0.0.1:PORT", "token": "...", "pid": ..., "display": ":N",
      "xauthority": "RUN_DIR/Xauthority",
@@ -44,7 +44,7 @@ from core.host.host import DesktopHost, HostConfig
 from core.host.network import connect_address, is_loopback, listen, url_host
 from core.host.processes import become_subreaper, proc_table, reaper
 from core.host.recorder import default_recordings_dir
-from core.models import ResizeScreenRequest, field_errors
+from core.models import HostReady, ResizeScreenRequest, field_errors
 
 __all__ = ["main"]
 
@@ -188,22 +188,24 @@ async def _serve(args: argparse.Namespace, out: IO[str]) -> int:
             while not server.started and not serving.done():  # noqa: ASYNC110 (no event to wait on)
                 await asyncio.sleep(0.01)
         if not stop.is_set() and server.started and not serving.done():
-            status = host.status()
-            ready = {
-                "url": f"http://{url_host(connect_address(sock.getsockname()[0]))}:{sock.getsockname()[1]}",
-                "token": token,
-                "pid": os.getpid(),
-                "display": host.last_display,
-                "xauthority": str(host.xauthority),
-                "width": width,
-                "height": height,
-                "status": status.status,
-                "run_dir": str(run_dir),
-                "recordings_dir": str(host.recordings_dir),
-                "host_id": host.host_id,
-            }
+            address, port = sock.getsockname()[:2]
+            ready = HostReady(
+                url=f"http://{url_host(connect_address(address))}:{port}",
+                token=token,
+                pid=os.getpid(),
+                display=host.last_display,
+                xauthority=str(host.xauthority),
+                width=width,
+                height=height,
+                status=host.status().status,
+                run_dir=str(run_dir),
+                recordings_dir=str(host.recordings_dir),
+                host_id=host.host_id,
+            )
             with contextlib.suppress(OSError):
-                out.write(json.dumps(ready) + "\n")
+                # Every field (a display of null when Xvfb did not start), ASCII only:
+                # json.dumps escapes what a non-UTF-8 stdout could not encode.
+                out.write(json.dumps(ready.model_dump(mode="json")) + "\n")
                 out.flush()
             if not is_loopback(sock):
                 log.warning(
@@ -211,7 +213,7 @@ async def _serve(args: argparse.Namespace, out: IO[str]) -> int:
                     "token controls this desktop",
                     args.bind,
                 )
-            log.info("serving %s (desktop %s, %s)", ready["url"], ready["display"], status.status)
+            log.info("serving %s (desktop %s, %s)", ready.url, ready.display, ready.status)
             await asyncio.wait({stopped, serving}, return_when=asyncio.FIRST_COMPLETED)
         if not starting.done():
             starting.cancel()

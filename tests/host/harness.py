@@ -10,7 +10,6 @@ process table: every process the host started (its descendants, and anything car
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import selectors
 import signal
@@ -20,9 +19,9 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from core.host.processes import proc_table, tagged_pids
+from core.models import HostReady
 
 REPO = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 90.0
@@ -44,7 +43,7 @@ class HostProcess:
     run_dir: Path
     recordings_dir: Path
     host_id: str
-    ready: dict[str, Any]
+    ready: HostReady
     process: subprocess.Popen[bytes]
     log_path: Path
     extra_stdout: list[bytes] = field(default_factory=list)
@@ -53,7 +52,8 @@ class HostProcess:
         """An environment for X clients (xterm, xdotool) on the host's display."""
         env = dict(os.environ)
         env["DISPLAY"] = display or self.display
-        env["XAUTHORITY"] = self.ready["xauthority"]
+        assert self.ready.xauthority is not None, "the ready line names no xauthority"
+        env["XAUTHORITY"] = self.ready.xauthority
         return env
 
     def log_tail(self, limit: int = 4000) -> str:
@@ -95,15 +95,16 @@ def start_host(
     except Exception:
         _kill(process)
         raise
-    ready = json.loads(line)
+    ready = HostReady.model_validate_json(line)
+    assert ready.token and ready.run_dir and ready.recordings_dir and ready.host_id, ready
     return HostProcess(
-        url=ready["url"],
-        token=ready["token"],
+        url=ready.url,
+        token=ready.token,
         pid=process.pid,
-        display=ready["display"],
-        run_dir=Path(ready["run_dir"]),
-        recordings_dir=Path(ready["recordings_dir"]),
-        host_id=ready["host_id"],
+        display=ready.display or "",
+        run_dir=Path(ready.run_dir),
+        recordings_dir=Path(ready.recordings_dir),
+        host_id=ready.host_id,
         ready=ready,
         process=process,
         log_path=log_path,

@@ -23,7 +23,7 @@ import pytest
 
 from core.desktop import AsyncDesktopClient
 from core.errors import Leap0ConnectionError, Leap0ServerError, Leap0StreamError
-from core.models import DesktopProcessStatusList
+from core.models import DesktopProcessStatusList, HostReady
 from core.transport import AsyncTransport
 from tests.conftest import StartHost
 from tests.host.harness import REPO, HostProcess, started_processes, stop_host
@@ -93,10 +93,11 @@ async def test_ready_line_loopback_and_a_clean_sigterm_with_a_stream_open(
     host = start_extra_host(args=["--token", "given-token-123"])
     assert host.token == "given-token-123"
     assert host.url.startswith("http://127.0.0.1:")
-    assert host.ready["pid"] == host.pid
-    assert host.ready["status"] == "running"
+    assert host.ready.pid == host.pid
+    assert host.ready.status == "running"
     assert host.display.startswith(":")
-    assert (host.ready["width"], host.ready["height"]) == (1440, 900)
+    assert (host.ready.width, host.ready.height) == (1440, 900)
+    assert host.ready.model_fields_set == set(HostReady.model_fields), "every field, once"
 
     processes = started_processes(host)
     names = _names(processes)
@@ -165,7 +166,7 @@ async def test_missing_programs_leave_the_host_serving_and_say_what_to_install(
     env = dict(os.environ)
     env["PATH"] = _path_without(("x11vnc", "xdotool", "ffmpeg"), tmp_path)
     host: HostProcess = start_extra_host(env=env)
-    assert host.ready["status"] == "degraded"
+    assert host.ready.status == "degraded"
     async with AsyncDesktopClient(AsyncTransport(api_key=host.token)) as client:
         status = await client.process_status(host.url)
         running = {item.name: item.running for item in status.items}
