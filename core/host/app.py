@@ -37,6 +37,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.host.errors import HostError, HostValidationError
 from core.host.host import DesktopHost
+from core.host.recorder import MIME_TYPE
 from core.host.screen import Encoding, Region, media_type
 from core.models import (
     ClickPointerRequest,
@@ -440,7 +441,7 @@ class _Routes:
     async def recording_download(self, request: Request) -> Response:
         recording_id = request.path_params["recording_id"]
         path = self.host.recording_file(recording_id)
-        return FileResponse(path, media_type="video/mp4", filename=f"{recording_id}.mp4")
+        return FileResponse(path, media_type=MIME_TYPE, filename=path.name)
 
     # ── processes ──
 

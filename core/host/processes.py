@@ -41,6 +41,7 @@ __all__ = [
     "proc_table",
     "reaper",
     "release_shm",
+    "require",
     "run_command",
     "shm_segments",
     "signal_child",
@@ -91,6 +92,13 @@ def missing_message(program: str) -> str:
 def which(program: str) -> str | None:
     """The full path of ``program`` on ``PATH``, or ``None``."""
     return shutil.which(program)
+
+
+def require(program: str) -> None:
+    """Raise :class:`HostUnavailableError` naming the Debian package when ``program`` is
+    not on ``PATH``."""
+    if which(program) is None:
+        raise HostUnavailableError(missing_message(program))
 
 
 def become_subreaper() -> bool:
@@ -274,8 +282,7 @@ async def run_command(
     package) or does not finish in time.
     """
     program = argv[0]
-    if which(program) is None:
-        raise HostUnavailableError(missing_message(program))
+    require(program)
     try:
         proc = await spawn(
             argv,

@@ -32,12 +32,12 @@ from core.host.errors import (
     HostNotFoundError,
     HostUnavailableError,
 )
-from core.host.processes import missing_message, reaper, signal_child, spawn, which
+from core.host.processes import reaper, require, signal_child, spawn
 from core.logtail import last_lines
 from core.models import DesktopRecordingStatus, DesktopRecordingSummary
 from core.routes import Routes
 
-__all__ = ["FPS", "RECORDING_ID", "Recorder", "default_recordings_dir"]
+__all__ = ["FPS", "MIME_TYPE", "RECORDING_ID", "Recorder", "default_recordings_dir"]
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +155,7 @@ class Recorder:
         async with self._lock:
             if self.active_id is not None:
                 raise HostConflictError(f"a recording is already active: {self.active_id}")
-            if which("ffmpeg") is None:
-                raise HostUnavailableError(missing_message("ffmpeg"))
+            require("ffmpeg")
             try:
                 self.directory.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
