@@ -2,8 +2,8 @@
 
 What each one is (program, command line, readiness) is written in :mod:`core.host.stack`.
 Each runs in a session (and process group) of its own, its stdout and stderr appended to
-``<run_dir>/logs/<name>.stdout.log`` and ``.stderr.log``. The supervisor starts them in that
-order and waits until each is ready (Xvfb wrote its display number; the window manager
+``<run_dir>/logs/<name>.stdout.log`` and ``.stderr.log``. The supervisor starts them in the
+table's order and waits until each is ready (Xvfb wrote its display number; the window manager
 is up; the ports accept connections). A watcher task per child notices an exit at once and
 wakes every status subscriber. Nothing is restarted behind the user's back: a process that
 died shows ``running: false`` until :meth:`Supervisor.restart` is asked for it.
