@@ -40,6 +40,7 @@ from textual.widget import Widget
 from tui.bindings import screen_actions
 from tui.graphics import probe_terminal
 from tui.local import LocalHost, LocalHostError
+from tui.stylesheets import STYLES
 from tui.themes import DEFAULT_THEME, THEMES
 
 if TYPE_CHECKING:
@@ -52,10 +53,6 @@ if TYPE_CHECKING:
 __all__ = ["Leap0App", "parse_args", "run"]
 
 log = logging.getLogger("tui")
-
-STYLES = Path(__file__).resolve().parent / "styles"
-"""The app-wide stylesheets (layout and theme), one per screen plus ``app.tcss``: package data,
-so an installed app (not only a checkout) has them."""
 
 LOCAL_LABEL = "local desktop"
 
