@@ -309,9 +309,7 @@ class Leap0App(App[None]):
             await self.switch_screen(screen)
         else:
             await self.push_screen(screen)
-        threading.Thread(
-            target=self._watch_local_host, args=(host,), name="local-host-watch", daemon=True
-        ).start()
+        host.on_unexpected_exit(self._local_host_died)
 
     def _local_failed(self, message: str) -> None:
         from tui.screens.starting import StartingScreen
@@ -324,16 +322,15 @@ class Leap0App(App[None]):
             self.screen.show_failure(message, hint)
         self.notify(message, title="Local desktop", severity="error", markup=False)
 
-    def _watch_local_host(self, host: LocalHost) -> None:
+    def _local_host_died(self, code: int | None) -> None:
         """(Thread) Say so if the local host dies while the app runs."""
-        code = host.wait()
         if self._exiting:
             return
-        with contextlib.suppress(RuntimeError):
+        with contextlib.suppress(RuntimeError):  # the app's loop has closed meanwhile
             self.call_from_thread(self._local_host_exited, code)
 
     def _local_host_exited(self, code: int | None) -> None:
-        if self._exiting or (self.local_host is not None and self.local_host._stopping):
+        if self._exiting or (self.local_host is not None and self.local_host.stopping):
             return
         log_path = self.local_host.log_path if self.local_host is not None else "the host log"
         self.notify(
