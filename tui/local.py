@@ -184,8 +184,7 @@ class LocalHost:
         try:
             ready = HostReady.model_validate_json(line)
         except ValidationError:
-            if self._log is not None:
-                self._log.write(b"[stdout] " + line + b"\n")
+            self._log_stdout(line + b"\n")
             return None
         return LocalDesktop(url=ready.url, token=ready.token, pid=pid, xauthority=ready.xauthority)
 
@@ -210,8 +209,12 @@ class LocalHost:
         assert proc.stdout is not None
         with contextlib.suppress(OSError, ValueError):
             for line in proc.stdout:
-                if self._log is not None:
-                    self._log.write(b"[stdout] " + line)
+                self._log_stdout(line)
+
+    def _log_stdout(self, line: bytes) -> None:
+        """Keep a line the host printed on stdout (newline included) in its log."""
+        if self._log is not None:
+            self._log.write(b"[stdout] " + line)
 
     def wait(self) -> int | None:
         """Block until the host exits; its return code (``None`` if it was never started)."""
