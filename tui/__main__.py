@@ -11,7 +11,7 @@ def main(argv: list[str] | None = None) -> int:
         from core.host.__main__ import main as host_main
 
         return host_main(args[1:])
-    from tui.app import run
+    from tui.cli import run
 
     return run(args)
 

@@ -1,8 +1,6 @@
-"""The ``leap0-tui`` dashboard: the command line, the App, and what it opens first.
+"""The ``leap0-tui`` App: one desktop client, and the screen it opens first.
 
-``run(argv)`` parses the command line, builds the settings once, sets up the debug log,
-lets textual-image probe the terminal (it must happen before Textual owns the terminal)
-and runs :class:`Leap0App`. What the app opens depends on the settings:
+The command line that runs it is :mod:`tui.cli`. What the app opens depends on the settings:
 
 * ``--url URL [--token T]`` (or a desktop-host profile): that desktop host;
 * ``--sandbox ID``: that Leap0 sandbox's desktop;
@@ -13,24 +11,14 @@ and runs :class:`Leap0App`. What the app opens depends on the settings:
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import atexit
 import contextlib
 import logging
-import logging.handlers
-import os
 import signal
-import sys
-import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
-from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, ClassVar
-from urllib.parse import urlsplit
 
-import platformdirs
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -38,8 +26,9 @@ from textual.screen import Screen
 from textual.widget import Widget
 
 from tui.bindings import screen_actions
-from tui.graphics import probe_terminal
 from tui.local import LocalHost, LocalHostError
+from tui.shutdown import LoopSignals, exit_status
+from tui.stylesheets import STYLES
 from tui.themes import DEFAULT_THEME, THEMES
 
 if TYPE_CHECKING:
@@ -49,15 +38,13 @@ if TYPE_CHECKING:
 # core (pydantic, httpx) is imported only once the first frame is on screen: on a slow
 # machine its imports alone take most of a second. See Leap0App._load.
 
-__all__ = ["Leap0App", "parse_args", "run"]
+__all__ = ["Leap0App"]
 
 log = logging.getLogger("tui")
 
-STYLES = Path(__file__).resolve().parent / "styles"
-"""The app-wide stylesheets (layout and theme), one per screen plus ``app.tcss``: package data,
-so an installed app (not only a checkout) has them."""
-
 LOCAL_LABEL = "local desktop"
+
+QUIT_HINT = "Press q to quit."
 
 
 class Leap0App(App[None]):
@@ -115,7 +102,7 @@ class Leap0App(App[None]):
         self.preview_paused = preview_paused
         self._client: AsyncDesktopClient | None = None
         self._exiting = False
-        self._signals: list[signal.Signals] = []
+        self._signals = LoopSignals()
 
     @property
     def settings(self) -> Settings:
@@ -136,7 +123,9 @@ class Leap0App(App[None]):
     def on_mount(self) -> None:
         for theme in THEMES:
             self.register_theme(theme)
-        self._install_signal_handlers()
+        # SIGTERM and SIGHUP (terminal closed) end the app the normal way, so the local
+        # desktop is stopped and the terminal restored.
+        self._signals.install(self._on_signal)
         if self._settings is not None:
             self._apply_theme(self._settings.theme)
             self._start(self._settings)
@@ -158,7 +147,7 @@ class Leap0App(App[None]):
         except Exception as exc:
             from tui.failures import report
 
-            self._starting_failed(report("load settings", exc), "Press q to quit.")
+            self._starting_failed(report("load settings", exc))
             return
         self._settings = settings
         self._apply_theme(settings.theme)
@@ -176,7 +165,7 @@ class Leap0App(App[None]):
 
     async def on_unmount(self) -> None:
         self._exiting = True
-        self._remove_signal_handlers()
+        self._signals.remove()
         if self.local_host is not None:
             await asyncio.to_thread(self.local_host.stop)
         if self._client is not None:
@@ -191,28 +180,10 @@ class Leap0App(App[None]):
             self.notify(f"No theme named {name!r}; using {DEFAULT_THEME}.", severity="warning")
         self.theme = DEFAULT_THEME
 
-    def _install_signal_handlers(self) -> None:
-        """SIGTERM and SIGHUP (terminal closed) end the app the normal way, so the local
-        desktop is stopped and the terminal restored."""
-        if threading.current_thread() is not threading.main_thread():
-            return
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, self._on_signal, sig)
-                self._signals.append(sig)
-
-    def _remove_signal_handlers(self) -> None:
-        with contextlib.suppress(RuntimeError):
-            loop = asyncio.get_running_loop()
-            for sig in self._signals:
-                loop.remove_signal_handler(sig)
-        self._signals.clear()
-
     def _on_signal(self, sig: signal.Signals) -> None:
         log.info("received %s; exiting", sig.name)
         self._exiting = True
-        self.exit(return_code=128 + sig.value)
+        self.exit(return_code=exit_status(sig.value))
 
     # ── what opens first ──
 
@@ -231,7 +202,7 @@ class Leap0App(App[None]):
                     settings.desktop_url, settings.desktop_token, name=settings.desktop_url
                 )
             except Leap0Error as exc:
-                self._starting_failed(str(exc), "Press q to quit.")
+                self._starting_failed(str(exc))
                 return
             self._show(self._desktop_screen(target, settings.desktop_url))
         elif mode == "sandbox":
@@ -239,7 +210,7 @@ class Leap0App(App[None]):
             try:
                 self.client.endpoint(settings.sandbox_id)
             except Leap0Error as exc:
-                self._starting_failed(str(exc), "Press q to quit.")
+                self._starting_failed(str(exc))
                 return
             self._show(self._desktop_screen(settings.sandbox_id, settings.sandbox_id))
         elif mode == "picker":
@@ -251,23 +222,23 @@ class Leap0App(App[None]):
                 self.push_screen(StartingScreen("Starting the local desktop…"))
             self._start_local_desktop()
 
-    def _show(self, screen: Screen[None]) -> None:
-        """Open ``screen`` in place of the starting screen, or on top of whatever is shown."""
+    def _show(self, screen: Screen[None]) -> Awaitable[object]:
+        """Open ``screen`` in place of the starting screen, or on top of whatever is shown
+        (await the result to wait until it is mounted)."""
         from tui.screens.starting import StartingScreen
 
         if isinstance(self.screen, StartingScreen):
-            self.switch_screen(screen)
-        else:
-            self.push_screen(screen)
+            return self.switch_screen(screen)
+        return self.push_screen(screen)
 
-    def _starting_failed(self, message: str, hint: str) -> None:
+    def _starting_failed(self, message: str) -> None:
         from tui.screens.starting import StartingScreen
 
         if not isinstance(self.screen, StartingScreen):
             self.push_screen(StartingScreen(""))
         screen = self.screen
         if isinstance(screen, StartingScreen):
-            screen.show_failure(message, hint)
+            screen.show_failure(message, QUIT_HINT)
 
     def _desktop_screen(self, target: SandboxRef, label: str) -> Screen[None]:
         from tui.screens.desktop import DesktopScreen
@@ -284,8 +255,6 @@ class Leap0App(App[None]):
     @work(exclusive=True, group="local-host", exit_on_error=False)
     async def _start_local_desktop(self) -> None:
         """Start the local host in a thread; then show its desktop, or say why not."""
-        from tui.screens.starting import StartingScreen
-
         host = self.local_host
         if host is None:
             self._local_failed("No local desktop host was configured.")
@@ -307,36 +276,29 @@ class Leap0App(App[None]):
         from core.desktop import DesktopTarget
 
         target = DesktopTarget(desktop.url, desktop.token, name=LOCAL_LABEL)
-        screen = self._desktop_screen(target, LOCAL_LABEL)
-        if isinstance(self.screen, StartingScreen):
-            await self.switch_screen(screen)
-        else:
-            await self.push_screen(screen)
-        threading.Thread(
-            target=self._watch_local_host, args=(host,), name="local-host-watch", daemon=True
-        ).start()
+        await self._show(self._desktop_screen(target, LOCAL_LABEL))
+        host.on_unexpected_exit(self._local_host_died)
 
     def _local_failed(self, message: str) -> None:
         from tui.screens.starting import StartingScreen
 
         hint = (
-            "Press q to quit. leap0-tui --url URL --token T opens another desktop host; "
+            f"{QUIT_HINT} leap0-tui --url URL --token T opens another desktop host; "
             "with LEAP0_API_KEY set it lists your Leap0 sandboxes."
         )
         if isinstance(self.screen, StartingScreen):
             self.screen.show_failure(message, hint)
         self.notify(message, title="Local desktop", severity="error", markup=False)
 
-    def _watch_local_host(self, host: LocalHost) -> None:
+    def _local_host_died(self, code: int | None) -> None:
         """(Thread) Say so if the local host dies while the app runs."""
-        code = host.wait()
         if self._exiting:
             return
-        with contextlib.suppress(RuntimeError):
+        with contextlib.suppress(RuntimeError):  # the app's loop has closed meanwhile
             self.call_from_thread(self._local_host_exited, code)
 
     def _local_host_exited(self, code: int | None) -> None:
-        if self._exiting or (self.local_host is not None and self.local_host._stopping):
+        if self._exiting or (self.local_host is not None and self.local_host.stopping):
             return
         log_path = self.local_host.log_path if self.local_host is not None else "the host log"
         self.notify(
@@ -374,130 +336,7 @@ class Leap0App(App[None]):
         )
 
 
-# ── the command line ──
-
-
-def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    """The command line; exits with usage (status 2) for a malformed one."""
-    parser = argparse.ArgumentParser(
-        prog="leap0-tui",
-        description=(
-            "A terminal dashboard for Leap0 sandbox desktops. Without an API key it starts "
-            "a desktop on this machine and shows it."
-        ),
-        epilog=(
-            "Environment: LEAP0_API_KEY, LEAP0_BASE_URL, LEAP0_SANDBOX_DOMAIN, LEAP0_PROFILE, "
-            "LEAP0_DOWNLOAD_DIR, LEAP0_CONFIG. 'leap0-tui host --help' runs the desktop host."
-        ),
-    )
-    target = parser.add_mutually_exclusive_group()
-    target.add_argument("--sandbox", metavar="ID", help="open this Leap0 sandbox's desktop")
-    target.add_argument("--url", metavar="URL", help="open the desktop host at this URL")
-    parser.add_argument("--token", metavar="T", help="bearer token for --url")
-    parser.add_argument("--profile", metavar="NAME", help="use this profile of the config file")
-    parser.add_argument(
-        "--download-dir", metavar="DIR", type=Path, help="where downloads and saved files go"
-    )
-    args = parser.parse_args(list(argv))
-    if args.token and not args.url:
-        parser.error("--token needs --url")
-    return args
-
-
-def _setup_logging() -> Path | None:
-    """Send log records to ``leap0-tui.log`` in the state directory, never to the terminal."""
-    root = logging.getLogger()
-    level = logging.DEBUG if os.environ.get("LEAP0_DEBUG") else logging.INFO
-    path: Path | None = _state_dir() / "leap0-tui.log"
-    try:
-        assert path is not None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=2_000_000, backupCount=2, encoding="utf-8"
-        )
-    except OSError:
-        handler, path = logging.NullHandler(), None
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s")
-    )
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "asyncio"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    return path
-
-
-def run(argv: Sequence[str]) -> int:
-    """``leap0-tui [--sandbox ID | --url URL [--token T]] [--profile NAME]``; the exit status.
-
-    Paints the first frame before anything heavy is imported: the settings (pydantic) and
-    the client (httpx) are loaded by the app in a thread, behind a loading indicator.
-    """
-    args = parse_args(argv)
-    if args.url and not _looks_like_http_url(args.url):
-        print(f"leap0-tui: --url {args.url!r} is not an http:// or https:// URL", file=sys.stderr)
-        return 2
-    log_path = _setup_logging()
-    log.info("leap0-tui starting (log %s)", log_path)
-    probe_terminal()
-
-    def load() -> Settings:
-        from core.config import load_settings
-
-        settings = load_settings(
-            profile=args.profile,
-            url=args.url,
-            token=args.token,
-            sandbox_id=args.sandbox,
-            download_dir=args.download_dir,
-        )
-        log.info("settings loaded: mode %s", settings.mode)
-        return settings
-
-    # The host is only started if the settings ask for the local desktop.
-    host = LocalHost(log_path=_state_dir() / "host.log")
-    atexit.register(host.stop)
-    _stop_host_on_signals(host)
-    app = Leap0App(load_settings=load, local_host=host)
-    try:
-        app.run()
-    finally:
-        # asyncio put the default handlers back when its loop closed.
-        _stop_host_on_signals(host)
-        host.stop()
-    if app.return_code:
-        return app.return_code
-    return 0
-
-
-def _looks_like_http_url(url: str) -> bool:
-    """A quick check for the command line; core validates the URL fully later."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
-def _state_dir() -> Path:
-    """The user's state directory for leap0-tui (as ``core.config.state_dir``, without
-    importing core before the first frame)."""
-    return platformdirs.user_state_path("leap0-tui")
-
-
 def _import_screens() -> None:
     """Import what the first real screen needs (in a thread, after the first frame)."""
     import tui.screens.desktop
     import tui.screens.picker  # noqa: F401
-
-
-def _stop_host_on_signals(host: LocalHost) -> None:
-    """Outside the app's event loop, SIGTERM and SIGHUP stop the host, then exit."""
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        host.stop()
-        raise SystemExit(128 + signum)
-
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        with contextlib.suppress(ValueError, OSError):
-            signal.signal(sig, stop)

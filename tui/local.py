@@ -13,7 +13,6 @@ is idempotent and safe to call from ``atexit``, a signal handler and the app's s
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import selectors
@@ -22,10 +21,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+
+from core.logtail import last_lines
 
 __all__ = ["LocalDesktop", "LocalHost", "LocalHostError"]
 
@@ -96,6 +97,11 @@ class LocalHost:
     @property
     def returncode(self) -> int | None:
         return self._proc.poll() if self._proc is not None else None
+
+    @property
+    def stopping(self) -> bool:
+        """:meth:`stop` has been called: the host's exit from then on is expected."""
+        return self._stopping
 
     # ── starting ──
 
@@ -169,22 +175,18 @@ class LocalHost:
 
     def _parse_ready(self, line: bytes, pid: int) -> LocalDesktop | None:
         """The desktop a ready line announces; other lines go to the log."""
+        # Here, not at the top: pydantic is a big import, and the app's first frame comes
+        # before it (the host takes seconds to get ready anyway).
+        from pydantic import ValidationError
+
+        from core.models import HostReady
+
         try:
-            data = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            data = None
-        if not isinstance(data, dict) or not isinstance(data.get("url"), str):
-            if self._log is not None:
-                self._log.write(b"[stdout] " + line + b"\n")
+            ready = HostReady.model_validate_json(line)
+        except ValidationError:
+            self._log_stdout(line + b"\n")
             return None
-        token = data.get("token")
-        xauthority = data.get("xauthority")
-        return LocalDesktop(
-            url=data["url"],
-            token=token if isinstance(token, str) else None,
-            pid=pid,
-            xauthority=xauthority if isinstance(xauthority, str) else None,
-        )
+        return LocalDesktop(url=ready.url, token=ready.token, pid=pid, xauthority=ready.xauthority)
 
     def _exit_message(self, proc: subprocess.Popen[bytes]) -> str:
         try:
@@ -197,15 +199,9 @@ class LocalHost:
         return f"local desktop host {how} before it was ready{detail} (log: {self.log_path})"
 
     def _last_log_line(self) -> str:
-        """The last non-empty line the host wrote to its log, shortened for a status line."""
-        try:
-            with open(self.log_path, "rb") as f:
-                f.seek(0, os.SEEK_END)
-                f.seek(max(0, f.tell() - 4096))
-                tail = f.read().decode(errors="replace")
-        except OSError:
-            return ""
-        lines = [ln.strip() for ln in tail.splitlines() if ln.strip() and not ln.startswith("===")]
+        """The last non-empty line the host wrote to its log (not our ``===`` start notes),
+        shortened for a status line."""
+        lines = last_lines(self.log_path, 1, skip=("===",))
         return lines[-1][:160] if lines else ""
 
     def _drain(self, proc: subprocess.Popen[bytes]) -> None:
@@ -213,13 +209,28 @@ class LocalHost:
         assert proc.stdout is not None
         with contextlib.suppress(OSError, ValueError):
             for line in proc.stdout:
-                if self._log is not None:
-                    self._log.write(b"[stdout] " + line)
+                self._log_stdout(line)
+
+    def _log_stdout(self, line: bytes) -> None:
+        """Keep a line the host printed on stdout (newline included) in its log."""
+        if self._log is not None:
+            self._log.write(b"[stdout] " + line)
 
     def wait(self) -> int | None:
         """Block until the host exits; its return code (``None`` if it was never started)."""
         proc = self._proc
         return proc.wait() if proc is not None else None
+
+    def on_unexpected_exit(self, callback: Callable[[int | None], None]) -> None:
+        """Call ``callback(returncode)`` from a thread of its own when the host exits
+        without :meth:`stop` (it crashed, or was killed from outside)."""
+
+        def watch() -> None:
+            code = self.wait()
+            if not self._stopping:
+                callback(code)
+
+        threading.Thread(target=watch, name="local-host-watch", daemon=True).start()
 
     # ── stopping ──
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,12 +22,15 @@ from core.config import load_settings
 from tests.support.loopback import serve
 from tests.tui.conftest import make_app, wait_for
 from tests.tui.fake_desktop import FakeDesktop
-from tui.app import Leap0App, parse_args, run
+from tui.app import Leap0App
+from tui.cli import parse_args, run
 from tui.screens.desktop import DesktopScreen
 from tui.screens.help import HelpScreen
 from tui.screens.picker import PickerScreen
 from tui.widgets.log_viewer import LogViewer
 from tui.widgets.process_table import ProcessTable
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # ── command line ──
 
@@ -44,6 +49,20 @@ def test_a_bad_url_is_refused_before_anything_starts(capsys: pytest.CaptureFixtu
     assert run(["--url", "ftp://nowhere"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("leap0-tui: ") and err.count("\n") == 1
+
+
+def test_the_first_frame_comes_before_pydantic_and_httpx() -> None:
+    """What ``leap0-tui`` imports before its first frame (the command line, the app, the
+    starting screen) pulls in neither: their imports alone take most of a second on a slow
+    machine, so the app loads them in a thread once it shows something."""
+    code = (
+        "import sys, tui.__main__, tui.cli, tui.screens.starting\n"
+        "print(sorted(m for m in ('pydantic', 'httpx', 'core.config') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
 
 
 # ── the sandbox picker ──

@@ -18,7 +18,11 @@ from pathlib import Path
 
 import pytest
 
-COMMAND = Path(sys.executable).parent / "leap0-tui"
+SCRIPT = Path(sys.executable).parent / "leap0-tui"
+# The console script runs tui.__main__:main; a venv that has the project on its path
+# without the script (a worktree sharing another checkout's venv) runs the same with -m.
+COMMAND = str(SCRIPT) if SCRIPT.exists() else f"{sys.executable} -m tui"
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -67,6 +71,9 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
     term = Terminal("leap0", socket)
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        # The code under test, even where the venv's leap0-tui is another checkout's
+        # editable install (a git worktree sharing the main checkout's venv).
+        "PYTHONPATH": str(ROOT),
         "HOME": str(tmp_path / "home"),
         "XDG_STATE_HOME": str(tmp_path / "state"),
         "XDG_CONFIG_HOME": str(tmp_path / "config"),

@@ -8,6 +8,7 @@ real host runs in the end-to-end test.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import textwrap
 import time
@@ -49,6 +50,7 @@ READY = """
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
     open(sys.argv[0] + ".child", "w").write(str(child.pid))
     print("starting up", flush=True)
+    print(json.dumps({{"status": "starting"}}), flush=True)  # JSON, but not a ready line
     print(json.dumps({{"url": "{url}", "token": "t0k", "pid": os.getpid()}}), flush=True)
     while True:
         time.sleep(1)
@@ -65,8 +67,31 @@ def test_start_reads_the_ready_line_and_stop_ends_the_whole_group(tmp_path: Path
     host.stop()
     assert not host.running
     assert not alive(child)
-    assert "[stdout] starting up" in (tmp_path / "host.log").read_text()
+    logged = (tmp_path / "host.log").read_text()
+    assert "[stdout] starting up" in logged and '[stdout] {"status": "starting"}' in logged
     host.stop()  # idempotent
+
+
+def test_only_an_exit_nobody_asked_for_is_reported(tmp_path: Path) -> None:
+    command = stand_in(tmp_path, READY.format(setup="", url="http://127.0.0.1:9"))
+    exits: list[int | None] = []
+    killed = LocalHost(log_path=tmp_path / "killed.log", command=command)
+    killed.start()
+    killed.on_unexpected_exit(exits.append)
+    assert killed.pid is not None
+    os.kill(killed.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while not exits and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert exits == [-signal.SIGKILL] and not killed.stopping
+    killed.stop()
+
+    stopped = LocalHost(log_path=tmp_path / "stopped.log", command=command)
+    stopped.start()
+    stopped.on_unexpected_exit(exits.append)
+    stopped.stop()
+    time.sleep(0.2)
+    assert stopped.stopping and exits == [-signal.SIGKILL]
 
 
 def test_a_host_ignoring_sigterm_is_killed(tmp_path: Path) -> None:

@@ -1,0 +1,113 @@
+"""The ``leap0-tui`` command line: its arguments, and running the app until it ends.
+
+``run(argv)`` parses the command line, sets up the debug log, lets textual-image probe the
+terminal (it must happen before Textual owns the terminal) and runs :class:`Leap0App`, with
+the settings loaded by the app after its first frame and a local desktop host that is
+stopped however the process ends (:mod:`tui.shutdown`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import platformdirs
+
+from tui import debug_log
+from tui.app import Leap0App
+from tui.graphics import probe_terminal
+from tui.local import LocalHost
+from tui.shutdown import stopped_on_exit
+
+if TYPE_CHECKING:
+    from core.config import Settings
+
+# core (pydantic, httpx) is imported only once the first frame is on screen: on a slow
+# machine its imports alone take most of a second. See Leap0App._load.
+
+__all__ = ["parse_args", "run"]
+
+log = logging.getLogger("tui")
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """The command line; exits with usage (status 2) for a malformed one."""
+    parser = argparse.ArgumentParser(
+        prog="leap0-tui",
+        description=(
+            "A terminal dashboard for Leap0 sandbox desktops. Without an API key it starts "
+            "a desktop on this machine and shows it."
+        ),
+        epilog=(
+            "Environment: LEAP0_API_KEY, LEAP0_BASE_URL, LEAP0_SANDBOX_DOMAIN, LEAP0_PROFILE, "
+            "LEAP0_DOWNLOAD_DIR, LEAP0_CONFIG. 'leap0-tui host --help' runs the desktop host."
+        ),
+    )
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--sandbox", metavar="ID", help="open this Leap0 sandbox's desktop")
+    target.add_argument("--url", metavar="URL", help="open the desktop host at this URL")
+    parser.add_argument("--token", metavar="T", help="bearer token for --url")
+    parser.add_argument("--profile", metavar="NAME", help="use this profile of the config file")
+    parser.add_argument(
+        "--download-dir", metavar="DIR", type=Path, help="where downloads and saved files go"
+    )
+    args = parser.parse_args(list(argv))
+    if args.token and not args.url:
+        parser.error("--token needs --url")
+    return args
+
+
+def run(argv: Sequence[str]) -> int:
+    """``leap0-tui [--sandbox ID | --url URL [--token T]] [--profile NAME]``; the exit status.
+
+    Paints the first frame before anything heavy is imported: the settings (pydantic) and
+    the client (httpx) are loaded by the app in a thread, behind a loading indicator.
+    """
+    args = parse_args(argv)
+    if args.url and not _looks_like_http_url(args.url):
+        print(f"leap0-tui: --url {args.url!r} is not an http:// or https:// URL", file=sys.stderr)
+        return 2
+    state = _state_dir()
+    log_path = debug_log.setup(state)
+    log.info("leap0-tui starting (log %s)", log_path)
+    probe_terminal()
+
+    def load() -> Settings:
+        from core.config import load_settings
+
+        settings = load_settings(
+            profile=args.profile,
+            url=args.url,
+            token=args.token,
+            sandbox_id=args.sandbox,
+            download_dir=args.download_dir,
+        )
+        log.info("settings loaded: mode %s", settings.mode)
+        return settings
+
+    # The host is only started if the settings ask for the local desktop.
+    host = LocalHost(log_path=state / "host.log")
+    app = Leap0App(load_settings=load, local_host=host)
+    with stopped_on_exit(host.stop):
+        app.run()
+    return app.return_code or 0
+
+
+def _looks_like_http_url(url: str) -> bool:
+    """A quick check for the command line; core validates the URL fully later."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _state_dir() -> Path:
+    """The user's state directory for leap0-tui (as ``core.config.state_dir``, without
+    importing core before the first frame)."""
+    return platformdirs.user_state_path("leap0-tui")
