@@ -32,7 +32,7 @@ import httpx
 from httpx_sse import EventSource
 from pydantic import BaseModel, ValidationError
 
-from core.config import DEFAULT_SANDBOX_DOMAIN
+from core.defaults import DEFAULT_SANDBOX_DOMAIN, STREAM_READ_TIMEOUT
 from core.errors import (
     Leap0ConnectionError,
     Leap0RateLimitError,
@@ -85,9 +85,6 @@ __all__ = [
     "HasSandboxId",
     "SandboxRef",
 ]
-
-STREAM_READ_TIMEOUT = 10.0
-"""Seconds the status stream may stay silent before it counts as dead (heartbeats: 2 s)."""
 
 MAX_RECORDING_ID_LENGTH = 256
 

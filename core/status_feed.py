@@ -54,6 +54,7 @@ from contextlib import aclosing, suppress
 from dataclasses import dataclass
 from typing import Any, Self
 
+from core.defaults import HEARTBEAT
 from core.desktop import AsyncDesktopClient, SandboxRef
 from core.errors import (
     Leap0APIError,
@@ -164,7 +165,7 @@ class StatusFeed:
         client: AsyncDesktopClient,
         sandbox: SandboxRef,
         *,
-        heartbeat: float = 2.0,
+        heartbeat: float = HEARTBEAT,
         stale_after: float | None = None,
         read_timeout: float | None = None,
         poll_interval: float | None = None,

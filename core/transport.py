@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from core.defaults import DEFAULT_BASE_URL, DEFAULT_TIMEOUT
 from core.errors import (
     Leap0APIError,
     Leap0AuthError,
@@ -49,10 +50,6 @@ __all__ = [
     "RetryPolicy",
     "parse_response",
 ]
-
-DEFAULT_BASE_URL = "https://api.leap0.dev"
-DEFAULT_TIMEOUT = 30.0
-"""Seconds a request may take, connecting included, unless a call says otherwise."""
 
 _RETRY_STATUSES = frozenset({429, 503})
 _USER_AGENT = "leap0-tui/0.1"
