@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +10,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
+import core.downloads
 from core import (
     AsyncDesktopClient,
     AsyncTransport,
@@ -469,9 +468,7 @@ async def test_download_recording_to_delegates_to_core_downloads(
     def progress(update: object) -> None:
         pass
 
-    downloads = types.ModuleType("core.downloads")
-    downloads.download_recording_to = download_recording_to  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "core.downloads", downloads)
+    monkeypatch.setattr(core.downloads, "download_recording_to", download_recording_to)
 
     saved = await client.download_recording_to(
         "sbx-1", "rec_1", tmp_path / "out.mp4", progress=progress, overwrite=True, http_timeout=3
