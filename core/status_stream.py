@@ -16,7 +16,7 @@ import httpx
 from httpx_sse import EventSource
 from pydantic import ValidationError
 
-from core.defaults import STREAM_READ_TIMEOUT
+from core.defaults import HEARTBEAT, STREAM_READ_TIMEOUT
 from core.errors import (
     Leap0ConnectionError,
     Leap0RateLimitError,
@@ -165,7 +165,7 @@ async def _bounded[T](
         else:
             message = (
                 f"{what} on {endpoint.label}: no event for {read_timeout:g} s "
-                "(the desktop sends one every 2 s); the stream looks dead"
+                f"(the desktop sends one every {HEARTBEAT:g} s); the stream looks dead"
             )
         raise Leap0TimeoutError(message, desktop=endpoint.label) from exc
 
