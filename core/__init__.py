@@ -13,7 +13,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from core.desktop import AsyncDesktopClient, DesktopTarget, SandboxRef
+    from core.desktop import AsyncDesktopClient
     from core.downloads import DownloadProgress
     from core.errors import (
         Leap0APIError,
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         DesktopRecordingSummary,
         DesktopWindow,
     )
+    from core.references import DesktopTarget, SandboxRef
     from core.status_feed import FeedState, FeedUpdate, StatusFeed
     from core.transport import AsyncTransport, Endpoint, RetryPolicy
 
@@ -87,6 +88,7 @@ _MODULES = (
     "core.errors",
     "core.models",
     "core.transport",
+    "core.references",
     "core.desktop",
     "core.downloads",
     "core.status_feed",

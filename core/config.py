@@ -38,7 +38,7 @@ from typing import Any, Literal
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from core.transport import DEFAULT_BASE_URL
+from core.defaults import DEFAULT_BASE_URL, DEFAULT_PREVIEW_INTERVAL, DEFAULT_SANDBOX_DOMAIN
 
 __all__ = [
     "DEFAULT_SANDBOX_DOMAIN",
@@ -50,8 +50,6 @@ __all__ = [
 ]
 
 APP_NAME = "leap0-tui"
-DEFAULT_SANDBOX_DOMAIN = "sandbox.leap0.dev"
-DEFAULT_PREVIEW_INTERVAL = 1.0
 
 
 def default_config_path() -> Path:

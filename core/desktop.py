@@ -1,47 +1,27 @@
 """``AsyncDesktopClient``: the seed's desktop API over one :class:`~core.transport.AsyncTransport`.
 
-A desktop is named by a :data:`SandboxRef`:
-
-* a Leap0 sandbox id (``"sbx-abc123"``) or any object with an ``id`` attribute (a control-plane
-  sandbox): ``https://{id}.{sandbox_domain}``, with the transport's API key;
-* a self-hosted desktop's URL (``"http://127.0.0.1:8765"``), with the transport's API key;
-* a :class:`DesktopTarget`, which carries its own URL and token, so one client can serve
-  several local hosts at once.
-
-Every method resolves the reference with :meth:`AsyncDesktopClient.endpoint`, validates its
-arguments with the request models of :mod:`core.models` (nothing is sent when they are
-refused), sends one request through the transport and parses the answer into a wire model.
-Failures are raised as :mod:`core.errors`; only GETs are retried (by the transport).
+Every method resolves its :data:`~core.references.SandboxRef` with
+:meth:`AsyncDesktopClient.endpoint`, validates its arguments with the request models of
+:mod:`core.models` (nothing is sent when they are refused), sends one request to its route of
+:class:`~core.routes.Routes` through the transport and parses the answer into a wire model.
+Failures are raised as :mod:`core.errors`; only GETs are retried (by the transport). The status
+stream and streaming downloads run in :mod:`core.status_stream` and :mod:`core.downloads`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
-import re
-import time
-import unicodedata
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
-from contextlib import AsyncExitStack, aclosing
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import aclosing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 from urllib.parse import quote
 
 import httpx
-from httpx_sse import EventSource
 from pydantic import BaseModel, ValidationError
 
-from core.config import DEFAULT_SANDBOX_DOMAIN
-from core.errors import (
-    Leap0ConnectionError,
-    Leap0RateLimitError,
-    Leap0ServerError,
-    Leap0StreamError,
-    Leap0TimeoutError,
-    Leap0ValidationError,
-    validation_error,
-)
+from core import downloads, status_stream
+from core.defaults import DEFAULT_SANDBOX_DOMAIN, STREAM_READ_TIMEOUT
 from core.models import (
     ClickPointerRequest,
     DesktopDisplayInfo,
@@ -56,12 +36,10 @@ from core.models import (
     DesktopRecordingSummary,
     DesktopWindow,
     DragPointerRequest,
-    FieldError,
     HotkeyRequest,
     MovePointerRequest,
     OkResponse,
     PressKeyRequest,
-    ProcessNameParam,
     RecordingsResponse,
     RegionScreenshotRequest,
     ResizeScreenRequest,
@@ -69,12 +47,20 @@ from core.models import (
     ScrollPointerRequest,
     TypeTextRequest,
     WindowsResponse,
-    field_errors,
 )
+from core.references import (
+    MAX_RECORDING_ID_LENGTH,
+    DesktopTarget,
+    HasSandboxId,
+    SandboxRef,
+    checked_process_name,
+    checked_recording_id,
+    is_self_hosted,
+    resolve,
+    validated,
+)
+from core.routes import ApiRoute, Routes
 from core.transport import AsyncTransport, Endpoint, parse_response
-
-if TYPE_CHECKING:
-    from core.downloads import ProgressCallback
 
 __all__ = [
     "MAX_RECORDING_ID_LENGTH",
@@ -86,49 +72,9 @@ __all__ = [
     "SandboxRef",
 ]
 
-STREAM_READ_TIMEOUT = 10.0
-"""Seconds the status stream may stay silent before it counts as dead (heartbeats: 2 s)."""
-
-MAX_RECORDING_ID_LENGTH = 256
-
-_SSE_HEADERS = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
-# What a cloud sandbox id may contain: it becomes the first label(s) of a host name, so
-# anything that could end or redirect the authority ('/', '?', '#', '@', ':') is refused.
-_SANDBOX_ID = re.compile(r"[A-Za-z0-9_.-]+")
-
-
 TYPING_SECONDS_PER_CHARACTER = 0.005
 """What :meth:`AsyncDesktopClient.type_text` adds to its default timeout per character: about
 twice what the local host takes (xdotool at 2 ms between characters)."""
-
-
-class HasSandboxId(Protocol):
-    """Anything with a sandbox ``id``, such as a control-plane sandbox."""
-
-    @property
-    def id(self) -> str: ...
-
-
-@dataclass(frozen=True, slots=True)
-class DesktopTarget:
-    """A desktop at ``url`` (``http://`` or ``https://``), with a token of its own.
-
-    ``token=None`` falls back to the transport's API key, as a plain URL does; ``token=""``
-    sends no ``Authorization`` header at all. ``name`` labels the desktop in error messages
-    (default: the URL). Raises :class:`Leap0ValidationError` for a URL that is not an absolute
-    http(s) URL without query or fragment.
-    """
-
-    url: str
-    token: str | None = None
-    name: str | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "url", _desktop_base_url(self.url, "url"))
-
-
-type SandboxRef = str | HasSandboxId | DesktopTarget
-"""A sandbox id, an object with ``.id``, a desktop URL, or a :class:`DesktopTarget`."""
 
 
 class AsyncDesktopClient:
@@ -160,23 +106,10 @@ class AsyncDesktopClient:
     # ── where a desktop answers (no I/O) ──
 
     def endpoint(self, sandbox: SandboxRef) -> Endpoint:
-        """Resolve a :data:`SandboxRef` to the base URL, token and label of its desktop.
-
-        Raises :class:`Leap0ValidationError` (field ``sandbox``) for an empty or malformed
-        sandbox id (``/``, ``..``, whitespace, anything outside letters, digits, ``-``, ``_``,
-        ``.``) or a malformed URL.
+        """Resolve a :data:`SandboxRef` to the base URL, token and label of its desktop, with
+        this client's API key and sandbox domain (what is refused: :func:`core.references.resolve`).
         """
-        if isinstance(sandbox, DesktopTarget):
-            return Endpoint(sandbox.url, sandbox.token, sandbox.name or sandbox.url)
-        if isinstance(sandbox, str) and _is_url(sandbox):
-            base = _desktop_base_url(sandbox, "sandbox")
-            return Endpoint(base, self._transport.api_key, base)
-        sandbox_id = checked_sandbox_id(
-            sandbox if isinstance(sandbox, str) else getattr(sandbox, "id", None)
-        )
-        return Endpoint(
-            f"https://{sandbox_id}.{self.sandbox_domain}", self._transport.api_key, sandbox_id
-        )
+        return resolve(sandbox, api_key=self._transport.api_key, sandbox_domain=self.sandbox_domain)
 
     def desktop_url(self, sandbox: SandboxRef) -> str:
         """The browser URL of the desktop's viewer (noVNC), served at the desktop's ``/``.
@@ -187,11 +120,8 @@ class AsyncDesktopClient:
         """
         endpoint = self.endpoint(sandbox)
         url = endpoint.base_url + "/"
-        self_hosted = isinstance(sandbox, DesktopTarget) or (
-            isinstance(sandbox, str) and _is_url(sandbox)
-        )
-        token = endpoint.token if endpoint.token is not None else self._transport.api_key
-        if self_hosted and token:
+        token = self._transport.token_for(endpoint)
+        if is_self_hosted(sandbox) and token:
             url += "?token=" + quote(token, safe="")
         return url
 
@@ -201,17 +131,17 @@ class AsyncDesktopClient:
         self, sandbox: SandboxRef, http_timeout: float | None = None
     ) -> DesktopDisplayInfo:
         """The X11 display name and its size in pixels."""
-        return await self._get_model(
-            self.endpoint(sandbox), "/api/display", DesktopDisplayInfo, "display info", http_timeout
+        return await self._model(
+            self.endpoint(sandbox), Routes.DISPLAY, DesktopDisplayInfo, "display info", http_timeout
         )
 
     async def screen(
         self, sandbox: SandboxRef, http_timeout: float | None = None
     ) -> DesktopDisplayInfo:
         """The virtual screen's current size in pixels."""
-        return await self._get_model(
+        return await self._model(
             self.endpoint(sandbox),
-            "/api/display/screen",
+            Routes.SCREEN,
             DesktopDisplayInfo,
             "screen",
             http_timeout,
@@ -226,9 +156,9 @@ class AsyncDesktopClient:
         sent. The desktop restarts its X server to do this, so windows may be lost; not
         retried.
         """
-        return await self._post_model(
+        return await self._model(
             self.endpoint(sandbox),
-            "/api/display/screen",
+            Routes.RESIZE_SCREEN,
             DesktopDisplayInfo,
             "resize screen",
             http_timeout,
@@ -241,8 +171,8 @@ class AsyncDesktopClient:
     ) -> list[DesktopWindow]:
         """The desktop's top-level windows."""
         endpoint = self.endpoint(sandbox)
-        listing = await self._get_model(
-            endpoint, "/api/display/windows", WindowsResponse, "list windows", http_timeout
+        listing = await self._model(
+            endpoint, Routes.WINDOWS, WindowsResponse, "list windows", http_timeout
         )
         return listing.items
 
@@ -269,7 +199,7 @@ class AsyncDesktopClient:
         """
         endpoint = self.endpoint(sandbox)
         what = "screenshot"
-        query = _validated(
+        query = validated(
             ScreenshotQuery,
             {
                 "format": image_format,
@@ -282,9 +212,7 @@ class AsyncDesktopClient:
             endpoint,
             what,
         )
-        response = await self._send(
-            endpoint, "GET", "/api/screenshot", what, http_timeout, params=query
-        )
+        response = await self._send(endpoint, Routes.SCREENSHOT, what, http_timeout, params=query)
         return response.content
 
     async def screenshot_region(
@@ -306,7 +234,7 @@ class AsyncDesktopClient:
         """
         endpoint = self.endpoint(sandbox)
         what = "region screenshot"
-        body = _validated(
+        body = validated(
             RegionScreenshotRequest,
             {
                 "x": x,
@@ -320,7 +248,7 @@ class AsyncDesktopClient:
             what,
         )
         response = await self._send(
-            endpoint, "POST", "/api/screenshot/region", what, http_timeout, json_body=body
+            endpoint, Routes.SCREENSHOT_REGION, what, http_timeout, json_body=body
         )
         return response.content
 
@@ -330,9 +258,9 @@ class AsyncDesktopClient:
         self, sandbox: SandboxRef, http_timeout: float | None = None
     ) -> DesktopPointerPosition:
         """Where the pointer is, in screen pixels."""
-        return await self._get_model(
+        return await self._model(
             self.endpoint(sandbox),
-            "/api/input/position",
+            Routes.POINTER,
             DesktopPointerPosition,
             "pointer position",
             http_timeout,
@@ -342,9 +270,9 @@ class AsyncDesktopClient:
         self, sandbox: SandboxRef, *, x: int, y: int, http_timeout: float | None = None
     ) -> DesktopPointerPosition:
         """Move the pointer to ``x``, ``y`` (pixels, >= 0); returns where it ended up."""
-        return await self._post_model(
+        return await self._model(
             self.endpoint(sandbox),
-            "/api/input/move",
+            Routes.MOVE,
             DesktopPointerPosition,
             "move pointer",
             http_timeout,
@@ -366,9 +294,9 @@ class AsyncDesktopClient:
         At ``x``, ``y`` when both are given (moving there first), at the current position
         when neither is; one without the other raises :class:`Leap0ValidationError`.
         """
-        return await self._post_model(
+        return await self._model(
             self.endpoint(sandbox),
-            "/api/input/click",
+            Routes.CLICK,
             DesktopPointerPosition,
             "click",
             http_timeout,
@@ -388,9 +316,9 @@ class AsyncDesktopClient:
         http_timeout: float | None = None,
     ) -> DesktopPointerPosition:
         """Press ``button`` (1..3) at ``from_x``, ``from_y``, move to ``to_x``, ``to_y``, let go."""
-        return await self._post_model(
+        return await self._model(
             self.endpoint(sandbox),
-            "/api/input/drag",
+            Routes.DRAG,
             DesktopPointerPosition,
             "drag",
             http_timeout,
@@ -416,9 +344,9 @@ class AsyncDesktopClient:
 
         ``direction`` is ``up``, ``down``, ``left`` or ``right``.
         """
-        return await self._post_model(
+        return await self._model(
             self.endpoint(sandbox),
-            "/api/input/scroll",
+            Routes.SCROLL,
             DesktopPointerPosition,
             "scroll",
             http_timeout,
@@ -440,7 +368,7 @@ class AsyncDesktopClient:
             http_timeout = self._transport.timeout + len(text) * TYPING_SECONDS_PER_CHARACTER
         return await self._post_ok(
             self.endpoint(sandbox),
-            "/api/input/type",
+            Routes.TYPE,
             "type text",
             http_timeout,
             TypeTextRequest,
@@ -453,7 +381,7 @@ class AsyncDesktopClient:
         """Press and release one key by X11 keysym name (``Return``, ``Escape``); its ``ok``."""
         return await self._post_ok(
             self.endpoint(sandbox),
-            "/api/input/press",
+            Routes.PRESS,
             "press key",
             http_timeout,
             PressKeyRequest,
@@ -466,7 +394,7 @@ class AsyncDesktopClient:
         """Press 1..10 keys together (``["ctrl", "l"]``); the server joins them with ``+``."""
         return await self._post_ok(
             self.endpoint(sandbox),
-            "/api/input/hotkey",
+            Routes.HOTKEY,
             "hotkey",
             http_timeout,
             HotkeyRequest,
@@ -479,9 +407,9 @@ class AsyncDesktopClient:
         self, sandbox: SandboxRef, http_timeout: float | None = None
     ) -> DesktopRecordingStatus:
         """The current recording, or the most recent one (``active`` says which)."""
-        return await self._get_model(
+        return await self._model(
             self.endpoint(sandbox),
-            "/api/recording",
+            Routes.RECORDING_STATUS,
             DesktopRecordingStatus,
             "recording status",
             http_timeout,
@@ -495,9 +423,9 @@ class AsyncDesktopClient:
         Raises :class:`~core.errors.Leap0ConflictError` when a recording is already active
         (one at a time). Not retried.
         """
-        return await self._post_model(
+        return await self._model(
             self.endpoint(sandbox),
-            "/api/recording/start",
+            Routes.RECORDING_START,
             DesktopRecordingStatus,
             "start recording",
             http_timeout,
@@ -511,9 +439,9 @@ class AsyncDesktopClient:
 
         Raises :class:`~core.errors.Leap0ConflictError` when none is active. Not retried.
         """
-        return await self._post_model(
+        return await self._model(
             self.endpoint(sandbox),
-            "/api/recording/stop",
+            Routes.RECORDING_STOP,
             DesktopRecordingStatus,
             "stop recording",
             http_timeout,
@@ -523,9 +451,9 @@ class AsyncDesktopClient:
         self, sandbox: SandboxRef, http_timeout: float | None = None
     ) -> list[DesktopRecordingSummary]:
         """The saved recordings, with their sizes in bytes."""
-        listing = await self._get_model(
+        listing = await self._model(
             self.endpoint(sandbox),
-            "/api/recordings",
+            Routes.RECORDINGS,
             RecordingsResponse,
             "list recordings",
             http_timeout,
@@ -541,12 +469,13 @@ class AsyncDesktopClient:
         ``/``, ``\\`` or control characters, or longer than 256 characters raises
         :class:`Leap0ValidationError` (field ``recording_id``) and nothing is sent.
         """
-        return await self._get_model(
+        return await self._model(
             self.endpoint(sandbox),
-            recording_path(recording_id),
+            Routes.RECORDING,
             DesktopRecordingSummary,
             "get recording",
             http_timeout,
+            path_params={"recording_id": checked_recording_id(recording_id)},
         )
 
     async def download_recording(
@@ -558,8 +487,13 @@ class AsyncDesktopClient:
         :meth:`download_recording_to`, which streams to disk.
         """
         endpoint = self.endpoint(sandbox)
-        path = recording_path(recording_id) + "/download"
-        response = await self._send(endpoint, "GET", path, "download recording", http_timeout)
+        response = await self._send(
+            endpoint,
+            Routes.DOWNLOAD_RECORDING,
+            "download recording",
+            http_timeout,
+            path_params={"recording_id": checked_recording_id(recording_id)},
+        )
         return response.content
 
     async def download_recording_to(
@@ -568,14 +502,12 @@ class AsyncDesktopClient:
         recording_id: str,
         path: str | os.PathLike[str],
         *,
-        progress: ProgressCallback | None = None,
+        progress: downloads.ProgressCallback | None = None,
         overwrite: bool = False,
         http_timeout: float | None = None,
     ) -> Path:
         """Stream a recording to ``path``; see :func:`core.downloads.download_recording_to`."""
-        from core.downloads import download_recording_to  # core.downloads imports this module
-
-        saved: Path = await download_recording_to(
+        return await downloads.download_recording_to(
             self,
             sandbox,
             recording_id,
@@ -584,7 +516,6 @@ class AsyncDesktopClient:
             overwrite=overwrite,
             http_timeout=http_timeout,
         )
-        return saved
 
     async def delete_recording(
         self, sandbox: SandboxRef, recording_id: str, http_timeout: float | None = None
@@ -596,9 +527,13 @@ class AsyncDesktopClient:
         :meth:`get_recording`.
         """
         endpoint = self.endpoint(sandbox)
-        path = recording_path(recording_id)
         await self._send(
-            endpoint, "DELETE", path, "delete recording", http_timeout, expected=(204,)
+            endpoint,
+            Routes.DELETE_RECORDING,
+            "delete recording",
+            http_timeout,
+            path_params={"recording_id": checked_recording_id(recording_id)},
+            expected=(204,),
         )
 
     # ── health and processes ──
@@ -611,7 +546,7 @@ class AsyncDesktopClient:
         """
         endpoint = self.endpoint(sandbox)
         response = await self._send(
-            endpoint, "GET", "/api/healthz", "health check", http_timeout, expected=(200, 503)
+            endpoint, Routes.HEALTH, "health check", http_timeout, expected=(200, 503)
         )
         if response.status_code == 503:
             try:
@@ -624,9 +559,9 @@ class AsyncDesktopClient:
         self, sandbox: SandboxRef, http_timeout: float | None = None
     ) -> DesktopProcessStatusList:
         """Every managed process (xvfb, xfce4, x11vnc, novnc) and the overall status."""
-        return await self._get_model(
+        return await self._model(
             self.endpoint(sandbox),
-            "/api/status",
+            Routes.STATUS,
             DesktopProcessStatusList,
             "process status",
             http_timeout,
@@ -641,9 +576,14 @@ class AsyncDesktopClient:
         :class:`Leap0ValidationError` (field ``process_name``) and nothing is sent.
         """
         endpoint = self.endpoint(sandbox)
-        path = _process_path(process_name, "status", endpoint, "get process")
-        return await self._get_model(
-            endpoint, path, DesktopProcessStatus, "get process", http_timeout
+        name = checked_process_name(process_name, endpoint, "get process")
+        return await self._model(
+            endpoint,
+            Routes.PROCESS_STATUS,
+            DesktopProcessStatus,
+            "get process",
+            http_timeout,
+            path_params={"process_name": name},
         )
 
     async def restart_process(
@@ -655,9 +595,14 @@ class AsyncDesktopClient:
         Not retried.
         """
         endpoint = self.endpoint(sandbox)
-        path = _process_path(process_name, "restart", endpoint, "restart process")
-        return await self._post_model(
-            endpoint, path, DesktopProcessRestart, "restart process", http_timeout
+        name = checked_process_name(process_name, endpoint, "restart process")
+        return await self._model(
+            endpoint,
+            Routes.RESTART_PROCESS,
+            DesktopProcessRestart,
+            "restart process",
+            http_timeout,
+            path_params={"process_name": name},
         )
 
     async def process_logs(
@@ -665,9 +610,14 @@ class AsyncDesktopClient:
     ) -> DesktopProcessLogs:
         """A process's stdout log, as the server keeps it (name as :meth:`get_process`)."""
         endpoint = self.endpoint(sandbox)
-        path = _process_path(process_name, "logs", endpoint, "process logs")
-        return await self._get_model(
-            endpoint, path, DesktopProcessLogs, "process logs", http_timeout
+        name = checked_process_name(process_name, endpoint, "process logs")
+        return await self._model(
+            endpoint,
+            Routes.PROCESS_LOGS,
+            DesktopProcessLogs,
+            "process logs",
+            http_timeout,
+            path_params={"process_name": name},
         )
 
     async def process_errors(
@@ -675,9 +625,14 @@ class AsyncDesktopClient:
     ) -> DesktopProcessErrors:
         """A process's stderr log, as the server keeps it (name as :meth:`get_process`)."""
         endpoint = self.endpoint(sandbox)
-        path = _process_path(process_name, "errors", endpoint, "process errors")
-        return await self._get_model(
-            endpoint, path, DesktopProcessErrors, "process errors", http_timeout
+        name = checked_process_name(process_name, endpoint, "process errors")
+        return await self._model(
+            endpoint,
+            Routes.PROCESS_ERRORS,
+            DesktopProcessErrors,
+            "process errors",
+            http_timeout,
+            path_params={"process_name": name},
         )
 
     # ── status stream ──
@@ -701,52 +656,11 @@ class AsyncDesktopClient:
         text) and for a malformed event, :class:`Leap0ConnectionError` when the connection
         breaks. Use ``contextlib.aclosing`` to close the connection when leaving early.
         """
-        endpoint = self.endpoint(sandbox)
-        what = "status stream"
-        read_timeout = STREAM_READ_TIMEOUT if http_timeout is None else http_timeout
-        async with AsyncExitStack() as stack:
-            stream = self._transport.stream(
-                "GET",
-                endpoint,
-                "/api/status/stream",
-                headers=_SSE_HEADERS,
-                http_timeout=read_timeout,
-                what=what,
-            )
-            response = await _bounded(
-                lambda: stack.enter_async_context(stream), read_timeout, deadline, endpoint, what
-            )
-            content_type = response.headers.get("content-type", "")
-            if "text/event-stream" not in content_type:
-                raise Leap0StreamError(
-                    f"{what} on {endpoint.label} is not an event stream "
-                    f"(Content-Type {content_type or 'missing'!r})",
-                    desktop=endpoint.label,
-                )
-            events = EventSource(response).aiter_sse()
-            stack.push_async_callback(events.aclose)
-            while True:
-                event = await _bounded(
-                    lambda: anext(events, None), read_timeout, deadline, endpoint, what
-                )
-                if event is None:
-                    return
-                if event.event == "error":
-                    raise Leap0StreamError(
-                        f"{what} on {endpoint.label} reported an error: "
-                        f"{event.data.strip() or '(no detail)'}",
-                        desktop=endpoint.label,
-                    )
-                if not event.data.strip():
-                    continue  # a heartbeat comment after an `id:` arrives as an empty event
-                try:
-                    status = DesktopProcessStatusList.model_validate_json(event.data)
-                except ValidationError as exc:
-                    raise Leap0StreamError(
-                        f"{what} on {endpoint.label} sent a malformed event: "
-                        f"{_describe(field_errors(exc))}",
-                        desktop=endpoint.label,
-                    ) from exc
+        events = status_stream.status_events(
+            self._transport, self.endpoint(sandbox), deadline=deadline, http_timeout=http_timeout
+        )
+        async with aclosing(events):
+            async for status in events:
                 yield status
 
     async def wait_until_ready(
@@ -765,247 +679,75 @@ class AsyncDesktopClient:
         naming the last status and error seen. Anything else (401/403, 404, a bad sandbox
         reference) is raised at once.
         """
-        endpoint = self.endpoint(sandbox)
-        deadline = time.monotonic() + timeout
-        last_status = "no status received"
-        last_error = "none"
-        attempt = 0
-        while True:
-            retry_after: float | None = None
-            try:
-                stream = self.status_stream(sandbox, deadline=deadline, http_timeout=http_timeout)
-                async with aclosing(stream) as statuses:
-                    async for status in statuses:
-                        if status.status == "running":
-                            return
-                        attempt = 0
-                        last_status = _describe_status(status)
-                last_error = "the stream ended"
-            # Anything not caught below (401/403, 404, 409, a refused reference) is for good.
-            except Leap0RateLimitError as exc:
-                last_error, retry_after = str(exc), exc.retry_after
-            except (Leap0ServerError, Leap0ConnectionError, Leap0StreamError) as exc:
-                last_error = str(exc)
-            except Leap0TimeoutError as exc:
-                if time.monotonic() < deadline:  # one silent read, not the overall bound
-                    last_error = str(exc)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise Leap0TimeoutError(
-                    f"desktop {endpoint.label} not ready after {timeout:g} s: {last_status}; "
-                    f"last error: {last_error}",
-                    desktop=endpoint.label,
-                )
-            await asyncio.sleep(min(remaining, self._transport.retry.delay(attempt, retry_after)))
-            attempt += 1
+        await status_stream.wait_until_ready(
+            self._transport, self.endpoint(sandbox), timeout=timeout, http_timeout=http_timeout
+        )
 
-    # ── private helpers: one request each way ──
+    # ── private helpers: one request each ──
 
     async def _send(
         self,
         endpoint: Endpoint,
-        method: str,
-        path: str,
+        route: ApiRoute,
         what: str,
         http_timeout: float | None,
         *,
+        path_params: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
         expected: tuple[int, ...] = (200,),
     ) -> httpx.Response:
+        """Send ``route`` with its ``path_params`` (checked already) filled in."""
         # Only GETs are idempotent here: input, recording and restart calls act on the desktop.
         return await self._transport.request(
-            method,
+            route.method,
             endpoint,
-            path,
+            route.path(**(path_params or {})),
             params=params,
             json_body=json_body,
             http_timeout=http_timeout,
             expected=expected,
-            idempotent=method == "GET",
+            idempotent=route.method == "GET",
             what=what,
         )
 
-    async def _get_model[M: BaseModel](
+    async def _model[M: BaseModel](
         self,
         endpoint: Endpoint,
-        path: str,
-        model: type[M],
-        what: str,
-        http_timeout: float | None,
-    ) -> M:
-        """GET ``path`` and parse the JSON answer into ``model``."""
-        response = await self._send(endpoint, "GET", path, what, http_timeout)
-        return parse_response(model, response, what, endpoint.label)
-
-    async def _post_model[M: BaseModel](
-        self,
-        endpoint: Endpoint,
-        path: str,
+        route: ApiRoute,
         model: type[M],
         what: str,
         http_timeout: float | None,
         *,
+        path_params: Mapping[str, str] | None = None,
         body: type[BaseModel] | None = None,
         fields: Mapping[str, object] | None = None,
         expected: tuple[int, ...] = (200,),
     ) -> M:
-        """POST ``fields`` checked by ``body`` (or no body); parse the answer into ``model``."""
-        payload = None if body is None else _validated(body, fields or {}, endpoint, what)
+        """Send ``fields`` checked by ``body`` (or no body); parse the answer into ``model``."""
+        payload = None if body is None else validated(body, fields or {}, endpoint, what)
         response = await self._send(
-            endpoint, "POST", path, what, http_timeout, json_body=payload, expected=expected
+            endpoint,
+            route,
+            what,
+            http_timeout,
+            path_params=path_params,
+            json_body=payload,
+            expected=expected,
         )
         return parse_response(model, response, what, endpoint.label)
 
     async def _post_ok(
         self,
         endpoint: Endpoint,
-        path: str,
+        route: ApiRoute,
         what: str,
         http_timeout: float | None,
         body: type[BaseModel],
         fields: Mapping[str, object],
     ) -> bool:
-        """POST an input action and return the server's ``ok``."""
-        answer = await self._post_model(
-            endpoint, path, OkResponse, what, http_timeout, body=body, fields=fields
+        """Send an input action and return the server's ``ok``."""
+        answer = await self._model(
+            endpoint, route, OkResponse, what, http_timeout, body=body, fields=fields
         )
         return answer.ok
-
-
-# ── module helpers (no I/O) ──
-
-
-def _is_url(ref: str) -> bool:
-    return ref[:8].lower().startswith(("http://", "https://"))
-
-
-def _refused(field: str, error: str, what: str) -> Leap0ValidationError:
-    return Leap0ValidationError(
-        f"{what} refused: {field}: {error}", errors=[FieldError(field=field, error=error)]
-    )
-
-
-def _desktop_base_url(url: str, field: str) -> str:
-    """``url`` without its trailing ``/``, if it is an absolute http(s) URL a desktop can be at."""
-    what = "desktop URL"
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise _refused(field, f"{url!r} is not a URL ({exc})", what) from exc
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise _refused(field, f"{url!r} is not an http:// or https:// URL with a host", what)
-    if parsed.query or parsed.fragment:
-        raise _refused(field, f"{url!r} must not carry a query or fragment", what)
-    return str(parsed).rstrip("/")
-
-
-def _has_control_chars(text: str) -> bool:
-    return any(unicodedata.category(ch) == "Cc" for ch in text)
-
-
-def checked_sandbox_id(sandbox_id: object) -> str:
-    """``sandbox_id`` if it can name a cloud sandbox's host, else :class:`Leap0ValidationError`."""
-    what = "sandbox reference"
-    if not isinstance(sandbox_id, str):
-        raise _refused(
-            "sandbox", "expected a sandbox id, a desktop URL, or an object with an id", what
-        )
-    if not sandbox_id:
-        raise _refused("sandbox", "the sandbox id is empty", what)
-    if ".." in sandbox_id or not _SANDBOX_ID.fullmatch(sandbox_id):
-        raise _refused(
-            "sandbox",
-            f"{sandbox_id!r} is not a sandbox id (letters, digits, '-', '_' and '.' only, "
-            "no '..'); a self-hosted desktop is named by its http(s):// URL",
-            what,
-        )
-    return sandbox_id
-
-
-def recording_path(recording_id: str) -> str:
-    """``/api/recordings/{recording_id}``, the id checked and percent-encoded as one segment."""
-    what = "recording id"
-    problem = None
-    if not isinstance(recording_id, str) or not recording_id:
-        problem = "must be a non-empty string"
-    elif recording_id in (".", ".."):
-        problem = f"{recording_id!r} is not a recording id"
-    elif "/" in recording_id or "\\" in recording_id:
-        problem = "must not contain '/' or '\\'"
-    elif _has_control_chars(recording_id):
-        problem = "must not contain control characters"
-    elif len(recording_id) > MAX_RECORDING_ID_LENGTH:
-        problem = f"longer than {MAX_RECORDING_ID_LENGTH} characters"
-    if problem:
-        raise _refused("recording_id", problem, what)
-    return "/api/recordings/" + quote(recording_id, safe="")
-
-
-def _process_path(process_name: str, action: str, endpoint: Endpoint, what: str) -> str:
-    """``/api/process/{process_name}/{action}``, the name checked against the known four."""
-    param = _validated(ProcessNameParam, {"process_name": process_name}, endpoint, what)
-    return f"/api/process/{quote(param['process_name'], safe='')}/{action}"
-
-
-def _validated(
-    model: type[BaseModel], fields: Mapping[str, object], endpoint: Endpoint, what: str
-) -> dict[str, Any]:
-    """``fields`` checked by ``model``, as JSON-ready data holding only the ones given.
-
-    ``None`` means "not given", so the server's defaults apply. Raises
-    :class:`Leap0ValidationError` naming every refused field.
-    """
-    given = {name: value for name, value in fields.items() if value is not None}
-    try:
-        checked = model.model_validate(given)
-    except ValidationError as exc:
-        label = endpoint.label
-        raise validation_error(
-            exc, f"{what} refused before sending to {label}", desktop=label
-        ) from exc
-    return checked.model_dump(mode="json", exclude_unset=True)
-
-
-async def _bounded[T](
-    start: Callable[[], Awaitable[T]],
-    read_timeout: float,
-    deadline: float | None,
-    endpoint: Endpoint,
-    what: str,
-) -> T:
-    """Await ``start()`` for at most ``read_timeout`` seconds and never past ``deadline``.
-
-    The deadline is checked before anything starts, so it holds between events too.
-    """
-    limit, by_deadline = read_timeout, False
-    if deadline is not None:
-        remaining = deadline - time.monotonic()
-        if remaining < read_timeout:
-            limit, by_deadline = remaining, True
-        if remaining <= 0:
-            raise Leap0TimeoutError(
-                f"{what} on {endpoint.label} passed its deadline", desktop=endpoint.label
-            )
-    try:
-        async with asyncio.timeout(limit):
-            return await start()
-    except (TimeoutError, httpx.TimeoutException) as exc:
-        if by_deadline:
-            message = f"{what} on {endpoint.label} passed its deadline"
-        else:
-            message = (
-                f"{what} on {endpoint.label}: no event for {read_timeout:g} s "
-                "(the desktop sends one every 2 s); the stream looks dead"
-            )
-        raise Leap0TimeoutError(message, desktop=endpoint.label) from exc
-
-
-def _describe(errors: list[FieldError]) -> str:
-    return "; ".join(f"{e.field}: {e.error}" for e in errors[:5])
-
-
-def _describe_status(status: DesktopProcessStatusList) -> str:
-    down = [item.name for item in status.items if not item.running]
-    text = f"status {status.status}, {status.running} of {status.total} processes running"
-    return text + (f" ({', '.join(down)} down)" if down else "")

@@ -52,10 +52,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 
-from core.desktop import AsyncDesktopClient, SandboxRef, recording_path
 from core.errors import (
     Leap0ConnectionError,
     Leap0DownloadError,
@@ -63,13 +63,18 @@ from core.errors import (
     Leap0RateLimitError,
     Leap0ServerError,
     Leap0TimeoutError,
+    retry_after_of,
 )
-from core.transport import Endpoint
+from core.models import DesktopRecordingSummary
+from core.references import SandboxRef, checked_recording_id
+from core.routes import Routes
+from core.transport import AsyncTransport, Endpoint
 
 __all__ = [
     "PROGRESS_INTERVAL",
     "DownloadProgress",
     "ProgressCallback",
+    "RecordingSource",
     "download_recording_to",
     "part_path",
     "part_source_path",
@@ -111,6 +116,20 @@ ProgressCallback = Callable[[DownloadProgress], object]
 """Called on the event loop with each report; it must return quickly (post a message)."""
 
 
+class RecordingSource(Protocol):
+    """What a download needs of the client (an ``AsyncDesktopClient``): where the desktop
+    answers, the recording's metadata, and the transport to stream over."""
+
+    @property
+    def transport(self) -> AsyncTransport: ...
+
+    def endpoint(self, sandbox: SandboxRef) -> Endpoint: ...
+
+    async def get_recording(
+        self, sandbox: SandboxRef, recording_id: str, http_timeout: float | None = None
+    ) -> DesktopRecordingSummary: ...
+
+
 def part_path(path: Path) -> Path:
     """Where the download to ``path`` is written until it is complete: ``<path>.part``."""
     return path.with_name(path.name + ".part")
@@ -122,7 +141,7 @@ def part_source_path(path: Path) -> Path:
 
 
 async def download_recording_to(
-    client: AsyncDesktopClient,
+    client: RecordingSource,
     sandbox: SandboxRef,
     recording_id: str,
     path: str | os.PathLike[str],
@@ -159,7 +178,7 @@ async def download_recording_to(
     target = Path(path)
     _refuse_existing(target, overwrite)
     endpoint = client.endpoint(sandbox)
-    route = recording_path(recording_id) + "/download"
+    route = Routes.DOWNLOAD_RECORDING.path(recording_id=checked_recording_id(recording_id))
     summary = await client.get_recording(sandbox, recording_id, http_timeout=http_timeout)
     transfer = _Transfer(
         client=client,
@@ -256,7 +275,7 @@ class _Transfer:
     def __init__(
         self,
         *,
-        client: AsyncDesktopClient,
+        client: RecordingSource,
         endpoint: Endpoint,
         route: str,
         part: Path,
@@ -344,8 +363,7 @@ class _Transfer:
                     f"{of} bytes; the partial file is kept at {self.part}",
                     desktop=self.endpoint.label,
                 )
-            retry_after = failure.retry_after if isinstance(failure, Leap0RateLimitError) else None
-            await asyncio.sleep(policy.delay(max(0, stalls - 1), retry_after))
+            await asyncio.sleep(policy.delay(max(0, stalls - 1), retry_after_of(failure)))
         self.meter.report(self.received, self.announced)
 
     async def _attempt(self) -> bool:
@@ -361,7 +379,7 @@ class _Transfer:
             if self.validator:
                 headers["If-Range"] = self.validator
         async with self.client.transport.stream(
-            "GET",
+            Routes.DOWNLOAD_RECORDING.method,
             self.endpoint,
             self.route,
             headers=headers,

@@ -22,6 +22,8 @@ their cause, so ``__cause__`` keeps the original. Every message names the deskto
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import ValidationError
 
 from core.models import FieldError, field_errors
@@ -40,6 +42,8 @@ __all__ = [
     "Leap0StreamError",
     "Leap0TimeoutError",
     "Leap0ValidationError",
+    "field_errors_text",
+    "retry_after_of",
     "validation_error",
 ]
 
@@ -163,5 +167,17 @@ def validation_error(
     The message names every refused field, e.g. ``"click: x: x and y must be given together"``.
     """
     errors = field_errors(exc)
-    detail = "; ".join(f"{e.field}: {e.error}" for e in errors)
-    return Leap0ValidationError(f"{what}: {detail}", errors=errors, desktop=desktop)
+    return Leap0ValidationError(
+        f"{what}: {field_errors_text(errors)}", errors=errors, desktop=desktop
+    )
+
+
+def field_errors_text(errors: Sequence[FieldError], *, limit: int | None = None) -> str:
+    """The refused fields as one phrase for a message, ``"x: ...; y: ..."``: the first
+    ``limit`` of them, or all."""
+    return "; ".join(f"{e.field}: {e.error}" for e in errors[:limit])
+
+
+def retry_after_of(error: BaseException | None) -> float | None:
+    """The server's ``Retry-After`` hint in seconds, if ``error`` is a rate limit that had one."""
+    return error.retry_after if isinstance(error, Leap0RateLimitError) else None

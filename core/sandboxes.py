@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from core.desktop import checked_sandbox_id
 from core.errors import validation_error
+from core.references import checked_sandbox_id
 from core.transport import AsyncTransport, parse_response
 
 __all__ = [

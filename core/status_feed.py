@@ -54,16 +54,18 @@ from contextlib import aclosing, suppress
 from dataclasses import dataclass
 from typing import Any, Self
 
-from core.desktop import AsyncDesktopClient, SandboxRef
+from core.defaults import HEARTBEAT
+from core.desktop import AsyncDesktopClient
 from core.errors import (
     Leap0APIError,
     Leap0AuthError,
     Leap0Error,
     Leap0NotFoundError,
-    Leap0RateLimitError,
     Leap0ValidationError,
+    retry_after_of,
 )
 from core.models import DesktopProcessStatusList
+from core.references import SandboxRef
 from core.transport import RetryPolicy
 
 __all__ = ["DEFAULT_BACKOFF", "FeedState", "FeedUpdate", "StatusFeed"]
@@ -164,7 +166,7 @@ class StatusFeed:
         client: AsyncDesktopClient,
         sandbox: SandboxRef,
         *,
-        heartbeat: float = 2.0,
+        heartbeat: float = HEARTBEAT,
         stale_after: float | None = None,
         read_timeout: float | None = None,
         poll_interval: float | None = None,
@@ -328,8 +330,7 @@ class StatusFeed:
         """Seconds to wait before the next try, after ``fruitless`` failures in a row."""
         if _needs_patience(error):
             return self.error_backoff
-        retry_after = error.retry_after if isinstance(error, Leap0RateLimitError) else None
-        return self.backoff.delay(max(0, fruitless - 1), retry_after)
+        return self.backoff.delay(max(0, fruitless - 1), retry_after_of(error))
 
     def _update(
         self,

@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from core.defaults import DEFAULT_BASE_URL, DEFAULT_TIMEOUT
 from core.errors import (
     Leap0APIError,
     Leap0AuthError,
@@ -38,6 +39,7 @@ from core.errors import (
     Leap0ServerError,
     Leap0TimeoutError,
     Leap0ValidationError,
+    field_errors_text,
 )
 from core.models import FieldError, field_errors
 
@@ -49,10 +51,6 @@ __all__ = [
     "RetryPolicy",
     "parse_response",
 ]
-
-DEFAULT_BASE_URL = "https://api.leap0.dev"
-DEFAULT_TIMEOUT = 30.0
-"""Seconds a request may take, connecting included, unless a call says otherwise."""
 
 _RETRY_STATUSES = frozenset({429, 503})
 _USER_AGENT = "leap0-tui/0.1"
@@ -135,7 +133,7 @@ def error_for_response(response: httpx.Response, what: str, desktop: str) -> Lea
     reason = response.reason_phrase or "error"
     detail = f": {said}" if said else ""
     if errors:
-        detail += " (" + "; ".join(f"{e.field}: {e.error}" for e in errors) + ")"
+        detail += f" ({field_errors_text(errors)})"
     message = f"{what} on {desktop} failed with {status} {reason}{detail}"
     kwargs: dict[str, Any] = {"status_code": status, "server_message": said, "desktop": desktop}
     if status == 400:
@@ -208,10 +206,9 @@ def parse_response[M: BaseModel](
     try:
         return model.model_validate_json(response.content)
     except ValidationError as exc:
-        detail = "; ".join(f"{e.field}: {e.error}" for e in field_errors(exc)[:5])
         raise Leap0ResponseError(
             f"{what} on {desktop}: the answer ({response.status_code}) is not a valid "
-            f"{model.__name__}: {detail}",
+            f"{model.__name__}: {field_errors_text(field_errors(exc), limit=5)}",
             desktop=desktop,
         ) from exc
 
@@ -270,8 +267,12 @@ class AsyncTransport:
 
     # ── building requests (no I/O) ──
 
+    def token_for(self, endpoint: Endpoint) -> str | None:
+        """The bearer token for ``endpoint``: its own, else the API key (``""``: none)."""
+        return endpoint.token if endpoint.token is not None else self.api_key
+
     def headers(self, endpoint: Endpoint, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        token = endpoint.token if endpoint.token is not None else self.api_key
+        token = self.token_for(endpoint)
         headers = dict(extra or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -279,6 +280,28 @@ class AsyncTransport:
 
     def timeout_for(self, http_timeout: float | None) -> httpx.Timeout:
         return httpx.Timeout(self.timeout if http_timeout is None else http_timeout)
+
+    def build(
+        self,
+        method: str,
+        endpoint: Endpoint,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        http_timeout: float | None = None,
+    ) -> httpx.Request:
+        """The request to send: absolute URL, the params given (``None`` values left out),
+        bearer header, timeout."""
+        return self._http.build_request(
+            method,
+            endpoint.url(path),
+            params={k: v for k, v in (params or {}).items() if v is not None},
+            json=json_body,
+            headers=self.headers(endpoint, headers),
+            timeout=self.timeout_for(http_timeout),
+        )
 
     # ── sending ──
 
@@ -305,13 +328,8 @@ class AsyncTransport:
         what = what or f"{method} {path}"
         retry = (method == "GET") if idempotent is None else idempotent
         attempts = self.retry.attempts if retry else 1
-        request = self._http.build_request(
-            method,
-            endpoint.url(path),
-            params={k: v for k, v in (params or {}).items() if v is not None},
-            json=json_body,
-            headers=self.headers(endpoint),
-            timeout=self.timeout_for(http_timeout),
+        request = self.build(
+            method, endpoint, path, params=params, json_body=json_body, http_timeout=http_timeout
         )
         for attempt in range(attempts):
             last = attempt == attempts - 1
@@ -351,12 +369,8 @@ class AsyncTransport:
         translated too.
         """
         what = what or f"{method} {path}"
-        request = self._http.build_request(
-            method,
-            endpoint.url(path),
-            params={k: v for k, v in (params or {}).items() if v is not None},
-            headers=self.headers(endpoint, headers),
-            timeout=self.timeout_for(http_timeout),
+        request = self.build(
+            method, endpoint, path, params=params, headers=headers, http_timeout=http_timeout
         )
         try:
             response = await self._http.send(request, stream=True)

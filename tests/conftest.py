@@ -32,7 +32,7 @@ import pytest_asyncio
 from core.desktop import AsyncDesktopClient
 from core.transport import AsyncTransport
 from tests.host.harness import HostProcess, start_host, stop_host
-from tests.support.fake_desktop import FakeDesktop
+from tests.support.fake_desktop import ScriptedDesktop
 from tests.support.loopback import serve
 
 
@@ -79,14 +79,14 @@ def start_extra_host(tmp_path: Path) -> Iterator[StartHost]:
 
 
 @pytest.fixture(scope="session")
-def fake_server() -> Iterator[tuple[FakeDesktop, str]]:
-    app = FakeDesktop()
+def fake_server() -> Iterator[tuple[ScriptedDesktop, str]]:
+    app = ScriptedDesktop()
     with serve(app) as url:
         yield app, url
 
 
 @pytest.fixture
-def fake(fake_server: tuple[FakeDesktop, str]) -> Iterator[FakeDesktop]:
+def fake(fake_server: tuple[ScriptedDesktop, str]) -> Iterator[ScriptedDesktop]:
     """The fake desktop, with no routes and nothing seen."""
     app, _ = fake_server
     app.reset()
@@ -95,6 +95,6 @@ def fake(fake_server: tuple[FakeDesktop, str]) -> Iterator[FakeDesktop]:
 
 
 @pytest.fixture
-def url(fake_server: tuple[FakeDesktop, str]) -> str:
+def url(fake_server: tuple[ScriptedDesktop, str]) -> str:
     """The fake desktop's base URL, a self-hosted desktop reference."""
     return fake_server[1]

@@ -25,7 +25,7 @@ from core import (
 from core.desktop import TYPING_SECONDS_PER_CHARACTER
 from core.transport import AsyncTransport
 from tests.client.conftest import FAST_RETRY, TOKEN
-from tests.support.fake_desktop import FakeDesktop, Reply
+from tests.support.fake_desktop import Reply, ScriptedDesktop
 from tests.support.loopback import free_port
 
 DISPLAY = {"display": ":0", "width": 1440, "height": 900}
@@ -49,7 +49,7 @@ async def test_status_becomes_its_error(
     status: int,
     error: type[Leap0APIError],
     client: AsyncDesktopClient,
-    fake: FakeDesktop,
+    fake: ScriptedDesktop,
     url: str,
 ) -> None:
     fake.on("POST", "/api/recording/start", Reply(status, {"message": f"said {status}"}))
@@ -70,7 +70,7 @@ async def test_status_becomes_its_error(
 
 
 async def test_400_carries_the_servers_field_errors(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     body = {"message": "Invalid request", "errors": [{"field": "width", "error": "too wide"}]}
     fake.on("POST", "/api/display/screen", Reply(400, body))
@@ -85,7 +85,7 @@ async def test_400_carries_the_servers_field_errors(
 
 
 async def test_429_reports_retry_after(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     slow_down = Reply(429, {"message": "slow down"}, headers={"Retry-After": "7"})
     fake.on("POST", "/api/input/type", slow_down)
@@ -97,7 +97,7 @@ async def test_429_reports_retry_after(
 
 
 async def test_an_error_body_that_is_not_json(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", "/api/display", Reply(502, body=b"<html>Bad Gateway</html>"))
 
@@ -108,7 +108,7 @@ async def test_an_error_body_that_is_not_json(
 
 
 async def test_slow_answer_times_out_per_call(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", "/api/display", Reply(json=DISPLAY, delay=1.0))
 
@@ -123,7 +123,7 @@ async def test_slow_answer_times_out_per_call(
 
 
 async def test_typing_a_long_text_waits_longer_than_the_default_timeout(
-    fake: FakeDesktop, url: str
+    fake: ScriptedDesktop, url: str
 ) -> None:
     """The server answers once it has typed it all: the default grows with the text."""
     fake.on("POST", "/api/input/type", Reply(json={"ok": True}, delay=1.0))
@@ -164,7 +164,7 @@ async def test_refused_connection_on_a_post(client: AsyncDesktopClient) -> None:
 
 
 async def test_get_retries_503_then_succeeds(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", "/api/display", Reply(503), Reply(503), Reply(json=DISPLAY))
 
@@ -175,7 +175,7 @@ async def test_get_retries_503_then_succeeds(
 
 
 async def test_get_gives_up_after_the_policys_attempts(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", "/api/recordings", Reply(503, {"message": "busy"}))
 
@@ -186,7 +186,7 @@ async def test_get_gives_up_after_the_policys_attempts(
 
 
 async def test_get_honours_retry_after(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on(
         "GET",
@@ -204,7 +204,7 @@ async def test_get_honours_retry_after(
 
 
 async def test_get_does_not_retry_other_errors(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", "/api/display", Reply(500))
 
@@ -260,7 +260,7 @@ async def test_actions_are_never_retried(
     call: Call,
     status: int,
     client: AsyncDesktopClient,
-    fake: FakeDesktop,
+    fake: ScriptedDesktop,
     url: str,
 ) -> None:
     fake.on(method, path, Reply(status, {"message": "busy"}), Reply(200, {"ok": True}))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +10,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
+import core.downloads
 from core import (
     AsyncDesktopClient,
     AsyncTransport,
@@ -30,7 +29,7 @@ from core import (
     Leap0NotFoundError,
     Leap0ResponseError,
 )
-from tests.support.fake_desktop import TOKEN, FakeDesktop, Reply, process_status
+from tests.support.fake_desktop import TOKEN, Reply, ScriptedDesktop, process_status
 
 DISPLAY = {"display": ":0", "width": 1440, "height": 900, "unknown": "ignored"}
 POSITION = {"x": 12, "y": 34}
@@ -342,7 +341,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 async def test_request_and_answer(
-    case: Case, client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    case: Case, client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on(case.method, case.path, case.reply)
 
@@ -362,7 +361,7 @@ async def test_request_and_answer(
 
 
 async def test_seed_script_form_talks_to_the_url_with_the_api_key(
-    fake: FakeDesktop, url: str
+    fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", "/api/healthz", Reply(json={"ok": True}))
 
@@ -374,7 +373,7 @@ async def test_seed_script_form_talks_to_the_url_with_the_api_key(
 
 
 async def test_one_client_serves_targets_with_their_own_tokens(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", "/api/display", Reply(json=DISPLAY))
 
@@ -397,7 +396,7 @@ async def test_target_name_labels_errors(client: AsyncDesktopClient, url: str) -
 
 
 async def test_windows_class_is_read_as_window_class(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     window = {
         "id": "0x1",
@@ -429,7 +428,7 @@ async def test_windows_class_is_read_as_window_class(
     ],
 )
 async def test_health_503_is_an_answer(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str, body: bytes, ok: bool
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str, body: bytes, ok: bool
 ) -> None:
     fake.on("GET", "/api/healthz", Reply(503, body=body))
 
@@ -438,7 +437,7 @@ async def test_health_503_is_an_answer(
 
 
 async def test_a_200_that_is_not_the_model_fails_loudly(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", "/api/display", Reply(json={"display": ":0", "width": "wide"}))
 
@@ -469,9 +468,7 @@ async def test_download_recording_to_delegates_to_core_downloads(
     def progress(update: object) -> None:
         pass
 
-    downloads = types.ModuleType("core.downloads")
-    downloads.download_recording_to = download_recording_to  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "core.downloads", downloads)
+    monkeypatch.setattr(core.downloads, "download_recording_to", download_recording_to)
 
     saved = await client.download_recording_to(
         "sbx-1", "rec_1", tmp_path / "out.mp4", progress=progress, overwrite=True, http_timeout=3

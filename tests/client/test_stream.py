@@ -20,7 +20,7 @@ from core import (
     Leap0TimeoutError,
     Leap0ValidationError,
 )
-from tests.support.fake_desktop import BREAK, TOKEN, FakeDesktop, Reply, event, process_status
+from tests.support.fake_desktop import BREAK, TOKEN, Reply, ScriptedDesktop, event, process_status
 
 STREAM = "/api/status/stream"
 
@@ -43,7 +43,7 @@ async def collect(
 
 
 async def test_events_are_parsed_and_the_stream_ends_when_the_server_closes_it(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", STREAM, Reply(sse=[event("degraded"), event("running")]))
 
@@ -58,7 +58,7 @@ async def test_events_are_parsed_and_the_stream_ends_when_the_server_closes_it(
 
 
 async def test_heartbeats_and_empty_events_are_skipped(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     script = [
         event("degraded", event_id="1"),
@@ -76,7 +76,7 @@ async def test_heartbeats_and_empty_events_are_skipped(
 
 
 async def test_event_split_across_chunks(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     text = event("running")
     fake.on("GET", STREAM, Reply(sse=[text[:7], 0.05, text[7:30], 0.05, text[30:]]))
@@ -85,7 +85,7 @@ async def test_event_split_across_chunks(
 
 
 async def test_closing_mid_event_ends_the_iterator(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", STREAM, Reply(sse=[event("degraded"), 'data: {"status": "runn']))
 
@@ -95,7 +95,7 @@ async def test_closing_mid_event_ends_the_iterator(
 
 
 async def test_error_event_raises_with_its_text(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on(
         "GET",
@@ -118,7 +118,7 @@ async def test_error_event_raises_with_its_text(
     ids=["json", "shape", "list"],
 )
 async def test_malformed_event_raises_with_its_cause(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str, data: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str, data: str
 ) -> None:
     fake.on("GET", STREAM, Reply(sse=[f"data: {data}\n\n"]))
 
@@ -130,7 +130,7 @@ async def test_malformed_event_raises_with_its_cause(
 
 
 async def test_broken_chunked_stream_is_a_connection_error(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", STREAM, Reply(sse=[event("degraded"), 0.05, BREAK]))
     got: list[DesktopProcessStatusList] = []
@@ -143,7 +143,7 @@ async def test_broken_chunked_stream_is_a_connection_error(
 
 
 async def test_silence_past_the_read_timeout(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", STREAM, Reply(sse=[event("degraded"), 30.0]))
     got: list[DesktopProcessStatusList] = []
@@ -158,7 +158,7 @@ async def test_silence_past_the_read_timeout(
 
 
 async def test_comment_heartbeats_alone_do_not_keep_a_stream_alive(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", STREAM, Reply(sse=[": ping\n\n", 0.1] * 30))
 
@@ -167,7 +167,7 @@ async def test_comment_heartbeats_alone_do_not_keep_a_stream_alive(
 
 
 async def test_deadline_between_events(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", STREAM, Reply(sse=[event("degraded"), 0.05] * 200))
     got: list[DesktopProcessStatusList] = []
@@ -182,7 +182,7 @@ async def test_deadline_between_events(
 
 
 async def test_deadline_holds_for_events_already_received(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     # Three events in one chunk: the second is buffered, but the deadline passed meanwhile.
     fake.on("GET", STREAM, Reply(sse=[event("stopped") + event("degraded") + event(), 30.0]))
@@ -198,7 +198,7 @@ async def test_deadline_holds_for_events_already_received(
 
 
 async def test_deadline_while_the_stream_is_silent(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     # The read timeout (10 s by default) is far away: the deadline must bound the wait.
     fake.on("GET", STREAM, Reply(sse=[event("degraded"), 30.0]))
@@ -212,7 +212,7 @@ async def test_deadline_while_the_stream_is_silent(
 
 
 async def test_deadline_while_connecting(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", STREAM, Reply(sse=[event()], delay=5.0))
 
@@ -224,7 +224,7 @@ async def test_deadline_while_connecting(
 
 
 async def test_a_past_deadline_sends_nothing(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     with pytest.raises(Leap0TimeoutError):
         await collect(client, url, deadline=time.monotonic() - 1)
@@ -233,7 +233,7 @@ async def test_a_past_deadline_sends_nothing(
 
 
 async def test_stream_refused_with_401(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", STREAM, Reply(401, {"message": "bad token"}))
 
@@ -244,7 +244,7 @@ async def test_stream_refused_with_401(
 
 
 async def test_a_stream_that_is_not_sse(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", STREAM, Reply(json=process_status()))
 
@@ -258,7 +258,7 @@ async def test_a_stream_that_is_not_sse(
 
 
 async def test_ready_after_a_degraded_event(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", STREAM, Reply(sse=[event("stopped"), event("degraded"), 0.05, event(), 30.0]))
 
@@ -273,7 +273,7 @@ async def test_ready_after_a_degraded_event(
 )
 async def test_not_ready_for_good_fails_at_once(
     client: AsyncDesktopClient,
-    fake: FakeDesktop,
+    fake: ScriptedDesktop,
     url: str,
     status: int,
     error: type[Exception],
@@ -288,7 +288,9 @@ async def test_not_ready_for_good_fails_at_once(
     assert len(fake.seen) == 1
 
 
-async def test_bad_reference_fails_at_once(client: AsyncDesktopClient, fake: FakeDesktop) -> None:
+async def test_bad_reference_fails_at_once(
+    client: AsyncDesktopClient, fake: ScriptedDesktop
+) -> None:
     with pytest.raises(Leap0ValidationError):
         await client.wait_until_ready("no/such", timeout=30)
     assert fake.seen == []
@@ -310,7 +312,7 @@ async def test_bad_reference_fails_at_once(client: AsyncDesktopClient, fake: Fak
     ids=["closed", "broken", "error-event", "malformed", "silent", "503", "502", "429", "not-sse"],
 )
 async def test_reconnects_after_a_transient_failure(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str, first: Reply
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str, first: Reply
 ) -> None:
     fake.on("GET", STREAM, first, Reply(sse=[event("running"), 30.0]))
 
@@ -320,7 +322,7 @@ async def test_reconnects_after_a_transient_failure(
 
 
 async def test_reconnects_many_times_with_back_off(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     drop = Reply(sse=[event("degraded")])
     fake.on("GET", STREAM, drop, drop, drop, drop, Reply(sse=[event("running")]))
@@ -333,7 +335,7 @@ async def test_reconnects_many_times_with_back_off(
 
 
 async def test_reconnect_honours_retry_after(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on(
         "GET",
@@ -349,7 +351,7 @@ async def test_reconnect_honours_retry_after(
 
 
 async def test_times_out_naming_the_desktop_and_the_last_status(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", STREAM, Reply(sse=[event("degraded"), 0.05] * 200))
 
@@ -366,7 +368,7 @@ async def test_times_out_naming_the_desktop_and_the_last_status(
 
 
 async def test_times_out_naming_the_last_error(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", STREAM, Reply(503, {"message": "desktop still booting"}))
 

@@ -15,7 +15,7 @@ from core import (
     Leap0NotFoundError,
     Leap0ValidationError,
 )
-from tests.support.fake_desktop import TOKEN, FakeDesktop, Reply
+from tests.support.fake_desktop import TOKEN, Reply, ScriptedDesktop
 
 Call = Callable[[AsyncDesktopClient, str], Awaitable[Any]]
 
@@ -121,7 +121,7 @@ class Obj:
     ("call", "field"), [(c, f) for _, c, f in REFUSED], ids=[i for i, _, _ in REFUSED]
 )
 async def test_refused_before_sending(
-    call: Call, field: str, client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    call: Call, field: str, client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     with pytest.raises(Leap0ValidationError) as caught:
         await call(client, url)
@@ -180,7 +180,7 @@ ACCEPTED: list[tuple[str, Call, str, str]] = [
     ids=[i for i, _, _, _ in ACCEPTED],
 )
 async def test_limits_themselves_are_accepted(
-    call: Call, method: str, path: str, client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    call: Call, method: str, path: str, client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on(method, path, Reply(json=ANY_ANSWER))
 
@@ -193,7 +193,7 @@ async def test_limits_themselves_are_accepted(
 
 
 async def test_recording_ids_never_reach_another_route(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", "/api/healthz", Reply(json={"ok": True}))
     fake.on("GET", "/api/recordings", Reply(json={"items": []}))
@@ -223,7 +223,7 @@ async def test_recording_ids_never_reach_another_route(
 
 
 async def test_an_odd_recording_id_reaches_its_own_route(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", "/api/recordings/x?y=1", Reply(json={"id": "x?y=1"}))
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from core.config import DEFAULT_SANDBOX_DOMAIN, load_settings
-from core.transport import DEFAULT_BASE_URL
+from core.config import load_settings
+from core.defaults import DEFAULT_BASE_URL, DEFAULT_SANDBOX_DOMAIN
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -23,7 +23,7 @@ from core import (
     StatusFeed,
 )
 from tests.feed.updates import take_until
-from tests.support.fake_desktop import BREAK, FakeDesktop, Reply, event, process_status
+from tests.support.fake_desktop import BREAK, Reply, ScriptedDesktop, event, process_status
 
 STREAM = "/api/status/stream"
 STATUS = "/api/status"
@@ -58,12 +58,12 @@ def overall(update: FeedUpdate) -> str | None:
     return update.status.status if update.status else None
 
 
-def stream_requests(fake: FakeDesktop) -> int:
+def stream_requests(fake: ScriptedDesktop) -> int:
     return fake.paths().count(STREAM)
 
 
 async def test_status_events_arrive_live(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", STREAM, Reply(sse=[event("degraded"), 0.05, event("running"), 30.0]))
     clock_offset = 1000.0
@@ -82,7 +82,7 @@ async def test_status_events_arrive_live(
 
 
 async def test_a_stream_closed_by_the_server_is_reopened(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", STREAM, Reply(sse=[event("degraded")]), Reply(sse=[event("running"), 30.0]))
 
@@ -112,7 +112,7 @@ async def test_a_stream_closed_by_the_server_is_reopened(
 )
 async def test_a_failing_stream_is_reconnected_with_its_error_reported(
     client: AsyncDesktopClient,
-    fake: FakeDesktop,
+    fake: ScriptedDesktop,
     url: str,
     script: list[object],
     error_type: type[Exception],
@@ -132,7 +132,7 @@ async def test_a_failing_stream_is_reconnected_with_its_error_reported(
 
 
 async def test_a_missing_stream_route_falls_back_to_polling_and_back_to_live(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     # The stream route is not scripted: it answers 404, while GET /api/status works.
     fake.on("GET", STATUS, Reply(json=process_status("degraded")), Reply(json=process_status()))
@@ -155,7 +155,7 @@ async def test_a_missing_stream_route_falls_back_to_polling_and_back_to_live(
 
 
 async def test_a_stream_failing_again_and_again_falls_back_to_polling(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", STREAM, Reply(500, {"message": "proxy says no"}))
     fake.on("GET", STATUS, Reply(json=process_status()))
@@ -169,7 +169,7 @@ async def test_a_stream_failing_again_and_again_falls_back_to_polling(
 
 
 async def test_silence_marks_the_feed_stale_then_it_reconnects(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", STREAM, Reply(sse=[event(), 30.0]))
 
@@ -187,7 +187,7 @@ async def test_silence_marks_the_feed_stale_then_it_reconnects(
 
 
 async def test_stale_ends_when_events_resume(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", STREAM, Reply(sse=[event("degraded"), 0.5, event(), 30.0]))
 
@@ -198,7 +198,7 @@ async def test_stale_ends_when_events_resume(
 
 
 async def test_an_auth_error_is_surfaced_and_retried_only_after_a_long_wait(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", STREAM, Reply(401, {"message": "bad token"}))
 
@@ -223,7 +223,7 @@ async def test_an_auth_error_is_surfaced_and_retried_only_after_a_long_wait(
 
 
 async def test_a_missing_desktop_is_surfaced_not_polled(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     # Neither route is scripted: both 404, so the desktop itself is not there.
     async with make_feed(client, url) as feed:
@@ -236,7 +236,7 @@ async def test_a_missing_desktop_is_surfaced_not_polled(
 
 
 async def test_close_ends_the_iteration_and_the_connection(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", STREAM, Reply(sse=[event(), 30.0]))
     feed = make_feed(client, url)
@@ -260,7 +260,7 @@ async def test_close_ends_the_iteration_and_the_connection(
 
 
 async def test_cancelling_the_consumer_stops_the_feed(
-    client: AsyncDesktopClient, fake: FakeDesktop, url: str
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
     fake.on("GET", STREAM, Reply(sse=[event(), 30.0]))
     feed = make_feed(client, url)

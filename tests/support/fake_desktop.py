@@ -1,14 +1,16 @@
 """A desktop API that misbehaves on demand: an ASGI app that records and answers as told.
 
-Each test scripts the replies of the routes it uses with :meth:`FakeDesktop.on` and reads
-back what arrived in :attr:`FakeDesktop.seen`. Served over real HTTP on loopback by the
-session fixture in ``conftest.py``; nothing in httpx is patched.
+Each test scripts the replies of the routes it uses with :meth:`ScriptedDesktop.on` and reads
+back what arrived in :attr:`ScriptedDesktop.seen`. Only routes of the API's table
+(:mod:`core.routes`) can be scripted. Served over real HTTP on loopback by the session
+fixture in ``conftest.py``; nothing in httpx is patched.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -18,6 +20,8 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
+
+from core.routes import Routes
 
 TOKEN = "test-token"
 
@@ -58,11 +62,20 @@ class Reply:
     sse: list[Any] | None = None
 
 
+def _decoded_paths(template: str) -> re.Pattern[str]:
+    """The decoded paths of a route template: each ``{parameter}`` is one non-empty segment."""
+    parts = re.split(r"\{\w+\}", template)
+    return re.compile("[^/]+".join(re.escape(part) for part in parts))
+
+
+_API = tuple((route.method, _decoded_paths(route.template)) for route in Routes.all())
+
+
 class _Broken(Exception):
     """Raised in the app to abort a response mid-body."""
 
 
-class FakeDesktop:
+class ScriptedDesktop:
     """The ASGI app. Unscripted routes answer 404 with a JSON ``message``."""
 
     def __init__(self) -> None:
@@ -72,7 +85,10 @@ class FakeDesktop:
 
     def on(self, method: str, path: str, *replies: Reply) -> None:
         """Answer ``method path`` (path as decoded by the server) with ``replies`` in turn;
-        the last one repeats."""
+        the last one repeats. A route the API does not have is a mistake in the test:
+        :class:`ValueError`."""
+        if not any(m == method and paths.fullmatch(path) for m, paths in _API):
+            raise ValueError(f"{method} {path} is not a route of the desktop API (core.routes)")
         with self._lock:
             self._routes[(method, path)] = deque(replies)
 

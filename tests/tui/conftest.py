@@ -18,14 +18,14 @@ from textual_image.widget import HalfcellImage
 
 from core.config import Settings, load_settings
 from tests.support.loopback import serve
-from tests.tui.fake_desktop import FakeDesktop
+from tests.tui.fake_desktop import StatefulDesktop
 from tui.app import Leap0App
 
 
 @pytest.fixture
-def fake_desktop() -> Iterator[FakeDesktop]:
+def fake_desktop() -> Iterator[StatefulDesktop]:
     """A fake desktop served on loopback; its URL is ``fake_desktop.url``."""
-    desktop = FakeDesktop()
+    desktop = StatefulDesktop()
     with serve(desktop.app()) as url:
         desktop.url = url
         yield desktop

@@ -3,7 +3,7 @@
 The dashboard's failure paths (401, 404, 409, a dropped stream, a malformed event, a
 silent desktop) and its snapshots (fixed pids, logs, windows and screenshot, so the
 picture is the same on every run) need a desktop that misbehaves, or holds still, when
-told. :class:`FakeDesktop` is an ASGI app with four processes, logs that grow, and
+told. :class:`StatefulDesktop` is an ASGI app with four processes, logs that grow, and
 switches for each failure; serve it on loopback with ``tests.support.loopback.serve``.
 
 The test thread changes its state while uvicorn serves it from another thread: every
@@ -24,6 +24,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from core.routes import Routes
 
 PROCESSES = ("xvfb", "xfce4", "x11vnc", "novnc")
 TOKEN = "fake-token"
@@ -51,7 +53,7 @@ def _screen_image(width: int = 1440, height: int = 900) -> Image.Image:
 
 
 @dataclass
-class FakeDesktop:
+class StatefulDesktop:
     """The state behind the fake desktop API; flip attributes to make it misbehave."""
 
     token: str = TOKEN
@@ -169,24 +171,28 @@ class FakeDesktop:
     # ── the app ──
 
     def app(self) -> Starlette:
+        """The routes it serves, from the API's route table (the rest answer 404)."""
+        handlers = {
+            Routes.HEALTH: self._health,
+            Routes.DISPLAY: self._display,
+            Routes.SCREEN: self._display,
+            Routes.WINDOWS: self._windows,
+            Routes.SCREENSHOT: self._screenshot,
+            Routes.POINTER: self._position,
+            Routes.RECORDING_STATUS: self._recording,
+            Routes.RECORDINGS: self._recordings,
+            Routes.STATUS: self._status,
+            Routes.STATUS_STREAM: self._stream,
+            Routes.PROCESS_STATUS: self._process,
+            Routes.RESTART_PROCESS: self._restart,
+            Routes.PROCESS_LOGS: self._logs,
+            Routes.PROCESS_ERRORS: self._errors,
+        }
         return Starlette(
             routes=[
-                Route("/api/healthz", self._health),
-                Route("/api/display", self._display),
-                Route("/api/display/screen", self._display),
-                Route("/api/display/windows", self._windows),
-                Route("/api/screenshot", self._screenshot),
-                Route("/api/input/position", self._position),
-                Route("/api/recording", self._recording),
-                Route("/api/recordings", self._recordings),
-                Route("/api/status", self._status),
-                Route("/api/status/stream", self._stream),
-                Route("/api/process/{name}/status", self._process),
-                Route("/api/process/{name}/restart", self._restart, methods=["POST"]),
-                Route("/api/process/{name}/logs", self._logs),
-                Route("/api/process/{name}/errors", self._errors),
-            ],
-            middleware=[],
+                Route(route.pattern(), handler, methods=[route.method])
+                for route, handler in handlers.items()
+            ]
         )
 
     def _refused(self, request: Request, *, stream: bool = False) -> Response | None:
@@ -229,7 +235,7 @@ class FakeDesktop:
         return self._refused(request) or JSONResponse(self.status())
 
     def _named(self, request: Request) -> tuple[str, FakeProcess | None]:
-        name = request.path_params["name"]
+        name = request.path_params["process_name"]
         return name, self.processes.get(name)
 
     async def _process(self, request: Request) -> Response:

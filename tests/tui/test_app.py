@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Tabs
 from core.config import load_settings
 from tests.support.loopback import serve
 from tests.tui.conftest import make_app, wait_for
-from tests.tui.fake_desktop import FakeDesktop
+from tests.tui.fake_desktop import StatefulDesktop
 from tui.app import Leap0App
 from tui.cli import parse_args, run
 from tui.screens.desktop import DesktopScreen
@@ -136,7 +136,7 @@ async def test_the_picker_says_when_the_key_is_refused(control_plane: str, tmp_p
 
 
 async def test_the_palette_offers_every_pane_action(
-    fake_desktop: FakeDesktop, tmp_path: Path
+    fake_desktop: StatefulDesktop, tmp_path: Path
 ) -> None:
     app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -155,7 +155,7 @@ async def test_the_palette_offers_every_pane_action(
             assert expected in titles, sorted(titles)
 
 
-async def test_help_lists_the_keys(fake_desktop: FakeDesktop, tmp_path: Path) -> None:
+async def test_help_lists_the_keys(fake_desktop: StatefulDesktop, tmp_path: Path) -> None:
     app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("question_mark")
@@ -169,7 +169,7 @@ async def test_help_lists_the_keys(fake_desktop: FakeDesktop, tmp_path: Path) ->
 
 
 async def test_a_small_terminal_shows_one_pane_at_a_time(
-    fake_desktop: FakeDesktop, tmp_path: Path
+    fake_desktop: StatefulDesktop, tmp_path: Path
 ) -> None:
     app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -195,7 +195,7 @@ async def test_a_small_terminal_shows_one_pane_at_a_time(
 
 
 async def test_open_in_browser_without_a_display_says_where(
-    fake_desktop: FakeDesktop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fake_desktop: StatefulDesktop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
@@ -208,7 +208,7 @@ async def test_open_in_browser_without_a_display_says_where(
 
 
 async def test_keys_reach_the_log_viewer_that_is_shown(
-    fake_desktop: FakeDesktop, tmp_path: Path
+    fake_desktop: StatefulDesktop, tmp_path: Path
 ) -> None:
     app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -226,7 +226,7 @@ async def test_keys_reach_the_log_viewer_that_is_shown(
 
 @pytest.mark.parametrize("size", [(120, 36), (80, 24)])
 async def test_a_key_typed_right_after_a_pane_key_goes_to_that_pane(
-    size: tuple[int, int], fake_desktop: FakeDesktop, tmp_path: Path
+    size: tuple[int, int], fake_desktop: StatefulDesktop, tmp_path: Path
 ) -> None:
     """ "3/" typed fast: both keys are read before either is handled, so the pane's focus
     must be set by the time the second one is."""

@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from tests.support.loopback import serve
 from tests.tui.conftest import make_app, wait_for
-from tests.tui.fake_desktop import FakeDesktop
+from tests.tui.fake_desktop import StatefulDesktop
 from tui.app import Leap0App
 from tui.widgets.display_info import DisplayInfo
 from tui.widgets.log_viewer import LogViewer
@@ -36,7 +36,7 @@ def _one_line(text: str) -> bool:
 
 
 async def test_a_wrong_token_is_a_one_line_message(
-    fake_desktop: FakeDesktop, tmp_path: Path
+    fake_desktop: StatefulDesktop, tmp_path: Path
 ) -> None:
     app = make_app(fake_desktop.url, "wrong-token", tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -50,7 +50,7 @@ async def test_a_wrong_token_is_a_one_line_message(
 
 
 async def test_a_refused_restart_409_is_a_toast_and_the_row_recovers(
-    fake_desktop: FakeDesktop, tmp_path: Path
+    fake_desktop: StatefulDesktop, tmp_path: Path
 ) -> None:
     fake_desktop.restart_status = 409
     app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
@@ -67,7 +67,7 @@ async def test_a_refused_restart_409_is_a_toast_and_the_row_recovers(
 
 
 async def test_404_from_the_desktop_shows_in_the_panes_and_they_recover(
-    fake_desktop: FakeDesktop, tmp_path: Path
+    fake_desktop: StatefulDesktop, tmp_path: Path
 ) -> None:
     app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -85,7 +85,7 @@ async def test_404_from_the_desktop_shows_in_the_panes_and_they_recover(
 
 
 async def test_a_malformed_event_is_one_line_and_the_feed_goes_on(
-    fake_desktop: FakeDesktop, tmp_path: Path
+    fake_desktop: StatefulDesktop, tmp_path: Path
 ) -> None:
     fake_desktop.stream_mode = "malformed"
     app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
@@ -100,7 +100,7 @@ async def test_a_malformed_event_is_one_line_and_the_feed_goes_on(
 
 
 async def test_a_dropped_stream_reconnects_by_itself(
-    fake_desktop: FakeDesktop, tmp_path: Path
+    fake_desktop: StatefulDesktop, tmp_path: Path
 ) -> None:
     app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -119,7 +119,9 @@ async def test_a_dropped_stream_reconnects_by_itself(
         )
 
 
-async def test_a_silent_stream_is_shown_stale(fake_desktop: FakeDesktop, tmp_path: Path) -> None:
+async def test_a_silent_stream_is_shown_stale(
+    fake_desktop: StatefulDesktop, tmp_path: Path
+) -> None:
     fake_desktop.stream_mode = "silent"
     app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -139,7 +141,7 @@ def _title(table: ProcessTable) -> str:
 
 
 async def test_an_unreachable_desktop_recovers_when_it_comes_back(tmp_path: Path) -> None:
-    desktop = FakeDesktop()
+    desktop = StatefulDesktop()
     first = serve(desktop.app())
     url = first.__enter__()
     port = int(url.rsplit(":", 1)[1])

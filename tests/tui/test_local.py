@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.tui.conftest import settings_for, wait_for
-from tests.tui.fake_desktop import FakeDesktop
+from tests.tui.fake_desktop import StatefulDesktop
 from tui.app import Leap0App
 from tui.local import LocalHost, LocalHostError
 from tui.screens.desktop import DesktopScreen
@@ -133,7 +133,7 @@ def test_a_host_that_never_gets_ready_times_out(tmp_path: Path) -> None:
 
 
 async def test_the_app_starts_the_local_desktop_and_stops_it_on_exit(
-    fake_desktop: FakeDesktop, tmp_path: Path
+    fake_desktop: StatefulDesktop, tmp_path: Path
 ) -> None:
     fake_desktop.token = "t0k"
     command = stand_in(tmp_path, READY.format(setup="time.sleep(0.5)", url=fake_desktop.url))

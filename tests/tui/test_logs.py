@@ -8,7 +8,7 @@ import pytest
 from textual.app import App, ComposeResult
 
 from tests.tui.conftest import answer_save_dialog, make_app, wait_for
-from tests.tui.fake_desktop import FakeDesktop
+from tests.tui.fake_desktop import StatefulDesktop
 from tui.app import Leap0App
 from tui.widgets.log_lines import LogLines, clean_line
 from tui.widgets.log_viewer import LogTail, LogViewer
@@ -130,7 +130,7 @@ async def _viewer(app: Leap0App, pilot: object) -> LogViewer:
 
 
 async def test_new_lines_are_appended_without_redrawing(
-    fake_desktop: FakeDesktop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fake_desktop: StatefulDesktop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -150,7 +150,7 @@ async def test_new_lines_are_appended_without_redrawing(
         await wait_for(pilot, lambda: stderr.lines[-1:] == ["oops"], what="stderr")
 
 
-async def test_a_truncated_log_starts_over(fake_desktop: FakeDesktop, tmp_path: Path) -> None:
+async def test_a_truncated_log_starts_over(fake_desktop: StatefulDesktop, tmp_path: Path) -> None:
     app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         viewer = await _viewer(app, pilot)
@@ -159,7 +159,7 @@ async def test_a_truncated_log_starts_over(fake_desktop: FakeDesktop, tmp_path: 
         await wait_for(pilot, lambda: stdout.lines == ["rotated"], what="the new log")
 
 
-async def test_keys_search_follow_and_wrap(fake_desktop: FakeDesktop, tmp_path: Path) -> None:
+async def test_keys_search_follow_and_wrap(fake_desktop: StatefulDesktop, tmp_path: Path) -> None:
     fake_desktop.write("xvfb", stdout="".join(f"line {i}\n" for i in range(200)))
     app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -182,7 +182,7 @@ async def test_keys_search_follow_and_wrap(fake_desktop: FakeDesktop, tmp_path: 
 
 
 async def test_save_writes_the_log_and_asks_before_replacing(
-    fake_desktop: FakeDesktop, tmp_path: Path
+    fake_desktop: StatefulDesktop, tmp_path: Path
 ) -> None:
     target = tmp_path / "saved" / "xvfb.log"
     app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)

@@ -22,7 +22,7 @@ from core.desktop import AsyncDesktopClient
 from core.transport import AsyncTransport, RetryPolicy
 from tests.host.harness import HostProcess
 from tests.tui.conftest import WidgetApp, wait_for
-from tests.tui.fake_desktop import TOKEN, FakeDesktop
+from tests.tui.fake_desktop import TOKEN, StatefulDesktop
 from tui import clock
 from tui.widgets.screen_preview import (
     INTERVAL_STEPS,
@@ -219,7 +219,7 @@ async def fake_client() -> AsyncIterator[AsyncDesktopClient]:
 
 
 async def test_failure_is_one_line_keeps_the_frame_stale_and_recovers(
-    fake_desktop: FakeDesktop, fake_client: AsyncDesktopClient, settings: Settings
+    fake_desktop: StatefulDesktop, fake_client: AsyncDesktopClient, settings: Settings
 ) -> None:
     fake = fake_desktop
     preview = ScreenPreview(fake_client, fake.url, settings, renderer=HalfcellFrame)

@@ -22,11 +22,10 @@ from core.downloads import DownloadProgress
 from core.models import DesktopRecordingSummary
 from core.transport import AsyncTransport, RetryPolicy
 from tests.host.harness import HostProcess
-from tests.support.fake_desktop import FakeDesktop as ScriptedDesktop
-from tests.support.fake_desktop import Reply
+from tests.support.fake_desktop import Reply, ScriptedDesktop
 from tests.support.loopback import serve
 from tests.tui.conftest import WidgetApp, answer_save_dialog, wait_for
-from tests.tui.fake_desktop import TOKEN, FakeDesktop
+from tests.tui.fake_desktop import TOKEN, StatefulDesktop
 from tui import clock
 from tui.screens.confirm import ConfirmScreen
 from tui.widgets.recordings import DownloadRow, RecordingsBrowser, free_path
@@ -350,7 +349,7 @@ async def test_a_download_is_cancelled_from_its_row_or_the_table(
 
 
 async def test_listing_failure_is_a_status_line_and_recovers(
-    fake_desktop: FakeDesktop, fake_client: AsyncDesktopClient, settings: Settings
+    fake_desktop: StatefulDesktop, fake_client: AsyncDesktopClient, settings: Settings
 ) -> None:
     fake_desktop.fail_status = 503
     browser = RecordingsBrowser(fake_client, fake_desktop.url, settings, refresh_interval=0.3)
@@ -401,7 +400,7 @@ def test_recordings_snapshot(
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
     monkeypatch.setattr(clock, "wall", lambda: FROZEN + 75)
-    fake = FakeDesktop()
+    fake = StatefulDesktop()
     fake.recordings = [
         {
             "id": "rec_1795082400000",

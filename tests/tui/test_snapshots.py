@@ -25,7 +25,7 @@ from core.config import load_settings
 from core.desktop import DesktopTarget
 from tests.support.loopback import serve
 from tests.tui.conftest import settings_for, wait_for
-from tests.tui.fake_desktop import FakeDesktop
+from tests.tui.fake_desktop import StatefulDesktop
 from tui import clock
 from tui.app import Leap0App
 from tui.local import LocalHost
@@ -51,7 +51,7 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 class DesktopApp(Leap0App):
     """The app opening the fake desktop under the name "desktop"."""
 
-    def __init__(self, desktop: FakeDesktop, tmp_path: Path, token: str | None = None) -> None:
+    def __init__(self, desktop: StatefulDesktop, tmp_path: Path, token: str | None = None) -> None:
         super().__init__(
             settings_for(desktop.url, token or desktop.token, tmp_path),
             image_renderer=HalfcellImage,
@@ -90,19 +90,21 @@ async def settled(pilot: Pilot[Any]) -> None:
     await pilot.pause(0.3)
 
 
-def test_desktop_wide(snap_compare: Any, fake_desktop: FakeDesktop, tmp_path: Path) -> None:
+def test_desktop_wide(snap_compare: Any, fake_desktop: StatefulDesktop, tmp_path: Path) -> None:
     app = DesktopApp(fake_desktop, tmp_path)
     assert snap_compare(app, terminal_size=(120, 36), run_before=settled)
 
 
 def test_desktop_compact_processes(
-    snap_compare: Any, fake_desktop: FakeDesktop, tmp_path: Path
+    snap_compare: Any, fake_desktop: StatefulDesktop, tmp_path: Path
 ) -> None:
     app = DesktopApp(fake_desktop, tmp_path)
     assert snap_compare(app, terminal_size=(80, 24), run_before=settled)
 
 
-def test_desktop_compact_logs(snap_compare: Any, fake_desktop: FakeDesktop, tmp_path: Path) -> None:
+def test_desktop_compact_logs(
+    snap_compare: Any, fake_desktop: StatefulDesktop, tmp_path: Path
+) -> None:
     async def logs(pilot: Pilot[Any]) -> None:
         await settled(pilot)
         await pilot.press("3")
@@ -114,7 +116,7 @@ def test_desktop_compact_logs(snap_compare: Any, fake_desktop: FakeDesktop, tmp_
 
 
 def test_desktop_with_a_stopped_process(
-    snap_compare: Any, fake_desktop: FakeDesktop, tmp_path: Path
+    snap_compare: Any, fake_desktop: StatefulDesktop, tmp_path: Path
 ) -> None:
     async def stopped(pilot: Pilot[Any]) -> None:
         await settled(pilot)
@@ -128,7 +130,9 @@ def test_desktop_with_a_stopped_process(
     assert snap_compare(app, terminal_size=(120, 36), run_before=stopped)
 
 
-def test_restart_confirmation(snap_compare: Any, fake_desktop: FakeDesktop, tmp_path: Path) -> None:
+def test_restart_confirmation(
+    snap_compare: Any, fake_desktop: StatefulDesktop, tmp_path: Path
+) -> None:
     async def ask(pilot: Pilot[Any]) -> None:
         await settled(pilot)
         await pilot.press("down", "r")
@@ -138,7 +142,7 @@ def test_restart_confirmation(snap_compare: Any, fake_desktop: FakeDesktop, tmp_
     assert snap_compare(app, terminal_size=(120, 36), run_before=ask)
 
 
-def test_help(snap_compare: Any, fake_desktop: FakeDesktop, tmp_path: Path) -> None:
+def test_help(snap_compare: Any, fake_desktop: StatefulDesktop, tmp_path: Path) -> None:
     async def ask(pilot: Pilot[Any]) -> None:
         await settled(pilot)
         await pilot.press("question_mark")
@@ -149,7 +153,7 @@ def test_help(snap_compare: Any, fake_desktop: FakeDesktop, tmp_path: Path) -> N
 
 
 def test_desktop_refusing_the_token(
-    snap_compare: Any, fake_desktop: FakeDesktop, tmp_path: Path
+    snap_compare: Any, fake_desktop: StatefulDesktop, tmp_path: Path
 ) -> None:
     async def refused(pilot: Pilot[Any]) -> None:
         table = pilot.app.screen.query_one(ProcessTable)

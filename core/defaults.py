@@ -1,0 +1,30 @@
+"""The defaults of the settings and the client, written once: where Leap0 is, how long to wait."""
+
+from __future__ import annotations
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_PREVIEW_INTERVAL",
+    "DEFAULT_SANDBOX_DOMAIN",
+    "DEFAULT_TIMEOUT",
+    "HEARTBEAT",
+    "STREAM_READ_TIMEOUT",
+]
+
+DEFAULT_BASE_URL = "https://api.leap0.dev"
+"""The Leap0 control plane (``LEAP0_BASE_URL`` overrides it)."""
+
+DEFAULT_SANDBOX_DOMAIN = "sandbox.leap0.dev"
+"""Where cloud sandboxes answer, ``https://{sandbox_id}.{domain}`` (``LEAP0_SANDBOX_DOMAIN``)."""
+
+DEFAULT_TIMEOUT = 30.0
+"""Seconds a request may take, connecting included, unless a call says otherwise."""
+
+HEARTBEAT = 2.0
+"""Seconds between two events of a desktop's status stream at most (Leap0 and the local host)."""
+
+STREAM_READ_TIMEOUT = 5 * HEARTBEAT
+"""Seconds the status stream may stay silent before it counts as dead (five heartbeats)."""
+
+DEFAULT_PREVIEW_INTERVAL = 1.0
+"""Seconds between two screenshots of the preview."""
