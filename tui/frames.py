@@ -13,7 +13,7 @@ from pathlib import Path
 from PIL import Image as PILImage
 from textual.geometry import Size
 
-from tui.files import write_file
+from tui.files import numbered_names, write_file
 
 __all__ = ["Frame", "decode_frame", "fit_cells", "frame_pixels", "save_png"]
 
@@ -108,10 +108,9 @@ def save_png(data: bytes, directory: Path, stem: str) -> tuple[Path, tuple[int, 
             image.verify()
     except (OSError, SyntaxError) as exc:
         raise ValueError(f"the desktop sent a broken PNG ({exc})") from exc
-    for n in range(1000):
-        path = directory / f"{stem}{'' if n == 0 else f'-{n}'}.png"
+    for name in numbered_names(f"{stem}.png", 1000):
         try:
-            return write_file(path, data), size
+            return write_file(directory / name, data), size
         except FileExistsError:
             continue
     raise FileExistsError(f"no free name for {stem}.png in {directory}")
