@@ -21,6 +21,7 @@ from core.sandboxes import SandboxSummary, list_sandboxes
 from tui import clock
 from tui.failures import report
 from tui.widgets._style import foreground_style
+from tui.widgets.table_sync import sync_rows
 
 if TYPE_CHECKING:
     from core.desktop import AsyncDesktopClient
@@ -119,7 +120,6 @@ class PickerScreen(Screen[None]):
         self.settings = settings
         self.image_renderer = image_renderer
         self._sandboxes: dict[str, SandboxSummary] = {}
-        self._shown: dict[str, tuple[Text | str, ...]] = {}
         self._listed = False
         self._wake = asyncio.Event()
 
@@ -168,33 +168,18 @@ class PickerScreen(Screen[None]):
 
     def show_sandboxes(self, sandboxes: list[SandboxSummary]) -> None:
         """Make the rows match ``sandboxes`` (in the order given)."""
-        table = self.query_one("#sandboxes", DataTable)
         self._listed = True
-        wanted = {s.id: s for s in sandboxes}
-        for gone in [key for key in self._shown if key not in wanted]:
-            table.remove_row(gone)
-            del self._shown[gone]
-        self._sandboxes = wanted
-        for sandbox in sandboxes:
-            self._show_row(table, sandbox)
+        self._sandboxes = {s.id: s for s in sandboxes}
+        self._show_rows()
         self._show_status()
-
-    def _show_row(self, table: DataTable[Text | str], sandbox: SandboxSummary) -> None:
-        cells = self._cells(sandbox)
-        old = self._shown.get(sandbox.id)
-        if old is None:
-            table.add_row(*cells, key=sandbox.id)
-        else:
-            for (column, _, _), before, after in zip(COLUMNS, old, cells, strict=True):
-                if before != after:
-                    table.update_cell(sandbox.id, column, after)
-        self._shown[sandbox.id] = cells
 
     def _tick(self) -> None:
         """Ages and time left move on between listings."""
-        table = self.query_one("#sandboxes", DataTable)
-        for sandbox in self._sandboxes.values():
-            self._show_row(table, sandbox)
+        self._show_rows()
+
+    def _show_rows(self) -> None:
+        rows = {sandbox_id: self._cells(s) for sandbox_id, s in self._sandboxes.items()}
+        sync_rows(self.query_one("#sandboxes", DataTable), rows)
 
     def _cells(self, sandbox: SandboxSummary) -> tuple[Text | str, ...]:
         now = clock.wall()

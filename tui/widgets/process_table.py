@@ -19,6 +19,7 @@ from core.status_feed import FeedUpdate, StatusFeed
 from tui import clock
 from tui.failures import one_line, report
 from tui.widgets._style import foreground_style
+from tui.widgets.table_sync import sync_rows
 
 if TYPE_CHECKING:
     from core.desktop import AsyncDesktopClient, SandboxRef
@@ -229,39 +230,30 @@ class ProcessTable(DataTable[Text | str]):
         seen = set()
         for item in status.items:
             seen.add(item.name)
-            self._apply_process(item)
+            self._track(item)
         for gone in [name for name in self._rows if name not in seen]:
             del self._rows[gone]
-            self.remove_row(gone)
+        sync_rows(self, {name: self._cells(name, row) for name, row in self._rows.items()})
 
-    def _apply_process(self, item: DesktopProcessStatus) -> None:
+    def _track(self, item: DesktopProcessStatus) -> None:
+        """Take one process's status: note a change of state and count new pids."""
         row = self._rows.get(item.name)
         if row is None:
             row = _Row(running=item.running, pid=item.pid, since=clock.wall(), last_pid=item.pid)
             self._rows[item.name] = row
-            self.add_row(*self._cells(item.name, row), key=item.name)
             return
-        changed: set[str] = set()
-        if item.running != row.running:
+        state_changed = item.running != row.running
+        if state_changed:
             row.running = item.running
             row.since = clock.wall()
-            changed |= {"state", "since"}
         if item.pid != row.pid:
             row.pid = item.pid
-            changed.add("pid")
             if item.pid is not None:
                 if row.last_pid is not None and item.pid != row.last_pid:
                     row.restarts += 1
-                    changed.add("restarts")
-                    if "since" not in changed:
+                    if not state_changed:
                         row.since = clock.wall()
-                        changed.add("since")
                 row.last_pid = item.pid
-        if changed:
-            cells = self._cells(item.name, row)
-            for (key, _, _), value in zip(COLUMNS, cells, strict=True):
-                if key in changed:
-                    self.update_cell(item.name, key, value)
 
     def mark_restarting(self, process: str, restarting: bool = True) -> None:
         """Show (or stop showing) that a restart of ``process`` is under way."""

@@ -36,6 +36,7 @@ from tui.formatting import format_bytes, format_created, format_duration
 from tui.screens.save_file import ask_where_to_save
 from tui.widgets.download_row import DownloadRow
 from tui.widgets.status_line import StatusLine
+from tui.widgets.table_sync import sync_rows
 
 if TYPE_CHECKING:
     from core.desktop import AsyncDesktopClient
@@ -560,31 +561,18 @@ class RecordingsBrowser(Widget):
 
     def _apply(self, recordings: Iterable[DesktopRecordingSummary]) -> None:
         """Bring the table in line with ``recordings``, changing only what changed."""
-        table = self.query_one(DataTable)
-        wanted = {r.id: r for r in recordings}
-        for gone in [key for key in self._shown if key not in wanted]:
-            table.remove_row(gone)
-            del self._shown[gone]
-        for recording_id, recording in wanted.items():
-            cells = self._cells(recording)
-            old = self._shown.get(recording_id)
-            if old is None:
-                table.add_row(*cells.values(), key=recording_id)
-            else:
-                before = self._cells(old)
-                for column, value in cells.items():
-                    if before[column] != value:
-                        table.update_cell(recording_id, column, value)
-            self._shown[recording_id] = recording
+        self._shown = {r.id: r for r in recordings}
+        rows = {recording_id: self._cells(r) for recording_id, r in self._shown.items()}
+        sync_rows(self.query_one(DataTable), rows)
 
     @staticmethod
-    def _cells(recording: DesktopRecordingSummary) -> dict[str, str | Text]:
-        return {
-            "id": recording.id,
-            "created": format_created(recording.created_at),
-            "size": Text(format_bytes(recording.size_bytes), justify="right"),
-            "active": Text("● REC", style="bold red") if recording.active else Text(""),
-        }
+    def _cells(recording: DesktopRecordingSummary) -> tuple[str | Text, ...]:
+        return (
+            recording.id,
+            format_created(recording.created_at),
+            Text(format_bytes(recording.size_bytes), justify="right"),
+            Text("● REC", style="bold red") if recording.active else Text(""),
+        )
 
     def _hide_empty_downloads(self) -> None:
         downloads = self.query_one("#downloads")
