@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -84,39 +85,36 @@ class DownloadRow(Widget, can_focus=True):
     state: reactive[str] = reactive("starting")
     """``starting``, ``downloading``, ``done``, ``failed`` or ``cancelled``."""
 
+    @dataclass
     class Finished(Message):
         """The recording was saved to ``path``."""
 
-        def __init__(self, row: DownloadRow, recording_id: str, path: Path) -> None:
-            super().__init__()
-            self.row = row
-            self.recording_id = recording_id
-            self.path = path
+        row: DownloadRow
+        recording_id: str
+        path: Path
 
         @property
         def control(self) -> DownloadRow:
             return self.row
 
+    @dataclass
     class Failed(Message):
         """The download failed; ``message`` is one line."""
 
-        def __init__(self, row: DownloadRow, recording_id: str, message: str) -> None:
-            super().__init__()
-            self.row = row
-            self.recording_id = recording_id
-            self.message = message
+        row: DownloadRow
+        recording_id: str
+        message: str
 
         @property
         def control(self) -> DownloadRow:
             return self.row
 
+    @dataclass
     class Cancelled(Message):
         """The user cancelled the download."""
 
-        def __init__(self, row: DownloadRow, recording_id: str) -> None:
-            super().__init__()
-            self.row = row
-            self.recording_id = recording_id
+        row: DownloadRow
+        recording_id: str
 
         @property
         def control(self) -> DownloadRow:

@@ -128,32 +128,28 @@ class ProcessTable(DataTable[Text | str]):
     overall: reactive[str | None] = reactive(None)
     """The desktop's overall status (running, degraded, stopped), once known."""
 
+    @dataclass
     class RestartRequested(Message):
         """The user asked to restart ``process`` (not yet confirmed)."""
 
-        def __init__(self, table: ProcessTable, process: str) -> None:
-            super().__init__()
-            self.table = table
-            self.process = process
+        table: ProcessTable
+        process: str
 
         @property
         def control(self) -> ProcessTable:
             return self.table
 
+    @dataclass
     class StatusChanged(Message):
         """The overall status, the feed's state or its error changed."""
 
-        def __init__(
-            self, table: ProcessTable, overall: str | None, state: str, error: str | None
-        ) -> None:
-            super().__init__()
-            self.table = table
-            self.overall = overall
-            """running, degraded or stopped; ``None`` until the first status."""
-            self.state = state
-            """The feed's state."""
-            self.error = error
-            """The feed's last failure as one line, while it is failing."""
+        table: ProcessTable
+        overall: str | None
+        """running, degraded or stopped; ``None`` until the first status."""
+        state: str
+        """The feed's state."""
+        error: str | None
+        """The feed's last failure as one line, while it is failing."""
 
         @property
         def control(self) -> ProcessTable:

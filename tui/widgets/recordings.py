@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -150,50 +151,46 @@ class RecordingsBrowser(Widget):
     busy: reactive[str | None] = reactive(None)
     """The start or stop under way (``"starting"``, ``"stopping"``), or ``None``."""
 
+    @dataclass
     class RecordingStarted(Message):
         """Recording started; ``recording_id`` names it (when the desktop said)."""
 
-        def __init__(self, browser: RecordingsBrowser, recording_id: str | None) -> None:
-            super().__init__()
-            self.browser = browser
-            self.recording_id = recording_id
+        browser: RecordingsBrowser
+        recording_id: str | None
 
         @property
         def control(self) -> RecordingsBrowser:
             return self.browser
 
+    @dataclass
     class RecordingStopped(Message):
         """The active recording was stopped and saved."""
 
-        def __init__(self, browser: RecordingsBrowser, recording_id: str | None) -> None:
-            super().__init__()
-            self.browser = browser
-            self.recording_id = recording_id
+        browser: RecordingsBrowser
+        recording_id: str | None
 
         @property
         def control(self) -> RecordingsBrowser:
             return self.browser
 
+    @dataclass
     class RecordingDeleted(Message):
         """A recording was deleted on the desktop."""
 
-        def __init__(self, browser: RecordingsBrowser, recording_id: str) -> None:
-            super().__init__()
-            self.browser = browser
-            self.recording_id = recording_id
+        browser: RecordingsBrowser
+        recording_id: str
 
         @property
         def control(self) -> RecordingsBrowser:
             return self.browser
 
+    @dataclass
     class RecordingDownloaded(Message):
         """A recording was saved to ``path``."""
 
-        def __init__(self, browser: RecordingsBrowser, recording_id: str, path: Path) -> None:
-            super().__init__()
-            self.browser = browser
-            self.recording_id = recording_id
-            self.path = path
+        browser: RecordingsBrowser
+        recording_id: str
+        path: Path
 
         @property
         def control(self) -> RecordingsBrowser:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -152,37 +153,34 @@ class ScreenPreview(Widget, can_focus=True):
     error: reactive[str | None] = reactive(None)
     """One line saying why the last attempt failed, or ``None``."""
 
+    @dataclass
     class ScreenshotSaved(Message):
         """A full-resolution PNG was written to ``path``."""
 
-        def __init__(self, preview: ScreenPreview, path: Path, size: tuple[int, int]) -> None:
-            super().__init__()
-            self.preview = preview
-            self.path = path
-            self.size = size
+        preview: ScreenPreview
+        path: Path
+        size: tuple[int, int]
 
         @property
         def control(self) -> ScreenPreview:
             return self.preview
 
+    @dataclass
     class CaptureFailed(Message):
         """Capturing started failing; ``message`` is one line. Sent once per outage."""
 
-        def __init__(self, preview: ScreenPreview, message: str) -> None:
-            super().__init__()
-            self.preview = preview
-            self.message = message
+        preview: ScreenPreview
+        message: str
 
         @property
         def control(self) -> ScreenPreview:
             return self.preview
 
+    @dataclass
     class CaptureRecovered(Message):
         """A frame arrived again after :class:`CaptureFailed`."""
 
-        def __init__(self, preview: ScreenPreview) -> None:
-            super().__init__()
-            self.preview = preview
+        preview: ScreenPreview
 
         @property
         def control(self) -> ScreenPreview:
