@@ -20,6 +20,7 @@ from core.errors import Leap0AuthError
 from core.sandboxes import SandboxSummary, list_sandboxes
 from tui import clock
 from tui.failures import report
+from tui.polling import poll
 from tui.widgets._style import foreground_style
 from tui.widgets.table_sync import sync_rows
 
@@ -141,30 +142,28 @@ class PickerScreen(Screen[None]):
 
     @work(exclusive=True, group="list", exit_on_error=False)
     async def _follow(self) -> None:
-        delay = REFRESH_INTERVAL
-        while True:
-            try:
-                sandboxes = await list_sandboxes(self.client.transport)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                line = report("list sandboxes", exc)
-                if isinstance(exc, Leap0AuthError):
-                    line += " (check LEAP0_API_KEY or the profile's api_key)"
-                if line != self.error:
-                    self.notify(line, title="Sandboxes", severity="error", markup=False)
-                self.error = line
-                delay = min(MAX_BACKOFF, delay * 2)
-            else:
-                self.error = None
-                delay = REFRESH_INTERVAL
-                self.show_sandboxes(sandboxes)
-            self._wake.clear()
-            try:
-                async with asyncio.timeout(delay):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
+        async def step(_: float) -> None:
+            self.show_sandboxes(await list_sandboxes(self.client.transport))
+
+        await poll(
+            step,
+            interval=REFRESH_INTERVAL,
+            max_backoff=MAX_BACKOFF,
+            on_error=self._listing_ended,
+            wake=self._wake,
+        )
+
+    def _listing_ended(self, exc: Exception | None) -> None:
+        """A listing ended: in ``exc`` if it failed (a toast when the reason is new)."""
+        if exc is None:
+            self.error = None
+            return
+        line = report("list sandboxes", exc)
+        if isinstance(exc, Leap0AuthError):
+            line += " (check LEAP0_API_KEY or the profile's api_key)"
+        if line != self.error:
+            self.notify(line, title="Sandboxes", severity="error", markup=False)
+        self.error = line
 
     def show_sandboxes(self, sandboxes: list[SandboxSummary]) -> None:
         """Make the rows match ``sandboxes`` (in the order given)."""

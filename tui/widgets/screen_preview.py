@@ -16,7 +16,6 @@ refresh, so a full-size frame would cost that much on every repaint.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ from tui import clock
 from tui.failures import one_line, report
 from tui.frames import Frame, decode_frame, save_png
 from tui.graphics import cell_size
+from tui.polling import poll
 from tui.widgets.renderers import default_renderer, renderer_density
 from tui.widgets.status_line import StatusLine
 
@@ -329,23 +329,26 @@ class ScreenPreview(Widget, can_focus=True):
 
     async def _refresh_loop(self) -> None:
         """Fetch, decode and show frames until the widget goes away; one request at a time."""
-        while True:
-            if self.paused or not self.visible_to_user:
-                await self._sleep(_HIDDEN_POLL)
-                continue
-            started = clock.monotonic()
-            ok = await self._capture_once()
-            elapsed = clock.monotonic() - started
-            if not ok:
-                delay = max(self.interval, min(_MAX_BACKOFF, 0.5 * 2.0 ** (self._failures - 1)))
-            elif self.live:
-                delay = 1.0 / LIVE_MAX_FPS - elapsed
-            else:
-                delay = self.interval - elapsed
-            if delay > 0:
-                await self._sleep(delay)
-            else:
-                await asyncio.sleep(0)  # let input and rendering run between live frames
+        await poll(
+            self._refresh_step,
+            interval=_HIDDEN_POLL,
+            max_backoff=_MAX_BACKOFF,
+            on_error=self._loop_failed,
+            wake=self._wake,
+        )
+
+    async def _refresh_step(self, _: float) -> float:
+        """Show one frame if the preview is shown and running; the wait before the next."""
+        if self.paused or not self.visible_to_user:
+            return _HIDDEN_POLL
+        started = clock.monotonic()
+        ok = await self._capture_once()
+        elapsed = clock.monotonic() - started
+        if not ok:
+            return max(self.interval, min(_MAX_BACKOFF, 0.5 * 2.0 ** (self._failures - 1)))
+        if self.live:
+            return 1.0 / LIVE_MAX_FPS - elapsed
+        return self.interval - elapsed
 
     async def _capture_once(self) -> bool:
         """Fetch and show one frame. Failures become the status line; returns success."""
@@ -401,13 +404,10 @@ class ScreenPreview(Widget, can_focus=True):
         if first:
             self.post_message(self.CaptureFailed(self, self.error))
 
-    async def _sleep(self, seconds: float) -> None:
-        """Wait ``seconds``, or less if something changed (pause, interval, shown)."""
-        assert self._wake is not None
-        self._wake.clear()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await self._wake.wait()
+    def _loop_failed(self, exc: Exception | None) -> None:
+        """Capturing reports its own failures; this is the loop's, which never ends it."""
+        if exc is not None:
+            self._fail(None, exc)
 
     def _poke(self) -> None:
         if self._wake is not None:

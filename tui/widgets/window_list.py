@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -11,7 +10,7 @@ from textual.reactive import reactive
 from textual.widgets import DataTable
 
 from core.models import DesktopWindow
-from tui.failures import poll
+from tui.polling import error_into, poll
 from tui.widgets._style import foreground_style
 from tui.widgets.table_sync import sync_rows
 
@@ -95,15 +94,14 @@ class WindowList(DataTable[Text | str]):
         client, target = self.client, self.target
         assert client is not None and target is not None
 
-        async def step() -> None:
+        async def step(_: float) -> None:
             self.show_windows(await client.windows(target))
 
         await poll(
             step,
-            what="window list",
             interval=INTERVAL,
             max_backoff=MAX_BACKOFF,
-            set_error=partial(setattr, self, "error"),
+            on_error=error_into(self, "window list"),
         )
 
     def show_windows(self, windows: list[DesktopWindow]) -> None:
