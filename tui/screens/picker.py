@@ -22,7 +22,7 @@ from tui import clock
 from tui.failures import report
 from tui.polling import poll
 from tui.widgets._style import foreground_style
-from tui.widgets.table_sync import sync_rows
+from tui.widgets.table_sync import cursor_key, sync_rows
 
 if TYPE_CHECKING:
     from core.desktop import AsyncDesktopClient
@@ -216,12 +216,9 @@ class PickerScreen(Screen[None]):
         self._wake.set()
 
     def action_open_sandbox(self) -> None:
-        table = self.query_one("#sandboxes", DataTable)
-        if not self._sandboxes or not table.is_valid_row_index(table.cursor_row):
-            return
-        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        if row_key.value is not None:
-            self._open(row_key.value)
+        key = cursor_key(self.query_one("#sandboxes", DataTable))
+        if key is not None:
+            self._open(key)
 
     @on(DataTable.RowSelected, "#sandboxes")
     def _row_selected(self, event: DataTable.RowSelected) -> None:

@@ -19,7 +19,7 @@ from core.status_feed import FeedUpdate, StatusFeed
 from tui import clock
 from tui.failures import one_line, report
 from tui.widgets._style import foreground_style
-from tui.widgets.table_sync import sync_rows
+from tui.widgets.table_sync import cursor_key, sync_rows
 
 if TYPE_CHECKING:
     from core.desktop import AsyncDesktopClient, SandboxRef
@@ -272,10 +272,7 @@ class ProcessTable(DataTable[Text | str]):
     @property
     def highlighted_process(self) -> str | None:
         """The name of the process under the cursor, if any."""
-        if not self._rows or not self.is_valid_row_index(self.cursor_row):
-            return None
-        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        return row_key.value
+        return cursor_key(self)
 
     # ── actions ──
 

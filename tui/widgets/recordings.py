@@ -10,7 +10,7 @@ taken it gets a new one (``name-1.mp4``) and the toast says so.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -37,7 +37,7 @@ from tui.formatting import format_bytes, format_created, format_duration
 from tui.screens.save_file import ask_where_to_save
 from tui.widgets.download_row import DownloadRow
 from tui.widgets.status_line import StatusLine
-from tui.widgets.table_sync import sync_rows
+from tui.widgets.table_sync import cursor_key, sync_rows
 
 if TYPE_CHECKING:
     from core.desktop import AsyncDesktopClient
@@ -251,14 +251,8 @@ class RecordingsBrowser(Widget):
     @property
     def selected(self) -> DesktopRecordingSummary | None:
         """The recording under the cursor, if any."""
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        try:
-            row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        except Exception:
-            return None
-        return self._shown.get(str(row_key.value))
+        key = cursor_key(self.query_one(DataTable))
+        return None if key is None else self._shown.get(key)
 
     @property
     def downloads(self) -> list[DownloadRow]:
@@ -286,18 +280,20 @@ class RecordingsBrowser(Widget):
     # ── actions ──
 
     def action_start_recording(self) -> None:
-        if self.busy:
-            self.notify(f"Recording is already {self.busy}…", severity="warning", markup=False)
-            return
-        self.busy = "starting"
-        self.run_worker(self._start(), name="start recording", exit_on_error=False)
+        self._start_or_stop("starting", self._start, "start recording")
 
     def action_stop_recording(self) -> None:
+        self._start_or_stop("stopping", self._stop, "stop recording")
+
+    def _start_or_stop(
+        self, busy: str, run: Callable[[], Coroutine[Any, Any, None]], name: str
+    ) -> None:
+        """Run ``run`` in a worker, unless a start or stop is under way already."""
         if self.busy:
             self.notify(f"Recording is already {self.busy}…", severity="warning", markup=False)
             return
-        self.busy = "stopping"
-        self.run_worker(self._stop(), name="stop recording", exit_on_error=False)
+        self.busy = busy
+        self.run_worker(run(), name=name, exit_on_error=False)
 
     def action_download(self) -> None:
         recording = self._downloadable()

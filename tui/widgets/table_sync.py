@@ -1,4 +1,4 @@
-"""Bringing a DataTable's rows in line with what should be shown, changing only what changed."""
+"""DataTable rows by key: kept in line with what should be shown, and the one at the cursor."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from textual.widgets import DataTable
 
-__all__ = ["sync_rows"]
+__all__ = ["cursor_key", "sync_rows"]
 
 
 def sync_rows(table: DataTable[Any], rows: Mapping[str, Sequence[Any]]) -> None:
@@ -30,3 +30,11 @@ def sync_rows(table: DataTable[Any], rows: Mapping[str, Sequence[Any]]) -> None:
         for column, before, after in zip(columns, table.get_row(key), cells, strict=True):
             if before != after:
                 table.update_cell(key, column, after)
+
+
+def cursor_key(table: DataTable[Any]) -> str | None:
+    """The key of the row under ``table``'s cursor, or ``None`` when there is no such row."""
+    if not table.is_valid_row_index(table.cursor_row):
+        return None
+    row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+    return row_key.value
