@@ -20,7 +20,7 @@ def sync_rows(table: DataTable[Any], rows: Mapping[str, Sequence[Any]]) -> None:
     on a big table costs seconds). What the table holds is compared, so a cell changed
     elsewhere (a single ``update_cell``) is compared as it is now.
     """
-    for gone in [key.value for key in table.rows if key.value not in rows]:
+    for gone in [key for key in table.rows if key.value not in rows]:
         table.remove_row(gone)
     columns = [column.key for column in table.ordered_columns]
     for key, cells in rows.items():
