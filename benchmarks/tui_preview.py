@@ -53,7 +53,8 @@ from core.config import Settings
 from core.desktop import AsyncDesktopClient
 from core.transport import AsyncTransport
 from tui.local import LocalHost
-from tui.widgets.screen_preview import HalfcellFrame, ScreenPreview
+from tui.widgets.halfcell import HalfcellFrame
+from tui.widgets.screen_preview import ScreenPreview
 
 RENDERERS: dict[str, type[Widget]] = {
     "halfcell-frame": HalfcellFrame,

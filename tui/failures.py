@@ -7,11 +7,9 @@ line. Nothing here draws anything.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 
-__all__ = ["one_line", "poll", "report"]
+__all__ = ["one_line", "report"]
 
 log = logging.getLogger("tui")
 
@@ -42,31 +40,3 @@ def report(what: str, exc: BaseException) -> str:
     else:
         log.error("%s: unexpected error", what, exc_info=exc)
     return one_line(exc)
-
-
-async def poll(
-    step: Callable[[], Awaitable[None]],
-    *,
-    what: str,
-    interval: float,
-    max_backoff: float,
-    set_error: Callable[[str | None], None],
-) -> None:
-    """Run ``step`` every ``interval`` seconds until cancelled, never raising.
-
-    A failing step is reported (:func:`report`) through ``set_error`` and the wait doubles
-    up to ``max_backoff``; the first success clears the error and the normal pace returns.
-    """
-    delay = interval
-    while True:
-        try:
-            await step()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            set_error(report(what, exc))
-            delay = min(max_backoff, delay * 2)
-        else:
-            set_error(None)
-            delay = interval
-        await asyncio.sleep(delay)

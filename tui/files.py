@@ -1,13 +1,22 @@
-"""Writing files a user keeps: complete or not at all, and never over one without asking."""
+"""Files a user keeps: their names, and writing them whole, never over one without asking.
+
+No Textual here: the command line saves files the same way.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["write_file"]
+if TYPE_CHECKING:
+    from core.models import DesktopRecordingSummary
+
+__all__ = ["file_name_for", "free_path", "numbered_names", "write_file"]
 
 
 def write_file(path: Path, data: bytes, *, overwrite: bool = False) -> Path:
@@ -52,3 +61,35 @@ def write_file(path: Path, data: bytes, *, overwrite: bool = False) -> Path:
             temp.unlink()
         raise
     return path
+
+
+def file_name_for(recording: DesktopRecordingSummary) -> str:
+    """The name a recording is saved under: the server's file name, reduced to a base name."""
+    name = Path(recording.file_name or "").name
+    if name in ("", ".", "..") or name.startswith("."):
+        name = f"{Path(recording.id).name or 'recording'}.mp4"
+    return name
+
+
+def free_path(directory: Path, name: str, taken: Iterable[Path] = ()) -> Path:
+    """The first of ``name``, ``stem-1.ext``, ``stem-2.ext`` ... that is free in ``directory``.
+
+    Free means no file by that name exists and no download under way (``taken``) writes
+    to it. A ``<name>.part`` left by an earlier download does not make a name taken: the
+    download resumes it if it holds this recording of this desktop, else starts it over.
+    """
+    taken_set = set(taken)
+    for candidate_name in numbered_names(name, 10_000):
+        candidate = directory / candidate_name
+        if candidate in taken_set or candidate.exists() or candidate.is_symlink():
+            continue
+        return candidate
+    raise FileExistsError(errno.EEXIST, "no free file name", str(directory / name))
+
+
+def numbered_names(name: str, count: int) -> Iterator[str]:
+    """``name``, then ``stem-1.ext``, ``stem-2.ext`` ...: ``count`` names in all."""
+    base = Path(name)
+    yield name
+    for n in range(1, count):
+        yield f"{base.stem}-{n}{base.suffix}"

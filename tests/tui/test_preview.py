@@ -24,14 +24,9 @@ from tests.host.harness import HostProcess
 from tests.tui.conftest import WidgetApp, wait_for
 from tests.tui.fake_desktop import TOKEN, StatefulDesktop
 from tui import clock
-from tui.widgets.screen_preview import (
-    INTERVAL_STEPS,
-    Frame,
-    HalfcellFrame,
-    ScreenPreview,
-    decode_frame,
-    fit_cells,
-)
+from tui.frames import Frame, decode_frame, fit_cells
+from tui.widgets.halfcell import HalfcellFrame
+from tui.widgets.screen_preview import INTERVAL_STEPS, ScreenPreview
 
 FROZEN = 1_795_000_000.0  # 2026-11-18 11:06:40 UTC
 

@@ -27,8 +27,10 @@ from tests.support.loopback import serve
 from tests.tui.conftest import WidgetApp, answer_save_dialog, wait_for
 from tests.tui.fake_desktop import TOKEN, StatefulDesktop
 from tui import clock
+from tui.files import free_path
 from tui.screens.confirm import ConfirmScreen
-from tui.widgets.recordings import DownloadRow, RecordingsBrowser, free_path
+from tui.widgets.download_row import DownloadRow
+from tui.widgets.recordings import RecordingsBrowser
 
 FROZEN = 1_795_000_000.0  # 2026-11-18 11:06:40 UTC
 

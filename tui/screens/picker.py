@@ -20,7 +20,9 @@ from core.errors import Leap0AuthError
 from core.sandboxes import SandboxSummary, list_sandboxes
 from tui import clock
 from tui.failures import report
+from tui.polling import poll
 from tui.widgets._style import foreground_style
+from tui.widgets.table_sync import cursor_key, sync_rows
 
 if TYPE_CHECKING:
     from core.desktop import AsyncDesktopClient
@@ -119,7 +121,6 @@ class PickerScreen(Screen[None]):
         self.settings = settings
         self.image_renderer = image_renderer
         self._sandboxes: dict[str, SandboxSummary] = {}
-        self._shown: dict[str, tuple[Text | str, ...]] = {}
         self._listed = False
         self._wake = asyncio.Event()
 
@@ -141,60 +142,43 @@ class PickerScreen(Screen[None]):
 
     @work(exclusive=True, group="list", exit_on_error=False)
     async def _follow(self) -> None:
-        delay = REFRESH_INTERVAL
-        while True:
-            try:
-                sandboxes = await list_sandboxes(self.client.transport)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                line = report("list sandboxes", exc)
-                if isinstance(exc, Leap0AuthError):
-                    line += " (check LEAP0_API_KEY or the profile's api_key)"
-                if line != self.error:
-                    self.notify(line, title="Sandboxes", severity="error", markup=False)
-                self.error = line
-                delay = min(MAX_BACKOFF, delay * 2)
-            else:
-                self.error = None
-                delay = REFRESH_INTERVAL
-                self.show_sandboxes(sandboxes)
-            self._wake.clear()
-            try:
-                async with asyncio.timeout(delay):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
+        async def step(_: float) -> None:
+            self.show_sandboxes(await list_sandboxes(self.client.transport))
+
+        await poll(
+            step,
+            interval=REFRESH_INTERVAL,
+            max_backoff=MAX_BACKOFF,
+            on_error=self._listing_ended,
+            wake=self._wake,
+        )
+
+    def _listing_ended(self, exc: Exception | None) -> None:
+        """A listing ended: in ``exc`` if it failed (a toast when the reason is new)."""
+        if exc is None:
+            self.error = None
+            return
+        line = report("list sandboxes", exc)
+        if isinstance(exc, Leap0AuthError):
+            line += " (check LEAP0_API_KEY or the profile's api_key)"
+        if line != self.error:
+            self.notify(line, title="Sandboxes", severity="error", markup=False)
+        self.error = line
 
     def show_sandboxes(self, sandboxes: list[SandboxSummary]) -> None:
         """Make the rows match ``sandboxes`` (in the order given)."""
-        table = self.query_one("#sandboxes", DataTable)
         self._listed = True
-        wanted = {s.id: s for s in sandboxes}
-        for gone in [key for key in self._shown if key not in wanted]:
-            table.remove_row(gone)
-            del self._shown[gone]
-        self._sandboxes = wanted
-        for sandbox in sandboxes:
-            self._show_row(table, sandbox)
+        self._sandboxes = {s.id: s for s in sandboxes}
+        self._show_rows()
         self._show_status()
-
-    def _show_row(self, table: DataTable[Text | str], sandbox: SandboxSummary) -> None:
-        cells = self._cells(sandbox)
-        old = self._shown.get(sandbox.id)
-        if old is None:
-            table.add_row(*cells, key=sandbox.id)
-        else:
-            for (column, _, _), before, after in zip(COLUMNS, old, cells, strict=True):
-                if before != after:
-                    table.update_cell(sandbox.id, column, after)
-        self._shown[sandbox.id] = cells
 
     def _tick(self) -> None:
         """Ages and time left move on between listings."""
-        table = self.query_one("#sandboxes", DataTable)
-        for sandbox in self._sandboxes.values():
-            self._show_row(table, sandbox)
+        self._show_rows()
+
+    def _show_rows(self) -> None:
+        rows = {sandbox_id: self._cells(s) for sandbox_id, s in self._sandboxes.items()}
+        sync_rows(self.query_one("#sandboxes", DataTable), rows)
 
     def _cells(self, sandbox: SandboxSummary) -> tuple[Text | str, ...]:
         now = clock.wall()
@@ -232,12 +216,9 @@ class PickerScreen(Screen[None]):
         self._wake.set()
 
     def action_open_sandbox(self) -> None:
-        table = self.query_one("#sandboxes", DataTable)
-        if not self._sandboxes or not table.is_valid_row_index(table.cursor_row):
-            return
-        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        if row_key.value is not None:
-            self._open(row_key.value)
+        key = cursor_key(self.query_one("#sandboxes", DataTable))
+        if key is not None:
+            self._open(key)
 
     @on(DataTable.RowSelected, "#sandboxes")
     def _row_selected(self, event: DataTable.RowSelected) -> None:

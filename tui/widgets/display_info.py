@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -11,7 +10,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from core.models import DesktopDisplayInfo, DesktopPointerPosition
-from tui.failures import poll
+from tui.polling import error_into, poll
 
 if TYPE_CHECKING:
     from core.desktop import AsyncDesktopClient, SandboxRef
@@ -80,7 +79,7 @@ class DisplayInfo(Static):
         assert client is not None and target is not None
         display_due = 0.0
 
-        async def step() -> None:
+        async def step(_: float) -> None:
             nonlocal display_due
             if time.monotonic() >= display_due or self.display_info is None:
                 self.display_info = await client.display_info(target)
@@ -89,10 +88,9 @@ class DisplayInfo(Static):
 
         await poll(
             step,
-            what="display info",
             interval=POINTER_INTERVAL,
             max_backoff=MAX_BACKOFF,
-            set_error=partial(setattr, self, "error"),
+            on_error=error_into(self, "display info"),
         )
 
     def watch_display_info(self) -> None:

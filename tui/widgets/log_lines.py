@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -83,16 +84,15 @@ class LogLines(ScrollView, can_focus=True):
     follow: var[bool] = var(True)
     """Keep the newest line in view as lines arrive (while the view is at the end)."""
 
+    @dataclass
     class MatchesChanged(Message):
         """The number of lines matching the search, or the current match, changed."""
 
-        def __init__(self, log_lines: LogLines, count: int, current: int | None) -> None:
-            super().__init__()
-            self.log_lines = log_lines
-            self.count = count
-            """Lines with at least one match."""
-            self.current = current
-            """1-based position of the current match among them, if one is selected."""
+        log_lines: LogLines
+        count: int
+        """Lines with at least one match."""
+        current: int | None
+        """1-based position of the current match among them, if one is selected."""
 
         @property
         def control(self) -> LogLines:

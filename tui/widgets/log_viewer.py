@@ -16,6 +16,7 @@ from textual.widgets import Input
 
 from tui.failures import report
 from tui.files import write_file
+from tui.polling import error_into, poll
 from tui.screens.save_file import ask_where_to_save
 from tui.widgets.log_lines import LogLines
 from tui.widgets.status_line import StatusLine
@@ -230,28 +231,27 @@ class LogViewer(Vertical):
     @work(exclusive=True, group="follow", exit_on_error=False)
     async def _follow(self) -> None:
         """Fetch both logs, append what is new, wait; until cancelled (hidden)."""
-        delay = self.poll_interval
-        while True:
-            started = time.monotonic()
-            try:
-                stdout = await self.client.process_logs(self.target, self.process)
-                stderr = await self.client.process_errors(self.target, self.process)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.error = report(f"logs of {self.process}", exc)
-                delay = min(MAX_BACKOFF, delay * 2)
-            else:
-                self.error = None
-                grew = self._take("stdout", stdout.logs) | self._take("stderr", stderr.errors)
-                if grew or not self._fetched:
-                    delay = self.poll_interval
-                else:
-                    delay = min(max(self.poll_interval, QUIET_INTERVAL), delay + 0.5)
-                if not self._fetched:
-                    self._fetched = True
-                    self._show_status()
-            await asyncio.sleep(max(0.05, delay - (time.monotonic() - started)))
+        await poll(
+            self._fetch,
+            interval=self.poll_interval,
+            max_backoff=MAX_BACKOFF,
+            on_error=error_into(self, f"logs of {self.process}"),
+            paced=True,
+        )
+
+    async def _fetch(self, delay: float) -> float:
+        """Fetch both logs and show what is new; the next wait: short while a log grows,
+        longer (up to ``QUIET_INTERVAL``) while both are quiet."""
+        stdout = await self.client.process_logs(self.target, self.process)
+        stderr = await self.client.process_errors(self.target, self.process)
+        grew = self._take("stdout", stdout.logs) | self._take("stderr", stderr.errors)
+        if not self._fetched:
+            self._fetched = True
+            self._show_status()
+            return self.poll_interval
+        if grew:
+            return self.poll_interval
+        return min(max(self.poll_interval, QUIET_INTERVAL), delay + 0.5)
 
     def _take(self, stream: Stream, text: str) -> bool:
         """Show what is new in ``stream``; whether anything was."""

@@ -19,6 +19,7 @@ from core.status_feed import FeedUpdate, StatusFeed
 from tui import clock
 from tui.failures import one_line, report
 from tui.widgets._style import foreground_style
+from tui.widgets.table_sync import cursor_key, sync_rows
 
 if TYPE_CHECKING:
     from core.desktop import AsyncDesktopClient, SandboxRef
@@ -127,32 +128,28 @@ class ProcessTable(DataTable[Text | str]):
     overall: reactive[str | None] = reactive(None)
     """The desktop's overall status (running, degraded, stopped), once known."""
 
+    @dataclass
     class RestartRequested(Message):
         """The user asked to restart ``process`` (not yet confirmed)."""
 
-        def __init__(self, table: ProcessTable, process: str) -> None:
-            super().__init__()
-            self.table = table
-            self.process = process
+        table: ProcessTable
+        process: str
 
         @property
         def control(self) -> ProcessTable:
             return self.table
 
+    @dataclass
     class StatusChanged(Message):
         """The overall status, the feed's state or its error changed."""
 
-        def __init__(
-            self, table: ProcessTable, overall: str | None, state: str, error: str | None
-        ) -> None:
-            super().__init__()
-            self.table = table
-            self.overall = overall
-            """running, degraded or stopped; ``None`` until the first status."""
-            self.state = state
-            """The feed's state."""
-            self.error = error
-            """The feed's last failure as one line, while it is failing."""
+        table: ProcessTable
+        overall: str | None
+        """running, degraded or stopped; ``None`` until the first status."""
+        state: str
+        """The feed's state."""
+        error: str | None
+        """The feed's last failure as one line, while it is failing."""
 
         @property
         def control(self) -> ProcessTable:
@@ -229,39 +226,30 @@ class ProcessTable(DataTable[Text | str]):
         seen = set()
         for item in status.items:
             seen.add(item.name)
-            self._apply_process(item)
+            self._track(item)
         for gone in [name for name in self._rows if name not in seen]:
             del self._rows[gone]
-            self.remove_row(gone)
+        sync_rows(self, {name: self._cells(name, row) for name, row in self._rows.items()})
 
-    def _apply_process(self, item: DesktopProcessStatus) -> None:
+    def _track(self, item: DesktopProcessStatus) -> None:
+        """Take one process's status: note a change of state and count new pids."""
         row = self._rows.get(item.name)
         if row is None:
             row = _Row(running=item.running, pid=item.pid, since=clock.wall(), last_pid=item.pid)
             self._rows[item.name] = row
-            self.add_row(*self._cells(item.name, row), key=item.name)
             return
-        changed: set[str] = set()
-        if item.running != row.running:
+        state_changed = item.running != row.running
+        if state_changed:
             row.running = item.running
             row.since = clock.wall()
-            changed |= {"state", "since"}
         if item.pid != row.pid:
             row.pid = item.pid
-            changed.add("pid")
             if item.pid is not None:
                 if row.last_pid is not None and item.pid != row.last_pid:
                     row.restarts += 1
-                    changed.add("restarts")
-                    if "since" not in changed:
+                    if not state_changed:
                         row.since = clock.wall()
-                        changed.add("since")
                 row.last_pid = item.pid
-        if changed:
-            cells = self._cells(item.name, row)
-            for (key, _, _), value in zip(COLUMNS, cells, strict=True):
-                if key in changed:
-                    self.update_cell(item.name, key, value)
 
     def mark_restarting(self, process: str, restarting: bool = True) -> None:
         """Show (or stop showing) that a restart of ``process`` is under way."""
@@ -284,10 +272,7 @@ class ProcessTable(DataTable[Text | str]):
     @property
     def highlighted_process(self) -> str | None:
         """The name of the process under the cursor, if any."""
-        if not self._rows or not self.is_valid_row_index(self.cursor_row):
-            return None
-        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        return row_key.value
+        return cursor_key(self)
 
     # ── actions ──
 

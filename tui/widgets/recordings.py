@@ -10,9 +10,8 @@ taken it gets a new one (``name-1.mp4``) and the toast says so.
 from __future__ import annotations
 
 import asyncio
-import errno
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -24,7 +23,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import DataTable, Label, ProgressBar
+from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 from textual.worker import Worker
 
@@ -33,23 +32,23 @@ from core.errors import Leap0ConflictError
 from core.models import DesktopRecordingSummary
 from tui import clock
 from tui.failures import one_line, report
+from tui.files import file_name_for, free_path
+from tui.formatting import format_bytes, format_created, format_duration
 from tui.screens.save_file import ask_where_to_save
+from tui.widgets.download_row import DownloadRow
 from tui.widgets.status_line import StatusLine
+from tui.widgets.table_sync import cursor_key, sync_rows
 
 if TYPE_CHECKING:
     from core.desktop import AsyncDesktopClient
-    from core.downloads import DownloadProgress
 
-__all__ = ["DownloadRow", "RecordingsBrowser", "format_bytes", "free_path"]
+__all__ = ["RecordingsBrowser"]
 
 REFRESH_INTERVAL = 3.0
 """Seconds between list refreshes while the browser is shown."""
 
 LIST_TIMEOUT = 10.0
 """Seconds one listing may take before it counts as failed."""
-
-_FINISHED_ROW_SECONDS = 15.0
-"""How long a finished download's row stays before it goes away by itself."""
 
 _COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("id", "ID", 18),
@@ -63,282 +62,6 @@ scroll bar fit the wide layout's recordings pane (54 cells) without a horizontal
 Fixed widths, ID included (``rec_`` and a millisecond time stamp is 17 cells): an
 auto-width column is sized only when the table is next idle, so the layout would jump
 once after each listing (and snapshots caught it narrow)."""
-
-
-# ── formatting and file names (no I/O but ``free_path``) ──────────────────────
-
-
-def format_bytes(count: float | None) -> str:
-    """``count`` bytes as a short human size (binary units): ``"12.3 MiB"``."""
-    if count is None:
-        return "?"
-    size = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(size) < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TiB"  # pragma: no cover
-
-
-def format_duration(seconds: float | None) -> str:
-    """``seconds`` as ``"4 s"``, ``"2:05"`` or ``"1:02:05"``; ``"?"`` when unknown."""
-    if seconds is None or seconds < 0 or seconds != seconds:
-        return "?"
-    whole = round(seconds)
-    if whole < 60:
-        return f"{whole} s"
-    minutes, secs = divmod(whole, 60)
-    if minutes < 60:
-        return f"{minutes}:{secs:02d}"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}"
-
-
-def format_created(when: datetime | None) -> str:
-    """Local month, day and time, ``"11-28 10:15"``: a sandbox's recordings are recent."""
-    if when is None:
-        return "?"
-    return when.astimezone().strftime("%m-%d %H:%M")
-
-
-def file_name_for(recording: DesktopRecordingSummary) -> str:
-    """The name a recording is saved under: the server's file name, reduced to a base name."""
-    name = Path(recording.file_name or "").name
-    if name in ("", ".", "..") or name.startswith("."):
-        name = f"{Path(recording.id).name or 'recording'}.mp4"
-    return name
-
-
-def free_path(directory: Path, name: str, taken: Iterable[Path] = ()) -> Path:
-    """The first of ``name``, ``stem-1.ext``, ``stem-2.ext`` ... that is free in ``directory``.
-
-    Free means no file by that name exists and no download under way (``taken``) writes
-    to it. A ``<name>.part`` left by an earlier download does not make a name taken: the
-    download resumes it if it holds this recording of this desktop, else starts it over.
-    """
-    taken_set = set(taken)
-    base = Path(name)
-    for n in range(10_000):
-        candidate = directory / (name if n == 0 else f"{base.stem}-{n}{base.suffix}")
-        if candidate in taken_set or candidate.exists() or candidate.is_symlink():
-            continue
-        return candidate
-    raise FileExistsError(errno.EEXIST, "no free file name", str(directory / name))
-
-
-# ── one download ──────────────────────────────────────────────────────────────
-
-
-class DownloadRow(Widget, can_focus=True):
-    """One recording being downloaded: name, progress bar, bytes, rate and time left."""
-
-    DEFAULT_CSS = """
-    DownloadRow {
-        height: 1;
-        width: 1fr;
-        layout: horizontal;
-    }
-    DownloadRow:focus {
-        background: $boost;
-    }
-    DownloadRow > #name {
-        width: 1fr;
-        min-width: 10;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
-    }
-    DownloadRow > ProgressBar {
-        width: auto;
-        margin: 0 1;
-    }
-    DownloadRow > ProgressBar > Bar {
-        width: 12;
-    }
-    DownloadRow > #stats {
-        width: auto;
-        max-width: 50;
-        color: $text-muted;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
-    }
-    DownloadRow.-done > #stats {
-        color: $text-success;
-    }
-    DownloadRow.-failed > #stats {
-        color: $text-error;
-    }
-    DownloadRow.-cancelled > #stats {
-        color: $text-warning;
-    }
-    """
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "x",
-            "cancel",
-            "Cancel/dismiss",
-            id="recordings.download.cancel",
-            tooltip="Cancel this download (the .part file stays, and downloading the "
-            "recording again resumes it), or dismiss a finished one",
-        ),
-    ]
-
-    state: reactive[str] = reactive("starting")
-    """``starting``, ``downloading``, ``done``, ``failed`` or ``cancelled``."""
-
-    class Finished(Message):
-        """The recording was saved to ``path``."""
-
-        def __init__(self, row: DownloadRow, recording_id: str, path: Path) -> None:
-            super().__init__()
-            self.row = row
-            self.recording_id = recording_id
-            self.path = path
-
-        @property
-        def control(self) -> DownloadRow:
-            return self.row
-
-    class Failed(Message):
-        """The download failed; ``message`` is one line."""
-
-        def __init__(self, row: DownloadRow, recording_id: str, message: str) -> None:
-            super().__init__()
-            self.row = row
-            self.recording_id = recording_id
-            self.message = message
-
-        @property
-        def control(self) -> DownloadRow:
-            return self.row
-
-    class Cancelled(Message):
-        """The user cancelled the download."""
-
-        def __init__(self, row: DownloadRow, recording_id: str) -> None:
-            super().__init__()
-            self.row = row
-            self.recording_id = recording_id
-
-        @property
-        def control(self) -> DownloadRow:
-            return self.row
-
-    def __init__(
-        self,
-        client: AsyncDesktopClient | None,
-        target: Any,
-        recording_id: str,
-        path: Path,
-        *,
-        overwrite: bool = False,
-        start: bool = True,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-    ) -> None:
-        """A download of ``recording_id`` to ``path`` (which must not exist, unless the
-        user said to replace it: ``overwrite``).
-
-        With ``start=False`` nothing is fetched: the row only shows what it is told
-        (:meth:`show_progress`), which is how snapshot tests draw one.
-        """
-        super().__init__(name=name, id=id, classes=classes)
-        self._client = client
-        self._target = target
-        self.recording_id = recording_id
-        self.path = path
-        self._overwrite = overwrite
-        self._start = start
-        self._received = 0
-        self._dismiss_timer: Any = None
-
-    def compose(self) -> ComposeResult:
-        yield Label(self.path.name, id="name", markup=False)
-        yield ProgressBar(total=None, show_eta=False, id="bar")
-        yield Label("starting…", id="stats", markup=False)
-
-    def on_mount(self) -> None:
-        self.tooltip = str(self.path)
-        if self._start and self._client is not None:
-            self.run_worker(
-                self._download(), name=f"download {self.recording_id}", exit_on_error=False
-            )
-
-    @property
-    def finished(self) -> bool:
-        return self.state in ("done", "failed", "cancelled")
-
-    # ── public API ──
-
-    def show_progress(self, progress: DownloadProgress) -> None:
-        """Show ``progress`` (bytes, rate, time left)."""
-        self._received = progress.received
-        bar = self.query_one("#bar", ProgressBar)
-        bar.update(total=progress.total, progress=progress.received)
-        parts = [format_bytes(progress.received)]
-        if progress.total is not None:
-            parts[0] += f" / {format_bytes(progress.total)}"
-        rate = getattr(progress, "rate", None)
-        if rate:
-            parts.append(f"{format_bytes(rate)}/s")
-        eta = getattr(progress, "eta", None)
-        if eta is not None and progress.total is not None:
-            parts.append(f"{format_duration(eta)} left")
-        self.state = "downloading"
-        self.query_one("#stats", Label).update(" · ".join(parts))
-
-    # ── actions ──
-
-    def action_cancel(self) -> None:
-        if self.finished:
-            self.remove()
-            return
-        self.workers.cancel_node(self)
-        self._end("cancelled", "cancelled")
-        self.post_message(self.Cancelled(self, self.recording_id))
-
-    # ── the download ──
-
-    async def _download(self) -> None:
-        assert self._client is not None
-        try:
-            path = await self._client.download_recording_to(
-                self._target,
-                self.recording_id,
-                self.path,
-                progress=self.show_progress,
-                overwrite=self._overwrite,
-            )
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # a failing download never takes the app down
-            line = report(f"download recording {self.recording_id}", exc)
-            if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-                line = f"disk full, partial file kept as {self.path.name}.part"
-            self._fail(f"{self.path.name}: {line}")
-            return
-        self.path = Path(path)
-        size = self.path.stat().st_size if self.path.exists() else self._received
-        bar = self.query_one("#bar", ProgressBar)
-        bar.update(total=max(1, size), progress=max(1, size))
-        self._end("done", f"saved · {format_bytes(size)}")
-        self.post_message(self.Finished(self, self.recording_id, self.path))
-
-    def _fail(self, message: str) -> None:
-        self._end("failed", message)
-        self.post_message(self.Failed(self, self.recording_id, message))
-
-    def _end(self, state: str, text: str) -> None:
-        self.state = state
-        for name in ("done", "failed", "cancelled"):
-            self.set_class(name == state, f"-{name}")
-        self.query_one("#stats", Label).update(text)
-        if state in ("done", "cancelled"):
-            self._dismiss_timer = self.set_timer(_FINISHED_ROW_SECONDS, self.remove)
-
-
-# ── the browser ───────────────────────────────────────────────────────────────
 
 
 class RecordingsBrowser(Widget):
@@ -428,50 +151,46 @@ class RecordingsBrowser(Widget):
     busy: reactive[str | None] = reactive(None)
     """The start or stop under way (``"starting"``, ``"stopping"``), or ``None``."""
 
+    @dataclass
     class RecordingStarted(Message):
         """Recording started; ``recording_id`` names it (when the desktop said)."""
 
-        def __init__(self, browser: RecordingsBrowser, recording_id: str | None) -> None:
-            super().__init__()
-            self.browser = browser
-            self.recording_id = recording_id
+        browser: RecordingsBrowser
+        recording_id: str | None
 
         @property
         def control(self) -> RecordingsBrowser:
             return self.browser
 
+    @dataclass
     class RecordingStopped(Message):
         """The active recording was stopped and saved."""
 
-        def __init__(self, browser: RecordingsBrowser, recording_id: str | None) -> None:
-            super().__init__()
-            self.browser = browser
-            self.recording_id = recording_id
+        browser: RecordingsBrowser
+        recording_id: str | None
 
         @property
         def control(self) -> RecordingsBrowser:
             return self.browser
 
+    @dataclass
     class RecordingDeleted(Message):
         """A recording was deleted on the desktop."""
 
-        def __init__(self, browser: RecordingsBrowser, recording_id: str) -> None:
-            super().__init__()
-            self.browser = browser
-            self.recording_id = recording_id
+        browser: RecordingsBrowser
+        recording_id: str
 
         @property
         def control(self) -> RecordingsBrowser:
             return self.browser
 
+    @dataclass
     class RecordingDownloaded(Message):
         """A recording was saved to ``path``."""
 
-        def __init__(self, browser: RecordingsBrowser, recording_id: str, path: Path) -> None:
-            super().__init__()
-            self.browser = browser
-            self.recording_id = recording_id
-            self.path = path
+        browser: RecordingsBrowser
+        recording_id: str
+        path: Path
 
         @property
         def control(self) -> RecordingsBrowser:
@@ -532,14 +251,8 @@ class RecordingsBrowser(Widget):
     @property
     def selected(self) -> DesktopRecordingSummary | None:
         """The recording under the cursor, if any."""
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        try:
-            row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        except Exception:
-            return None
-        return self._shown.get(str(row_key.value))
+        key = cursor_key(self.query_one(DataTable))
+        return None if key is None else self._shown.get(key)
 
     @property
     def downloads(self) -> list[DownloadRow]:
@@ -567,18 +280,20 @@ class RecordingsBrowser(Widget):
     # ── actions ──
 
     def action_start_recording(self) -> None:
-        if self.busy:
-            self.notify(f"Recording is already {self.busy}…", severity="warning", markup=False)
-            return
-        self.busy = "starting"
-        self.run_worker(self._start(), name="start recording", exit_on_error=False)
+        self._start_or_stop("starting", self._start, "start recording")
 
     def action_stop_recording(self) -> None:
+        self._start_or_stop("stopping", self._stop, "stop recording")
+
+    def _start_or_stop(
+        self, busy: str, run: Callable[[], Coroutine[Any, Any, None]], name: str
+    ) -> None:
+        """Run ``run`` in a worker, unless a start or stop is under way already."""
         if self.busy:
             self.notify(f"Recording is already {self.busy}…", severity="warning", markup=False)
             return
-        self.busy = "stopping"
-        self.run_worker(self._stop(), name="stop recording", exit_on_error=False)
+        self.busy = busy
+        self.run_worker(run(), name=name, exit_on_error=False)
 
     def action_download(self) -> None:
         recording = self._downloadable()
@@ -839,31 +554,18 @@ class RecordingsBrowser(Widget):
 
     def _apply(self, recordings: Iterable[DesktopRecordingSummary]) -> None:
         """Bring the table in line with ``recordings``, changing only what changed."""
-        table = self.query_one(DataTable)
-        wanted = {r.id: r for r in recordings}
-        for gone in [key for key in self._shown if key not in wanted]:
-            table.remove_row(gone)
-            del self._shown[gone]
-        for recording_id, recording in wanted.items():
-            cells = self._cells(recording)
-            old = self._shown.get(recording_id)
-            if old is None:
-                table.add_row(*cells.values(), key=recording_id)
-            else:
-                before = self._cells(old)
-                for column, value in cells.items():
-                    if before[column] != value:
-                        table.update_cell(recording_id, column, value)
-            self._shown[recording_id] = recording
+        self._shown = {r.id: r for r in recordings}
+        rows = {recording_id: self._cells(r) for recording_id, r in self._shown.items()}
+        sync_rows(self.query_one(DataTable), rows)
 
     @staticmethod
-    def _cells(recording: DesktopRecordingSummary) -> dict[str, str | Text]:
-        return {
-            "id": recording.id,
-            "created": format_created(recording.created_at),
-            "size": Text(format_bytes(recording.size_bytes), justify="right"),
-            "active": Text("● REC", style="bold red") if recording.active else Text(""),
-        }
+    def _cells(recording: DesktopRecordingSummary) -> tuple[str | Text, ...]:
+        return (
+            recording.id,
+            format_created(recording.created_at),
+            Text(format_bytes(recording.size_bytes), justify="right"),
+            Text("● REC", style="bold red") if recording.active else Text(""),
+        )
 
     def _hide_empty_downloads(self) -> None:
         downloads = self.query_one("#downloads")

@@ -1,8 +1,9 @@
 """A desktop's screen, captured on an interval and drawn in the terminal with textual-image.
 
-The renderer is chosen by textual-image when it is first imported, which this module does:
-import it before ``App.run()`` and a terminal with the Kitty graphics protocol or Sixel gets
-real pixels, any other terminal (tmux included) the half-cell fallback. Tests pass
+The renderer is chosen by textual-image when it is first imported, which importing this
+module does (through :mod:`tui.widgets.renderers`): import it before ``App.run()`` and a
+terminal with the Kitty graphics protocol or Sixel gets real pixels, any other terminal
+(tmux included) the half-cell fallback. Tests pass
 ``renderer=HalfcellImage`` or ``UnicodeImage``, which draw into Textual's own output.
 
 One refresh loop runs per preview, so never more than one screenshot request is in flight.
@@ -15,50 +16,33 @@ refresh, so a full-size frame would cost that much on every repaint.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import io
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from PIL import Image as PILImage
-from rich.color import Color
-from rich.segment import Segment
-from rich.style import Style
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Middle
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.strip import Strip
 from textual.widget import Widget
-from textual_image.renderable.halfcell import Image as HalfcellRenderable
-from textual_image.renderable.unicode import Image as UnicodeRenderable
-from textual_image.widget import HalfcellImage
-from textual_image.widget import Image as AutoImage
 
 from core.config import Settings
 from tui import clock
 from tui.failures import one_line, report
-from tui.files import write_file
-from tui.graphics import cell_size, renderable_of, set_image_quietly
+from tui.frames import Frame, decode_frame, save_png
+from tui.graphics import cell_size
+from tui.polling import poll
+from tui.widgets.renderers import default_renderer, renderer_density
 from tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from core.desktop import AsyncDesktopClient
 
-__all__ = [
-    "INTERVAL_STEPS",
-    "Frame",
-    "HalfcellFrame",
-    "ScreenPreview",
-    "decode_frame",
-    "fit_cells",
-    "frame_pixels",
-    "save_png",
-]
+__all__ = ["INTERVAL_STEPS", "ScreenPreview"]
 
 INTERVAL_STEPS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 """Refresh intervals, in seconds, that ``+`` and ``-`` step through."""
@@ -76,251 +60,8 @@ _MAX_BACKOFF = 10.0
 """Longest wait, in seconds, between attempts while the desktop keeps failing."""
 
 
-# ── frames (no I/O, no Textual) ───────────────────────────────────────────────
-
-
-@dataclass(frozen=True, slots=True)
-class Frame:
-    """One captured screen: the shrunk image to draw and what it was made from.
-
-    ``width`` and ``height`` are the desktop's resolution in pixels; ``captured_at`` is the
-    wall-clock time (seconds since the epoch) the frame arrived; ``latency`` the seconds
-    from asking to having a decoded image.
-    """
-
-    image: PILImage.Image
-    width: int
-    height: int
-    captured_at: float
-    latency: float = 0.0
-
-
-def fit_cells(source: tuple[int, int], box: Size, cell: tuple[int, int]) -> tuple[int, int]:
-    """The cells (columns, rows) an image of ``source`` pixels fills in ``box``, aspect kept.
-
-    ``cell`` is a terminal cell's size in pixels (width, height): cells are about twice as
-    tall as wide, so a 16:10 screen takes more columns than rows * 1.6.
-    """
-    src_w, src_h = source
-    cell_w, cell_h = cell
-    if src_w <= 0 or src_h <= 0 or box.width <= 0 or box.height <= 0:
-        return (0, 0)
-    scale = min(box.width * cell_w / src_w, box.height * cell_h / src_h)
-    cols = max(1, min(box.width, round(src_w * scale / cell_w)))
-    rows = max(1, min(box.height, round(src_h * scale / cell_h)))
-    return (cols, rows)
-
-
-def frame_pixels(
-    source: tuple[int, int], cells: tuple[int, int], density: tuple[int, int]
-) -> tuple[int, int]:
-    """The smallest size with ``source``'s aspect that gives the renderer a pixel per dot.
-
-    ``cells`` is what the image covers (:func:`fit_cells`), ``density`` the dots the renderer
-    draws per cell. The image keeps the source's aspect (the image widget sizes itself in
-    cells from it); the renderer resamples it to its dots. Never more than ``source``.
-    """
-    src_w, src_h = source
-    if src_w <= 0 or src_h <= 0:
-        return (1, 1)
-    scale = min(1.0, max(cells[0] * density[0] / src_w, cells[1] * density[1] / src_h))
-    return (max(1, round(src_w * scale)), max(1, round(src_h * scale)))
-
-
-def decode_frame(
-    data: bytes, box: Size, cell: tuple[int, int], density: tuple[int, int]
-) -> tuple[PILImage.Image, tuple[int, int]]:
-    """Decode an encoded screenshot into an RGB image just big enough for ``box`` cells.
-
-    ``density`` is how many image pixels the renderer draws per cell (half-cell: 1x2,
-    unicode: 1x1, Kitty and Sixel: the cell's pixel size). JPEG is decoded at a reduced
-    scale when that is enough (``Image.draft``), which makes decoding several times cheaper.
-    Returns the image and the source's size in pixels. Blocking: run it in a thread.
-
-    Raises ``OSError`` (``PIL.UnidentifiedImageError``) or ``ValueError`` for data that is
-    not an image.
-    """
-    image: PILImage.Image = PILImage.open(io.BytesIO(data))
-    source = image.size
-    target = frame_pixels(source, fit_cells(source, box, cell), density)
-    if image.format == "JPEG":
-        image.draft("RGB", target)
-    image = image.convert("RGB")
-    if image.width > target[0] or image.height > target[1]:
-        image.thumbnail(target, PILImage.Resampling.BILINEAR, reducing_gap=None)
-    return image, source
-
-
-def save_png(data: bytes, directory: Path, stem: str) -> tuple[Path, tuple[int, int]]:
-    """Write PNG ``data`` to ``directory`` under a new name starting with ``stem``.
-
-    The bytes are checked to be a complete PNG first. The file is written whole or not at
-    all (:func:`tui.files.write_file`) under the first name no file has: ``stem.png``,
-    ``stem-1.png``, ... An existing file is never replaced. Returns the path and the image's
-    size in pixels. Blocking: run it in a thread.
-
-    Raises ``OSError`` for a failed write and ``ValueError`` for data that is not a PNG.
-    """
-    try:
-        with PILImage.open(io.BytesIO(data)) as image:
-            if image.format != "PNG":
-                raise ValueError(f"the desktop sent {image.format or 'unknown'} data, not PNG")
-            size = image.size
-            image.verify()
-    except (OSError, SyntaxError) as exc:
-        raise ValueError(f"the desktop sent a broken PNG ({exc})") from exc
-    for n in range(1000):
-        path = directory / f"{stem}{'' if n == 0 else f'-{n}'}.png"
-        try:
-            return write_file(path, data), size
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"no free name for {stem}.png in {directory}")
-
-
-def _renderer_density(renderer: type[Widget]) -> tuple[int, int]:
-    """Image pixels per cell that ``renderer`` draws (see :func:`decode_frame`)."""
-    renderable = renderable_of(renderer)
-    if renderable is HalfcellRenderable:
-        return (1, 2)
-    if renderable is UnicodeRenderable:
-        return (1, 1)
-    return cell_size()
-
-
 def _format_interval(seconds: float) -> str:
     return f"every {seconds:g} s"
-
-
-# ── a faster half-cell image ──────────────────────────────────────────────────
-
-
-class HalfcellFrame(HalfcellImage, Renderable=HalfcellRenderable):
-    """textual-image's half-cell image, drawn straight into strips.
-
-    Looks the same as :class:`textual_image.widget.HalfcellImage` (a ``▀`` per cell, upper
-    pixel as foreground, lower as background; cell for cell equal) and sizes itself the same
-    way, but:
-
-    * builds its lines once per image and size, merges runs of equal cells into one segment
-      and reuses one style per colour pair; the upstream renderable makes a Rich ``Style``
-      per cell on every repaint, about 200 ms for a 112x35-cell pane here;
-    * :meth:`show_image` swaps in a frame of the same size without a new layout and
-      repaints only the lines that changed, so a desktop where little moves costs little.
-    """
-
-    _STYLE_CACHE_LIMIT: ClassVar[int] = 1 << 16
-    _styles: ClassVar[dict[bytes, Style]] = {}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._lines: list[Strip] = []
-        self._row_keys: list[bytes] = []
-        self._lines_for: tuple[object, Size] | None = None
-
-    def show_image(self, image: PILImage.Image) -> None:
-        """Show ``image``; if it has the last one's size, repaint only the changed lines."""
-        current, size = self.image, self.content_size
-        if (
-            not isinstance(current, PILImage.Image)
-            or current.size != image.size
-            or self._lines_for is None
-            or self._lines_for[1] != size
-        ):
-            self.image = image
-            return
-        # Same size: textual-image's setter would only add a relayout to this.
-        set_image_quietly(self, image)
-        changed = self._build(image, size)
-        for y in changed:
-            self.refresh(Region(0, y, size.width, 1))
-
-    def render_line(self, y: int) -> Strip:
-        image, size = self.image, self.content_size
-        if not isinstance(image, PILImage.Image) or size.width <= 0 or size.height <= 0:
-            return Strip.blank(self.size.width, self.visual_style.rich_style)
-        if self._lines_for is None or (
-            self._lines_for[0] is not image or self._lines_for[1] != size
-        ):
-            self._build(image, size)
-        if 0 <= y < len(self._lines):
-            return self._lines[y]
-        return Strip.blank(self.size.width, self.visual_style.rich_style)
-
-    def _build(self, image: PILImage.Image, size: Size) -> list[int]:
-        """Make the lines for ``image`` at ``size``; return the rows that differ from before."""
-        reuse = dict(zip(self._row_keys, self._lines, strict=True))
-        keys, lines = halfcell_rows(image, size.width, size.height, self._styles, reuse)
-        old = self._row_keys
-        changed = [y for y, key in enumerate(keys) if y >= len(old) or old[y] != key]
-        self._row_keys, self._lines, self._lines_for = keys, lines, (image, size)
-        if len(self._styles) > self._STYLE_CACHE_LIMIT:
-            self._styles.clear()
-        return changed
-
-
-def halfcell_rows(
-    image: PILImage.Image,
-    width: int,
-    height: int,
-    styles: dict[bytes, Style] | None = None,
-    reuse: dict[bytes, Strip] | None = None,
-) -> tuple[list[bytes], list[Strip]]:
-    """``image`` as ``height`` strips of ``width`` half-block cells (two pixels per cell).
-
-    Returns each row's pixels (its key) and its strip. ``styles`` caches one style per
-    (upper, lower) colour pair across calls; ``reuse`` maps keys to strips already built.
-    """
-    styles = {} if styles is None else styles
-    reuse = reuse or {}
-    pixels = image.convert("RGB").resize((width, height * 2)).tobytes()
-    stride = width * 3
-    keys: list[bytes] = []
-    strips: list[Strip] = []
-    for row in range(height):
-        key = pixels[2 * row * stride : (2 * row + 2) * stride]
-        keys.append(key)
-        strip = reuse.get(key)
-        if strip is None:
-            strip = _halfcell_strip(key[:stride], key[stride:], width, styles)
-        strips.append(strip)
-    return keys, strips
-
-
-def _halfcell_strip(top: bytes, bottom: bytes, width: int, styles: dict[bytes, Style]) -> Strip:
-    segments: list[Segment] = []
-    run_key = b""
-    run = 0
-    for x in range(0, width * 3, 3):
-        key = top[x : x + 3] + bottom[x : x + 3]
-        if key == run_key:
-            run += 1
-            continue
-        if run:
-            segments.append(Segment("▀" * run, _pair_style(run_key, styles)))
-        run_key, run = key, 1
-    if run:
-        segments.append(Segment("▀" * run, _pair_style(run_key, styles)))
-    return Strip(segments, width)
-
-
-def _pair_style(key: bytes, styles: dict[bytes, Style]) -> Style:
-    style = styles.get(key)
-    if style is None:
-        style = styles[key] = Style.from_color(
-            Color.from_rgb(key[0], key[1], key[2]), Color.from_rgb(key[3], key[4], key[5])
-        )
-    return style
-
-
-def default_renderer() -> type[Widget]:
-    """The image widget for this terminal: textual-image's choice, its half-cell made fast."""
-    if renderable_of(AutoImage) is HalfcellRenderable:
-        return HalfcellFrame
-    return AutoImage
-
-
-# ── the widget ────────────────────────────────────────────────────────────────
 
 
 class ScreenPreview(Widget, can_focus=True):
@@ -412,37 +153,34 @@ class ScreenPreview(Widget, can_focus=True):
     error: reactive[str | None] = reactive(None)
     """One line saying why the last attempt failed, or ``None``."""
 
+    @dataclass
     class ScreenshotSaved(Message):
         """A full-resolution PNG was written to ``path``."""
 
-        def __init__(self, preview: ScreenPreview, path: Path, size: tuple[int, int]) -> None:
-            super().__init__()
-            self.preview = preview
-            self.path = path
-            self.size = size
+        preview: ScreenPreview
+        path: Path
+        size: tuple[int, int]
 
         @property
         def control(self) -> ScreenPreview:
             return self.preview
 
+    @dataclass
     class CaptureFailed(Message):
         """Capturing started failing; ``message`` is one line. Sent once per outage."""
 
-        def __init__(self, preview: ScreenPreview, message: str) -> None:
-            super().__init__()
-            self.preview = preview
-            self.message = message
+        preview: ScreenPreview
+        message: str
 
         @property
         def control(self) -> ScreenPreview:
             return self.preview
 
+    @dataclass
     class CaptureRecovered(Message):
         """A frame arrived again after :class:`CaptureFailed`."""
 
-        def __init__(self, preview: ScreenPreview) -> None:
-            super().__init__()
-            self.preview = preview
+        preview: ScreenPreview
 
         @property
         def control(self) -> ScreenPreview:
@@ -591,23 +329,26 @@ class ScreenPreview(Widget, can_focus=True):
 
     async def _refresh_loop(self) -> None:
         """Fetch, decode and show frames until the widget goes away; one request at a time."""
-        while True:
-            if self.paused or not self.visible_to_user:
-                await self._sleep(_HIDDEN_POLL)
-                continue
-            started = clock.monotonic()
-            ok = await self._capture_once()
-            elapsed = clock.monotonic() - started
-            if not ok:
-                delay = max(self.interval, min(_MAX_BACKOFF, 0.5 * 2.0 ** (self._failures - 1)))
-            elif self.live:
-                delay = 1.0 / LIVE_MAX_FPS - elapsed
-            else:
-                delay = self.interval - elapsed
-            if delay > 0:
-                await self._sleep(delay)
-            else:
-                await asyncio.sleep(0)  # let input and rendering run between live frames
+        await poll(
+            self._refresh_step,
+            interval=_HIDDEN_POLL,
+            max_backoff=_MAX_BACKOFF,
+            on_error=self._loop_failed,
+            wake=self._wake,
+        )
+
+    async def _refresh_step(self, _: float) -> float:
+        """Show one frame if the preview is shown and running; the wait before the next."""
+        if self.paused or not self.visible_to_user:
+            return _HIDDEN_POLL
+        started = clock.monotonic()
+        ok = await self._capture_once()
+        elapsed = clock.monotonic() - started
+        if not ok:
+            return max(self.interval, min(_MAX_BACKOFF, 0.5 * 2.0 ** (self._failures - 1)))
+        if self.live:
+            return 1.0 / LIVE_MAX_FPS - elapsed
+        return self.interval - elapsed
 
     async def _capture_once(self) -> bool:
         """Fetch and show one frame. Failures become the status line; returns success."""
@@ -663,13 +404,10 @@ class ScreenPreview(Widget, can_focus=True):
         if first:
             self.post_message(self.CaptureFailed(self, self.error))
 
-    async def _sleep(self, seconds: float) -> None:
-        """Wait ``seconds``, or less if something changed (pause, interval, shown)."""
-        assert self._wake is not None
-        self._wake.clear()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await self._wake.wait()
+    def _loop_failed(self, exc: Exception | None) -> None:
+        """Capturing reports its own failures; this is the loop's, which never ends it."""
+        if exc is not None:
+            self._fail(None, exc)
 
     def _poke(self) -> None:
         if self._wake is not None:
@@ -731,7 +469,7 @@ class ScreenPreview(Widget, can_focus=True):
         return cell_size()
 
     def _density(self) -> tuple[int, int]:
-        return _renderer_density(self._renderer)
+        return renderer_density(self._renderer)
 
     def _sync_classes(self) -> None:
         self.set_class(self.paused, "-paused")

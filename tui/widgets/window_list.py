@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -11,8 +10,9 @@ from textual.reactive import reactive
 from textual.widgets import DataTable
 
 from core.models import DesktopWindow
-from tui.failures import poll
+from tui.polling import error_into, poll
 from tui.widgets._style import foreground_style
+from tui.widgets.table_sync import sync_rows
 
 if TYPE_CHECKING:
     from core.desktop import AsyncDesktopClient, SandboxRef
@@ -76,7 +76,6 @@ class WindowList(DataTable[Text | str]):
         super().__init__(cursor_type="row", name=name, id=id, classes=classes)
         self.client = client
         self.target = target
-        self._shown: dict[str, tuple[Text | str, ...]] = {}
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
@@ -95,36 +94,23 @@ class WindowList(DataTable[Text | str]):
         client, target = self.client, self.target
         assert client is not None and target is not None
 
-        async def step() -> None:
+        async def step(_: float) -> None:
             self.show_windows(await client.windows(target))
 
         await poll(
             step,
-            what="window list",
             interval=INTERVAL,
             max_backoff=MAX_BACKOFF,
-            set_error=partial(setattr, self, "error"),
+            on_error=error_into(self, "window list"),
         )
 
     def show_windows(self, windows: list[DesktopWindow]) -> None:
         """Make the rows match ``windows``: add new ones, change changed cells, drop gone ones."""
-        wanted: dict[str, tuple[Text | str, ...]] = {}
-        for index, window in enumerate(windows):
-            key = window.id or f"#{index}"
-            wanted[key] = self._cells(window)
-        for gone in [key for key in self._shown if key not in wanted]:
-            self.remove_row(gone)
-            del self._shown[gone]
-        for key, cells in wanted.items():
-            old = self._shown.get(key)
-            if old is None:
-                self.add_row(*cells, key=key)
-            elif old != cells:
-                for (column, _, _), before, after in zip(COLUMNS, old, cells, strict=True):
-                    if before != after:
-                        self.update_cell(key, column, after)
-            self._shown[key] = cells
-        subtitle = f"{len(wanted)} window{'s' if len(wanted) != 1 else ''}"
+        rows = {
+            window.id or f"#{index}": self._cells(window) for index, window in enumerate(windows)
+        }
+        sync_rows(self, rows)
+        subtitle = f"{len(rows)} window{'s' if len(rows) != 1 else ''}"
         if self.border_subtitle != subtitle:
             self.border_subtitle = subtitle
 

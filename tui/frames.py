@@ -1,0 +1,116 @@
+"""Screen frames without a screen: sizing a capture to the pane, decoding it, saving a PNG.
+
+No Textual widget code and no network: the preview (:mod:`tui.widgets.screen_preview`)
+fetches, this module does the pixel work, in a thread where it blocks.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image as PILImage
+from textual.geometry import Size
+
+from tui.files import numbered_names, write_file
+
+__all__ = ["Frame", "decode_frame", "fit_cells", "frame_pixels", "save_png"]
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One captured screen: the shrunk image to draw and what it was made from.
+
+    ``width`` and ``height`` are the desktop's resolution in pixels; ``captured_at`` is the
+    wall-clock time (seconds since the epoch) the frame arrived; ``latency`` the seconds
+    from asking to having a decoded image.
+    """
+
+    image: PILImage.Image
+    width: int
+    height: int
+    captured_at: float
+    latency: float = 0.0
+
+
+def fit_cells(source: tuple[int, int], box: Size, cell: tuple[int, int]) -> tuple[int, int]:
+    """The cells (columns, rows) an image of ``source`` pixels fills in ``box``, aspect kept.
+
+    ``cell`` is a terminal cell's size in pixels (width, height): cells are about twice as
+    tall as wide, so a 16:10 screen takes more columns than rows * 1.6.
+    """
+    src_w, src_h = source
+    cell_w, cell_h = cell
+    if src_w <= 0 or src_h <= 0 or box.width <= 0 or box.height <= 0:
+        return (0, 0)
+    scale = min(box.width * cell_w / src_w, box.height * cell_h / src_h)
+    cols = max(1, min(box.width, round(src_w * scale / cell_w)))
+    rows = max(1, min(box.height, round(src_h * scale / cell_h)))
+    return (cols, rows)
+
+
+def frame_pixels(
+    source: tuple[int, int], cells: tuple[int, int], density: tuple[int, int]
+) -> tuple[int, int]:
+    """The smallest size with ``source``'s aspect that gives the renderer a pixel per dot.
+
+    ``cells`` is what the image covers (:func:`fit_cells`), ``density`` the dots the renderer
+    draws per cell. The image keeps the source's aspect (the image widget sizes itself in
+    cells from it); the renderer resamples it to its dots. Never more than ``source``.
+    """
+    src_w, src_h = source
+    if src_w <= 0 or src_h <= 0:
+        return (1, 1)
+    scale = min(1.0, max(cells[0] * density[0] / src_w, cells[1] * density[1] / src_h))
+    return (max(1, round(src_w * scale)), max(1, round(src_h * scale)))
+
+
+def decode_frame(
+    data: bytes, box: Size, cell: tuple[int, int], density: tuple[int, int]
+) -> tuple[PILImage.Image, tuple[int, int]]:
+    """Decode an encoded screenshot into an RGB image just big enough for ``box`` cells.
+
+    ``density`` is how many image pixels the renderer draws per cell (half-cell: 1x2,
+    unicode: 1x1, Kitty and Sixel: the cell's pixel size). JPEG is decoded at a reduced
+    scale when that is enough (``Image.draft``), which makes decoding several times cheaper.
+    Returns the image and the source's size in pixels. Blocking: run it in a thread.
+
+    Raises ``OSError`` (``PIL.UnidentifiedImageError``) or ``ValueError`` for data that is
+    not an image.
+    """
+    image: PILImage.Image = PILImage.open(io.BytesIO(data))
+    source = image.size
+    target = frame_pixels(source, fit_cells(source, box, cell), density)
+    if image.format == "JPEG":
+        image.draft("RGB", target)
+    image = image.convert("RGB")
+    if image.width > target[0] or image.height > target[1]:
+        image.thumbnail(target, PILImage.Resampling.BILINEAR, reducing_gap=None)
+    return image, source
+
+
+def save_png(data: bytes, directory: Path, stem: str) -> tuple[Path, tuple[int, int]]:
+    """Write PNG ``data`` to ``directory`` under a new name starting with ``stem``.
+
+    The bytes are checked to be a complete PNG first. The file is written whole or not at
+    all (:func:`tui.files.write_file`) under the first name no file has: ``stem.png``,
+    ``stem-1.png``, ... An existing file is never replaced. Returns the path and the image's
+    size in pixels. Blocking: run it in a thread.
+
+    Raises ``OSError`` for a failed write and ``ValueError`` for data that is not a PNG.
+    """
+    try:
+        with PILImage.open(io.BytesIO(data)) as image:
+            if image.format != "PNG":
+                raise ValueError(f"the desktop sent {image.format or 'unknown'} data, not PNG")
+            size = image.size
+            image.verify()
+    except (OSError, SyntaxError) as exc:
+        raise ValueError(f"the desktop sent a broken PNG ({exc})") from exc
+    for name in numbered_names(f"{stem}.png", 1000):
+        try:
+            return write_file(directory / name, data), size
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free name for {stem}.png in {directory}")

@@ -1,0 +1,136 @@
+"""HalfcellFrame: the preview's image for terminals without graphics (tmux included), fast."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from PIL import Image as PILImage
+from rich.color import Color
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Region, Size
+from textual.strip import Strip
+from textual_image.renderable.halfcell import Image as HalfcellRenderable
+from textual_image.widget import HalfcellImage
+
+from tui.graphics import set_image_quietly
+
+__all__ = ["HalfcellFrame", "halfcell_rows"]
+
+
+class HalfcellFrame(HalfcellImage, Renderable=HalfcellRenderable):
+    """textual-image's half-cell image, drawn straight into strips.
+
+    Looks the same as :class:`textual_image.widget.HalfcellImage` (a ``▀`` per cell, upper
+    pixel as foreground, lower as background; cell for cell equal) and sizes itself the same
+    way, but:
+
+    * builds its lines once per image and size, merges runs of equal cells into one segment
+      and reuses one style per colour pair; the upstream renderable makes a Rich ``Style``
+      per cell on every repaint, about 200 ms for a 112x35-cell pane here;
+    * :meth:`show_image` swaps in a frame of the same size without a new layout and
+      repaints only the lines that changed, so a desktop where little moves costs little.
+    """
+
+    _STYLE_CACHE_LIMIT: ClassVar[int] = 1 << 16
+    _styles: ClassVar[dict[bytes, Style]] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lines: list[Strip] = []
+        self._row_keys: list[bytes] = []
+        self._lines_for: tuple[object, Size] | None = None
+
+    def show_image(self, image: PILImage.Image) -> None:
+        """Show ``image``; if it has the last one's size, repaint only the changed lines."""
+        current, size = self.image, self.content_size
+        if (
+            not isinstance(current, PILImage.Image)
+            or current.size != image.size
+            or self._lines_for is None
+            or self._lines_for[1] != size
+        ):
+            self.image = image
+            return
+        # Same size: textual-image's setter would only add a relayout to this.
+        set_image_quietly(self, image)
+        changed = self._build(image, size)
+        for y in changed:
+            self.refresh(Region(0, y, size.width, 1))
+
+    def render_line(self, y: int) -> Strip:
+        image, size = self.image, self.content_size
+        if not isinstance(image, PILImage.Image) or size.width <= 0 or size.height <= 0:
+            return Strip.blank(self.size.width, self.visual_style.rich_style)
+        if self._lines_for is None or (
+            self._lines_for[0] is not image or self._lines_for[1] != size
+        ):
+            self._build(image, size)
+        if 0 <= y < len(self._lines):
+            return self._lines[y]
+        return Strip.blank(self.size.width, self.visual_style.rich_style)
+
+    def _build(self, image: PILImage.Image, size: Size) -> list[int]:
+        """Make the lines for ``image`` at ``size``; return the rows that differ from before."""
+        reuse = dict(zip(self._row_keys, self._lines, strict=True))
+        keys, lines = halfcell_rows(image, size.width, size.height, self._styles, reuse)
+        old = self._row_keys
+        changed = [y for y, key in enumerate(keys) if y >= len(old) or old[y] != key]
+        self._row_keys, self._lines, self._lines_for = keys, lines, (image, size)
+        if len(self._styles) > self._STYLE_CACHE_LIMIT:
+            self._styles.clear()
+        return changed
+
+
+def halfcell_rows(
+    image: PILImage.Image,
+    width: int,
+    height: int,
+    styles: dict[bytes, Style] | None = None,
+    reuse: dict[bytes, Strip] | None = None,
+) -> tuple[list[bytes], list[Strip]]:
+    """``image`` as ``height`` strips of ``width`` half-block cells (two pixels per cell).
+
+    Returns each row's pixels (its key) and its strip. ``styles`` caches one style per
+    (upper, lower) colour pair across calls; ``reuse`` maps keys to strips already built.
+    """
+    styles = {} if styles is None else styles
+    reuse = reuse or {}
+    pixels = image.convert("RGB").resize((width, height * 2)).tobytes()
+    stride = width * 3
+    keys: list[bytes] = []
+    strips: list[Strip] = []
+    for row in range(height):
+        key = pixels[2 * row * stride : (2 * row + 2) * stride]
+        keys.append(key)
+        strip = reuse.get(key)
+        if strip is None:
+            strip = _halfcell_strip(key[:stride], key[stride:], width, styles)
+        strips.append(strip)
+    return keys, strips
+
+
+def _halfcell_strip(top: bytes, bottom: bytes, width: int, styles: dict[bytes, Style]) -> Strip:
+    segments: list[Segment] = []
+    run_key = b""
+    run = 0
+    for x in range(0, width * 3, 3):
+        key = top[x : x + 3] + bottom[x : x + 3]
+        if key == run_key:
+            run += 1
+            continue
+        if run:
+            segments.append(Segment("▀" * run, _pair_style(run_key, styles)))
+        run_key, run = key, 1
+    if run:
+        segments.append(Segment("▀" * run, _pair_style(run_key, styles)))
+    return Strip(segments, width)
+
+
+def _pair_style(key: bytes, styles: dict[bytes, Style]) -> Style:
+    style = styles.get(key)
+    if style is None:
+        style = styles[key] = Style.from_color(
+            Color.from_rgb(key[0], key[1], key[2]), Color.from_rgb(key[3], key[4], key[5])
+        )
+    return style
