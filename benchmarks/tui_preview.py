@@ -20,7 +20,7 @@ everywhere). The busy screen is throttled on purpose: the local host shares this
 and an xterm scrolling flat out takes enough CPU from it to double the screenshot latency,
 which would measure the host's contention rather than the preview.
 
-Renderers: ``halfcell-frame`` (:class:`tui.widgets.screen_preview.HalfcellFrame`, what
+Renderers: ``halfcell-frame`` (:class:`tui.widgets.halfcell.HalfcellFrame`, what
 the preview uses where the terminal has no Kitty or Sixel graphics, e.g. under tmux),
 ``halfcell`` (textual-image's own ``HalfcellImage``, the named baseline) and ``unicode``
 (textual-image's ``UnicodeImage``). Kitty and Sixel are not measured: a headless app has no

@@ -106,7 +106,9 @@ def test_an_installed_wheel_finds_its_stylesheets(wheel: Path, tmp_path: Path) -
 def test_an_editable_install_finds_the_top_level_stylesheets(tmp_path: Path) -> None:
     src = copy_source(tmp_path / "src")
     prefix = tmp_path / "prefix"
-    pip("install", "--prefix", str(prefix), "-e", str(src))
+    # --ignore-installed: without it pip first uninstalls the project from the environment
+    # running the tests (the developer's own editable install, and its leap0-tui command).
+    pip("install", "--ignore-installed", "--prefix", str(prefix), "-e", str(src))
     site_dir = sysconfig.get_path("purelib", vars={"base": str(prefix), "platbase": str(prefix)})
     styles = styles_seen_by(f"site.addsitedir({site_dir!r})", cwd=tmp_path)
     assert styles == src / "styles"

@@ -1,7 +1,7 @@
 """One desktop at a glance: processes, preview, logs, recordings, display and windows.
 
 On a terminal of 110x32 cells or more every pane is on screen at once (a grid, see
-``tui/styles/desktop.tcss``). Below that the screen gets the ``-compact`` class: a row of tabs
+``styles/desktop.tcss``). Below that the screen gets the ``-compact`` class: a row of tabs
 appears and one pane at a time fills the screen. Panes that are not shown stop fetching
 (their widgets follow Show and Hide), except the process table, whose feed always runs.
 """
