@@ -86,39 +86,30 @@ class DownloadRow(Widget, can_focus=True):
     """``starting``, ``downloading``, ``done``, ``failed`` or ``cancelled``."""
 
     @dataclass
-    class Finished(Message):
+    class _Ended(Message):
+        """How a download ended (the messages below); ``control`` is the row."""
+
+        row: DownloadRow
+        recording_id: str
+
+        @property
+        def control(self) -> DownloadRow:
+            return self.row
+
+    @dataclass
+    class Finished(_Ended):
         """The recording was saved to ``path``."""
 
-        row: DownloadRow
-        recording_id: str
         path: Path
 
-        @property
-        def control(self) -> DownloadRow:
-            return self.row
-
     @dataclass
-    class Failed(Message):
+    class Failed(_Ended):
         """The download failed; ``message`` is one line."""
 
-        row: DownloadRow
-        recording_id: str
         message: str
 
-        @property
-        def control(self) -> DownloadRow:
-            return self.row
-
-    @dataclass
-    class Cancelled(Message):
+    class Cancelled(_Ended):
         """The user cancelled the download."""
-
-        row: DownloadRow
-        recording_id: str
-
-        @property
-        def control(self) -> DownloadRow:
-            return self.row
 
     def __init__(
         self,

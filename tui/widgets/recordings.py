@@ -152,49 +152,31 @@ class RecordingsBrowser(Widget):
     """The start or stop under way (``"starting"``, ``"stopping"``), or ``None``."""
 
     @dataclass
-    class RecordingStarted(Message):
-        """Recording started; ``recording_id`` names it (when the desktop said)."""
+    class _Changed(Message):
+        """A recording changed (the messages below); ``control`` is the browser."""
 
         browser: RecordingsBrowser
         recording_id: str | None
+        """The recording's id (``None`` when the desktop did not say which)."""
 
         @property
         def control(self) -> RecordingsBrowser:
             return self.browser
 
-    @dataclass
-    class RecordingStopped(Message):
+    class RecordingStarted(_Changed):
+        """Recording started."""
+
+    class RecordingStopped(_Changed):
         """The active recording was stopped and saved."""
 
-        browser: RecordingsBrowser
-        recording_id: str | None
-
-        @property
-        def control(self) -> RecordingsBrowser:
-            return self.browser
-
-    @dataclass
-    class RecordingDeleted(Message):
+    class RecordingDeleted(_Changed):
         """A recording was deleted on the desktop."""
 
-        browser: RecordingsBrowser
-        recording_id: str
-
-        @property
-        def control(self) -> RecordingsBrowser:
-            return self.browser
-
     @dataclass
-    class RecordingDownloaded(Message):
+    class RecordingDownloaded(_Changed):
         """A recording was saved to ``path``."""
 
-        browser: RecordingsBrowser
-        recording_id: str
         path: Path
-
-        @property
-        def control(self) -> RecordingsBrowser:
-            return self.browser
 
     def __init__(
         self,

@@ -154,37 +154,30 @@ class ScreenPreview(Widget, can_focus=True):
     """One line saying why the last attempt failed, or ``None``."""
 
     @dataclass
-    class ScreenshotSaved(Message):
-        """A full-resolution PNG was written to ``path``."""
+    class _Event(Message):
+        """Something the preview did (the messages below); ``control`` is the preview."""
 
         preview: ScreenPreview
+
+        @property
+        def control(self) -> ScreenPreview:
+            return self.preview
+
+    @dataclass
+    class ScreenshotSaved(_Event):
+        """A full-resolution PNG was written to ``path``."""
+
         path: Path
         size: tuple[int, int]
 
-        @property
-        def control(self) -> ScreenPreview:
-            return self.preview
-
     @dataclass
-    class CaptureFailed(Message):
+    class CaptureFailed(_Event):
         """Capturing started failing; ``message`` is one line. Sent once per outage."""
 
-        preview: ScreenPreview
         message: str
 
-        @property
-        def control(self) -> ScreenPreview:
-            return self.preview
-
-    @dataclass
-    class CaptureRecovered(Message):
+    class CaptureRecovered(_Event):
         """A frame arrived again after :class:`CaptureFailed`."""
-
-        preview: ScreenPreview
-
-        @property
-        def control(self) -> ScreenPreview:
-            return self.preview
 
     def __init__(
         self,
