@@ -14,6 +14,12 @@ to stdout, a JSON object (:class:`core.models.HostReady`)::
 
 Everything else goes to stderr. ``--port 0`` (the default) picks a free port.
 
+A client that opens connections and sends no request cannot choke the host
+(:mod:`core.host.guard`): a connection has 5 s to send a request head, at most half the
+file descriptors (4,096 at most) are connections, and at that cap a new one closes the
+oldest one still waiting for its request, never one in a request (an SSE stream). The
+soft limit of open files is raised to the hard one at start.
+
 Nothing is left behind: the managed processes get SIGTERM from the kernel when the host
 dies (``PR_SET_PDEATHSIG``), a watchdog (:mod:`core.host.watchdog`) stops what they
 started and removes the run folder's secrets when the host dies, and each host at start
@@ -49,6 +55,13 @@ import uvicorn
 from pydantic import ValidationError
 
 from core.host.app import create_app
+from core.host.guard import (
+    ConnectionGuard,
+    RateLimitedExceptionHandler,
+    default_max_connections,
+    guarded_h11,
+    raise_fd_limit,
+)
 from core.host.host import DesktopHost, HostConfig
 from core.host.network import connect_address, is_loopback, listen, url_host
 from core.host.processes import (
@@ -204,8 +217,11 @@ async def _serve(args: argparse.Namespace, out: IO[str]) -> int:
     )
     watchdog = await _start_watchdog(record)
     recording = loop.create_task(_keep_record(host, record))
+    loop.set_exception_handler(RateLimitedExceptionHandler())
+    guard = ConnectionGuard(default_max_connections(raise_fd_limit()))
     config = uvicorn.Config(
         create_app(host),
+        http=guarded_h11(guard),
         lifespan="off",
         log_config=None,
         access_log=False,
