@@ -7,5 +7,9 @@ cookie), :mod:`~core.host.processes` (spawning, process groups, reaping),
 (running them), :mod:`~core.host.screen` (mss capture, Pillow encoding),
 :mod:`~core.host.input` (xdotool), :mod:`~core.host.windows` (wmctrl),
 :mod:`~core.host.recorder` (ffmpeg), :mod:`~core.host.host` (all of it as one
-:class:`DesktopHost`), :mod:`~core.host.app` (the HTTP routes) and ``__main__`` (the CLI).
+:class:`DesktopHost`), :mod:`~core.host.app` (the HTTP routes),
+:mod:`~core.host.guard` (the HTTP server's connections under a flood),
+:mod:`~core.host.runfolder` (the run folder's record, cleaning up after dead hosts),
+:mod:`~core.host.watchdog` (the process that does it when the host dies) and
+``__main__`` (the CLI).
 """

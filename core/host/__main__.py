@@ -12,7 +12,20 @@ to stdout, a JSON object (:class:`core.models.HostReady`)::
      "width": 1440, "height": 900, "status": "running", "run_dir": "...",
      "recordings_dir": "...", "host_id": "..."}
 
-Everything else goes to stderr. ``--port 0`` (the default) picks a free port. The token is
+Everything else goes to stderr. ``--port 0`` (the default) picks a free port.
+
+A client that opens connections and sends no request cannot choke the host
+(:mod:`core.host.guard`): a connection has 5 s to send a request head, at most half the
+file descriptors (4,096 at most) are connections, and at that cap a new one closes the
+oldest one still waiting for its request, never one in a request (an SSE stream). The
+soft limit of open files is raised to the hard one at start.
+
+Nothing is left behind: the managed processes get SIGTERM from the kernel when the host
+dies (``PR_SET_PDEATHSIG``), a watchdog (:mod:`core.host.watchdog`) stops what they
+started and removes the run folder's secrets when the host dies, and each host at start
+cleans up after hosts that are gone (:mod:`core.host.runfolder`). A clean stop removes a
+run folder the host made itself; one given with ``--run-dir`` is kept with its logs, less
+the VNC password, the X cookie and the record. The token is
 random unless ``--token`` (or ``LEAP0_HOST_TOKEN``) gives one. SIGINT or SIGTERM stops the
 recording, every process the host started and then the host itself; so does the end of
 stdin when stdin is a pipe (the parent that holds it has gone), unless
@@ -33,6 +46,8 @@ import signal
 import stat
 import sys
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -40,15 +55,35 @@ import uvicorn
 from pydantic import ValidationError
 
 from core.host.app import create_app
+from core.host.guard import (
+    ConnectionGuard,
+    RateLimitedExceptionHandler,
+    default_max_connections,
+    guarded_h11,
+    raise_fd_limit,
+)
 from core.host.host import DesktopHost, HostConfig
 from core.host.network import connect_address, is_loopback, listen, url_host
-from core.host.processes import become_subreaper, proc_table, reaper
+from core.host.processes import (
+    HOST_ID_ENV,
+    PROCESS_ENV,
+    become_subreaper,
+    proc_table,
+    reaper,
+    signal_child,
+    spawn,
+    start_ticks,
+)
 from core.host.recorder import default_recordings_dir
+from core.host.runfolder import TEMP_PREFIX, RunRecord, clean_dead_hosts
 from core.models import HostReady, ResizeScreenRequest, field_errors
 
 __all__ = ["main"]
 
 log = logging.getLogger("core.host")
+
+_IMPORT_ROOT = str(Path(__file__).resolve().parents[2])
+"""Where ``core`` is imported from: the watchdog (``python -m``) imports it from there too."""
 
 
 class _Server(uvicorn.Server):
@@ -152,6 +187,8 @@ async def _serve(args: argparse.Namespace, out: IO[str]) -> int:
     if not args.no_stdin_watch and _stdin_is_pipe():
         _watch_stdin(stop)
 
+    with contextlib.suppress(Exception):
+        await clean_dead_hosts()
     try:
         sock = listen(args.bind, args.port)
     except OSError as exc:
@@ -170,8 +207,21 @@ async def _serve(args: argparse.Namespace, out: IO[str]) -> int:
             bind=args.bind,
         )
     )
+    record = RunRecord(
+        pid=os.getpid(),
+        start_ticks=start_ticks(os.getpid()) or 0,
+        host_id=host.host_id,
+        run_dir=str(run_dir),
+        owns_run_dir=args.owns_run_dir,
+        started_at=time.time(),
+    )
+    watchdog = await _start_watchdog(record)
+    recording = loop.create_task(_keep_record(host, record))
+    loop.set_exception_handler(RateLimitedExceptionHandler())
+    guard = ConnectionGuard(default_max_connections(raise_fd_limit()))
     config = uvicorn.Config(
         create_app(host),
+        http=guarded_h11(guard),
         lifespan="off",
         log_config=None,
         access_log=False,
@@ -233,12 +283,75 @@ async def _serve(args: argparse.Namespace, out: IO[str]) -> int:
             await host.stop()
         except Exception:
             log.exception("stopping the desktop failed")
+        recording.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await recording
+        record.forget()
+        await _stop_watchdog(watchdog)
         await _reap_all()
         log.info("stopped")
     if serving.done() and not serving.cancelled() and serving.exception() is not None:
         log.error("the HTTP server failed: %s", serving.exception())
         return 1
     return 0
+
+
+@dataclass(slots=True)
+class _Watchdog:
+    proc: asyncio.subprocess.Process | None
+    pipe: int
+    """The write end of the watchdog's stdin: closed when the host goes, any way."""
+
+
+async def _start_watchdog(record: RunRecord) -> _Watchdog:
+    """Write ``record`` and start the watchdog that cleans up after the host's death."""
+    read_end, write_end = os.pipe()
+    env = {k: v for k, v in os.environ.items() if k not in (HOST_ID_ENV, PROCESS_ENV)}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (_IMPORT_ROOT, env.get("PYTHONPATH"))))
+    proc: asyncio.subprocess.Process | None = None
+    try:
+        record.write()
+        proc = await spawn(
+            [sys.executable, "-m", "core.host.watchdog", str(record.path)],
+            die_with_host=False,
+            stdin=read_end,
+            stdout=asyncio.subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
+        )
+        record.watchdog = proc.pid
+        record.write()
+    except OSError as exc:
+        log.warning("no watchdog (%s): a host killed with SIGKILL may leave processes", exc)
+    finally:
+        os.close(read_end)
+    return _Watchdog(proc, write_end)
+
+
+async def _stop_watchdog(watchdog: _Watchdog) -> None:
+    """Close its pipe (the record is gone: it finds nothing to do) and wait for it."""
+    with contextlib.suppress(OSError):
+        os.close(watchdog.pipe)
+    if watchdog.proc is not None:
+        try:
+            await asyncio.wait_for(watchdog.proc.wait(), 5.0)
+        except TimeoutError:
+            signal_child(watchdog.proc, signal.SIGKILL)
+            await watchdog.proc.wait()
+
+
+async def _keep_record(host: DesktopHost, record: RunRecord) -> None:
+    """Keep the record's pids of the managed processes up to date."""
+    with host.subscribe() as subscription:
+        while True:
+            children = {i.name: i.pid for i in host.status().items if i.pid is not None}
+            if children != record.children:
+                record.children = children
+                try:
+                    record.write()
+                except OSError as exc:
+                    log.warning("cannot write %s: %s", record.path, exc)
+            await subscription.wait(30.0)
 
 
 async def _reap_all(within: float = 3.0) -> None:
@@ -262,7 +375,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        args.run_dir = args.run_dir or Path(tempfile.mkdtemp(prefix="leap0-host-"))
+        args.owns_run_dir = args.run_dir is None
+        args.run_dir = (args.run_dir or Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))).absolute()
         args.run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         log.error("cannot create the run directory: %s", exc)

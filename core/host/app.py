@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import functools
 import hmac
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -28,6 +29,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import Headers, QueryParams
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
@@ -149,14 +151,44 @@ async def _read_body(request: Request) -> bytes:
 
 
 async def _body[M: BaseModel](request: Request, model: type[M]) -> M:
-    """The JSON body validated by ``model``; an empty body counts as ``{}``."""
+    """The JSON body validated by ``model``.
+
+    Every route with a body has it required by the spec: an empty body is refused (``{}``
+    asks for the defaults). No field of the spec is nullable: ``"quality": null`` is
+    refused like any other value of the wrong type, not taken as "not given".
+    """
     raw = await _read_body(request)
     if not raw.strip():
-        raw = b"{}"
+        raise HostValidationError.one("body", "required: send a JSON object ({} for defaults)")
     try:
-        return model.model_validate_json(raw)
+        data = json.loads(raw, parse_constant=_no_constant)
+    except ValueError as exc:  # broken JSON, NaN or Infinity, not UTF-8
+        raise HostValidationError.one("body", f"not valid JSON: {exc}") from None
+    if isinstance(data, dict):
+        # JSON Schema's integer is a number without a fraction: 1191.0 is one (the
+        # models are strict, so they would refuse it; 800.5 and true stay refused).
+        data = {k: _integral(v) for k, v in data.items()}
+    try:
+        body = model.model_validate(data)
     except ValidationError as exc:
         raise HostValidationError(field_errors(exc)) from None
+    nulls = [name for name in sorted(body.model_fields_set) if getattr(body, name) is None]
+    if nulls:
+        raise HostValidationError(
+            [FieldError(field=name, error="must not be null (leave it out)") for name in nulls]
+        )
+    return body
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _integral(value: object) -> object:
+    """``value`` as an ``int`` when it is a float without a fraction (and finite)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _process_name(request: Request) -> ProcessName:
@@ -255,14 +287,43 @@ class BearerAuth:
 
 # ── routes ─────────────────────────────────────────────────────────────────────
 
-_CONVERTORS = {"process_name": "path"}
-"""Starlette convertors by parameter: a process name with a ``/`` in it (``..%2Fetc``)
-still reaches its route and is refused as a bad ``process_name`` (400), not a bare 404."""
+
+class _AnySegments(Convertor[str]):
+    """Any text, ``/`` and control characters included (Starlette's ``path`` is ``.*``,
+    which stops at a newline)."""
+
+    regex = r"[\s\S]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("any_segments", _AnySegments())
+
+_CONVERTORS = {"process_name": "any_segments"}
+"""Starlette convertors by parameter: a process name with a ``/`` (``..%2Fetc``) or a
+control character (``%0A``) in it still reaches its route and is refused as a bad
+``process_name`` (400, as the spec says), not a bare 404."""
 
 
 def _pattern(route: ApiRoute) -> str:
     convertors = {_CONVERTORS[p] for p in route.parameters if p in _CONVERTORS}
     return route.pattern(convertors.pop() if convertors else None)
+
+
+def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:
+    """One endpoint answering each method with its own (HEAD with GET's)."""
+    if len(endpoints) == 1:
+        return next(iter(endpoints.values()))
+
+    async def endpoint(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await endpoints[method](request)
+
+    return endpoint
 
 
 class _Routes:
@@ -306,11 +367,16 @@ class _Routes:
             Routes.PROCESS_LOGS: self.logs,
             Routes.PROCESS_ERRORS: self.errors,
         }
+        # One Starlette route per path, so a 405 lists every method the path has in its
+        # Allow header (two routes on one path would each list only their own).
+        by_path: dict[str, dict[str, Endpoint]] = {}
+        for route in Routes.all():
+            by_path.setdefault(_pattern(route), {})[route.method] = _endpoint(endpoints[route])
         return [
             Route("/", _endpoint(self.entry), methods=["GET"]),
             *(
-                Route(_pattern(route), _endpoint(endpoints[route]), methods=[route.method])
-                for route in Routes.all()
+                Route(path, _by_method(methods), methods=list(methods))
+                for path, methods in by_path.items()
             ),
         ]
 

@@ -1,7 +1,8 @@
 """Real keyboard and pointer input on the display, through xdotool.
 
-Keys are X11 keysym names (``Return``, ``ctrl``, ``F5`` ...); a hotkey's keys are joined
-with ``+`` and sent as one combination (``xdotool key ctrl+l``). xdotool only warns about
+Keys are X11 keysym names (``Return``, ``ctrl``, ``F5`` ...); a hotkey's keys are pressed
+in order and released in reverse as one combination (``xdotool keydown ctrl l keyup l
+ctrl``, what ``xdotool key ctrl+l`` does, up to the spec's 10 keys). xdotool only warns about
 a keysym it does not know, so its stderr is read and such a key answers 400. Text is fed
 through stdin (``type --file -``), so no length limit of the command line applies and
 nothing in it is read as an option.
@@ -195,7 +196,10 @@ class XInput:
                 raise HostValidationError.one(
                     f"keys.{i}", "a key name cannot contain '+' (give each key separately)"
                 )
-        result = await self._xdotool("key", "--", "+".join(keys))
+        # Pressed and released as one combination, like ``xdotool key a+b``, but as a
+        # keydown/keyup chain: ``key`` fails on 10 keys (the spec's maximum) with an X
+        # error (BadValue in XTestFakeInput), while the chain takes them.
+        result = await self._xdotool("keydown", "--", *keys, "keyup", "--", *reversed(keys))
         _check_known(result, "keys")
 
     async def _xdotool(

@@ -7,6 +7,12 @@ that daemonise with ``setsid``) is re-parented to the host rather than to init, 
 :data:`reaper` collects it, so none is left as an orphan or a zombie (some init processes,
 e.g. in containers, never reap).
 
+Every child gets ``PR_SET_PDEATHSIG`` (:func:`spawn`): the kernel sends it SIGTERM when
+the host dies, even by SIGKILL, so Xvfb, x11vnc, websockify and dbus-run-session do not
+outlive it. The signal fires when the *thread* that forked the child ends, so children are
+spawned from the event loop's thread, the main one. What they start in turn (xfce4's
+family) is caught by the watchdog (:mod:`core.host.watchdog`) by its tag:
+
 Each long-running child carries ``LEAP0_HOST_ID`` (and ``LEAP0_HOST_PROCESS``, the managed
 process it belongs to) in its environment; descendants inherit it, so :func:`kill_tagged`
 finds even those that left the process group.
@@ -17,12 +23,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import logging
 import os
 import shutil
 import signal
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +53,7 @@ __all__ = [
     "shm_segments",
     "signal_child",
     "spawn",
+    "start_ticks",
     "stop_group",
     "tagged_pids",
     "which",
@@ -73,6 +81,7 @@ _DEBIAN_PACKAGES = {
 }
 
 _PR_SET_CHILD_SUBREAPER = 36
+_PR_SET_PDEATHSIG = 1
 
 
 def debian_package(program: str) -> str:
@@ -99,6 +108,29 @@ def require(program: str) -> None:
     not on ``PATH``."""
     if which(program) is None:
         raise HostUnavailableError(missing_message(program))
+
+
+@functools.cache
+def _prctl() -> Any:
+    """libc's ``prctl``, resolved once in the host (a forked child only calls it)."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+def _dying_with(parent: int, sig: int) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has the child sent ``sig`` when ``parent`` dies."""
+    prctl = _prctl()
+    if prctl is None:
+        return None
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
+        if os.getppid() != parent:  # the host died before the prctl
+            os._exit(1)
+
+    return preexec
 
 
 def become_subreaper() -> bool:
@@ -145,6 +177,17 @@ def _read_stat(pid: int) -> ProcEntry | None:
             comm=raw[raw.find("(") + 1 : close],
         )
     except (IndexError, ValueError):
+        return None
+
+
+def start_ticks(pid: int) -> int | None:
+    """When ``pid`` started, in clock ticks since boot (tells a reused pid from the
+    original); ``None`` when there is no such process."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            raw = f.read().decode(errors="replace")
+        return int(raw[raw.rfind(")") + 2 :].split()[19])
+    except (OSError, IndexError, ValueError):
         return None
 
 
@@ -248,11 +291,19 @@ reaper = ChildReaper()
 """The one reaper of this process (a subreaper is a per-process property)."""
 
 
-async def spawn(argv: list[str], **kwargs: Any) -> asyncio.subprocess.Process:
+async def spawn(
+    argv: list[str], *, die_with_host: bool = True, **kwargs: Any
+) -> asyncio.subprocess.Process:
     """``asyncio.create_subprocess_exec(*argv, **kwargs)``, recorded with :data:`reaper`.
 
-    Raises ``OSError`` (``FileNotFoundError`` ...) when the program cannot be run.
+    With ``die_with_host`` the child is sent SIGTERM when the host dies (any way, SIGKILL
+    included); call it from the main thread (see the module docstring). Raises
+    ``OSError`` (``FileNotFoundError`` ...) when the program cannot be run.
     """
+    if die_with_host:
+        preexec = _dying_with(os.getpid(), signal.SIGTERM)
+        if preexec is not None:
+            kwargs["preexec_fn"] = preexec
     with reaper.spawning():
         proc = await asyncio.create_subprocess_exec(*argv, **kwargs)
         reaper.track(proc)

@@ -3,7 +3,8 @@
 ::
 
     xvfb    Xvfb on a free display (``-displayfd``), WIDTHxHEIGHTx24, ``-noreset``
-    xfce4   dbus-run-session -- xfce4-session        (a D-Bus session of its own)
+    xfce4   dbus-run-session -- xfce4-session        (a D-Bus session of its own;
+            ready once its window manager and panel are up, after a restart too)
     x11vnc  x11vnc on 127.0.0.1:VNC_PORT, password from a 0600 file
     novnc   websockify 127.0.0.1:WS_PORT -> 127.0.0.1:VNC_PORT, serving /usr/share/novnc
 
@@ -14,6 +15,7 @@ No I/O here but the readiness checks themselves.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,15 +124,41 @@ def _websockify_argv(launch: Launch) -> list[str]:
     ]
 
 
-def _window_manager_up(launch: Launch) -> ReadyCheck:
+_WINDOW_ID = re.compile(r"window id # (0x[0-9a-fA-F]+)")
+
+
+def _session_up(launch: Launch) -> ReadyCheck:
+    """The window manager and (when installed) the panel are up.
+
+    The root window's ``_NET_SUPPORTING_WM_CHECK`` outlives the window manager that set
+    it (an X server keeps root properties), so after a restart it names the old one's
+    window: the window it names must exist and name itself (as EWMH says), which only a
+    running window manager's does. The panel is up once ``wmctrl -lx`` lists it.
+    """
+
+    async def xprop(*args: str) -> str | None:
+        result = await run_command(["xprop", *args], env=launch.x_env, time_limit=5.0)
+        return result.stdout if result.returncode == 0 else None
+
     async def check() -> bool:
         try:
-            result = await run_command(
-                ["xprop", "-root", "_NET_SUPPORTING_WM_CHECK"], env=launch.x_env, time_limit=5.0
-            )
+            root = await xprop("-root", "_NET_SUPPORTING_WM_CHECK")
+            found = _WINDOW_ID.search(root or "")
+            if found is None:
+                return False
+            own = await xprop("-id", found[1], "_NET_SUPPORTING_WM_CHECK")
+            own_id = _WINDOW_ID.search(own or "")
+            if own_id is None or int(own_id[1], 16) != int(found[1], 16):
+                return False
         except HostUnavailableError:
             return True  # no xprop to ask: take the session as it is
-        return result.returncode == 0 and "window id" in result.stdout
+        if which("xfce4-panel") is None or which("wmctrl") is None:
+            return True
+        try:
+            listing = await run_command(["wmctrl", "-lx"], env=launch.x_env, time_limit=5.0)
+        except HostUnavailableError:
+            return True
+        return listing.returncode == 0 and "xfce4-panel" in listing.stdout.lower()
 
     return check
 
@@ -156,10 +184,10 @@ PROCESSES: dict[ProcessName, ProcessSpec] = {
         name="xfce4",
         programs=("dbus-run-session", "xfce4-session"),
         argv=lambda launch: ["dbus-run-session", "--", "xfce4-session"],
-        ready=_window_manager_up,
+        ready=_session_up,
         ready_timeout=30.0,  # the first start is the slow one
         needs_display=True,
-        when_slow="no window manager",
+        when_slow="no window manager or panel",
     ),
     "x11vnc": ProcessSpec(
         name="x11vnc",

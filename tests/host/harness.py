@@ -70,20 +70,25 @@ def start_host(
     args: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     timeout: float = READY_TIMEOUT,
+    given_run_dir: bool = True,
 ) -> HostProcess:
     """Start ``python -m core.host --port 0`` and wait for its ready line.
 
-    stdin is a pipe held by the test process, so the host also stops if the tests die.
-    Raises ``RuntimeError`` (with the host's log) when no ready line comes in time.
+    ``run_dir`` is given with ``--run-dir`` and holds the host's stderr (``host.log``);
+    with ``given_run_dir=False`` it holds only the log, and the host makes a run folder of
+    its own under ``$TMPDIR``. stdin is a pipe held by the test process, so the host also
+    stops if the tests die. Raises ``RuntimeError`` (with the host's log) when no ready
+    line comes in time.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     log_path = run_dir / "host.log"
     child_env = dict(os.environ if env is None else env)
     child_env["LEAP0_RECORDINGS_DIR"] = str(recordings_dir)
     child_env.pop("LEAP0_HOST_TOKEN", None)
+    where = ["--run-dir", str(run_dir)] if given_run_dir else []
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "core.host", "--port", "0", "--run-dir", str(run_dir), *args],
+            [sys.executable, "-m", "core.host", "--port", "0", *where, *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log,
@@ -96,6 +101,7 @@ def start_host(
         _kill(process)
         raise
     ready = HostReady.model_validate_json(line)
+    assert ready.run_dir and (not given_run_dir or Path(ready.run_dir) == run_dir), ready
     assert ready.token and ready.run_dir and ready.recordings_dir and ready.host_id, ready
     return HostProcess(
         url=ready.url,

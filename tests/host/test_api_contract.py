@@ -207,7 +207,48 @@ INVALID: list[tuple[str, str, Any, str]] = [
     ("POST", "/api/process/XVFB/restart", None, "process_name"),
     ("GET", "/api/process/..%2F..%2Fetc/logs", None, "process_name"),
     ("GET", "/api/process/api/errors", None, "process_name"),
+    # A name holding control characters is a bad name too (it was a bare 404).
+    ("GET", "/api/process/%0A/status", None, "process_name"),
+    ("GET", "/api/process/x%0Ay/logs", None, "process_name"),
+    ("GET", "/api/process/%0D%0A/errors", None, "process_name"),
+    ("POST", "/api/process/%0A/restart", None, "process_name"),
+    ("GET", "/api/process//status", None, "process_name"),
+    # The spec's types are not nullable: null is not "left out".
+    (
+        "POST",
+        "/api/screenshot/region",
+        {"x": 0, "y": 0, "width": 10, "height": 10, "quality": None},
+        "quality",
+    ),
+    (
+        "POST",
+        "/api/screenshot/region",
+        {"x": 0, "y": 0, "width": 10, "height": 10, "format": None},
+        "format",
+    ),
+    ("POST", "/api/input/click", {"x": None, "y": None}, "x"),
+    ("POST", "/api/input/click", {"button": None}, "button"),
+    ("POST", "/api/input/scroll", {"direction": "up", "amount": None}, "amount"),
+    (
+        "POST",
+        "/api/input/drag",
+        {"from_x": 0, "from_y": 0, "to_x": 1, "to_y": 1, "button": None},
+        "button",
+    ),
 ]
+
+REQUIRED_BODIES = [
+    "/api/display/screen",
+    "/api/screenshot/region",
+    "/api/input/move",
+    "/api/input/click",
+    "/api/input/drag",
+    "/api/input/scroll",
+    "/api/input/type",
+    "/api/input/press",
+    "/api/input/hotkey",
+]
+"""Every POST route whose body the spec marks required."""
 
 
 def _case_id(case: tuple[str, str, Any, str]) -> str:
@@ -231,6 +272,25 @@ async def test_every_validation_rule_answers_400_naming_the_field(
     fields = [error["field"] for error in body["errors"]]
     assert field in fields, body
     assert all(error["error"] for error in body["errors"])
+
+
+@pytest.mark.parametrize("path", REQUIRED_BODIES)
+@pytest.mark.parametrize("raw", [None, b"", b"  \n"], ids=["no-body", "empty", "blank"])
+async def test_a_required_body_left_out_answers_400(
+    http: httpx.AsyncClient, path: str, raw: bytes | None
+) -> None:
+    headers = {} if raw is None else {"Content-Type": "application/json"}
+    response = await http.post(path, content=raw, headers=headers)
+    assert response.status_code == 400, response.text
+    assert [error["field"] for error in response.json()["errors"]] == ["body"]
+
+
+async def test_an_empty_object_still_clicks_where_the_pointer_is(http: httpx.AsyncClient) -> None:
+    # The official SDK sends {} for a plain click.
+    where = (await http.get("/api/input/position")).json()
+    response = await http.post("/api/input/click", json={})
+    assert response.status_code == 200, response.text
+    assert response.json() == where
 
 
 @pytest.mark.parametrize(

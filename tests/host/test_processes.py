@@ -162,6 +162,25 @@ async def test_restart_gives_a_new_pid_and_a_working_process(
     assert status.status == "running"
 
 
+async def test_an_xfce4_restart_answers_once_the_window_manager_and_panel_are_up(
+    desktop_client: AsyncDesktopClient, local_host: HostProcess, running: DesktopProcessStatusList
+) -> None:
+    started = time.monotonic()
+    restarted = await desktop_client.restart_process(local_host.url, "xfce4", http_timeout=60)
+    took = time.monotonic() - started
+    assert restarted.status is not None and restarted.status.running
+    env = local_host.x_env()
+    # Right after the 200: the window the root names is a live window manager's (the
+    # root's property outlives the old one, naming a window that no longer exists).
+    root = await run(["xprop", "-root", "_NET_SUPPORTING_WM_CHECK"], env)
+    window = root.rsplit("#", 1)[1].strip()
+    own = await run(["xprop", "-id", window, "_NET_SUPPORTING_WM_CHECK", "_NET_WM_NAME"], env)
+    assert int(own.split("#", 1)[1].split()[0], 16) == int(window, 16), own
+    assert "Xfwm4" in own
+    assert "xfce4-panel" in (await run(["wmctrl", "-lx"], env)).lower()
+    assert took > 0.3, f"answered in {took:.2f} s: too soon for a new session"
+
+
 async def test_restarting_xvfb_brings_back_what_draws_on_it(
     desktop_client: AsyncDesktopClient, local_host: HostProcess, running: DesktopProcessStatusList
 ) -> None:
