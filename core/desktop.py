@@ -60,7 +60,7 @@ from core.references import (
     validated,
 )
 from core.routes import ApiRoute, Routes
-from core.transport import AsyncTransport, Endpoint, parse_response
+from core.transport import AsyncTransport, Endpoint, bare_token, parse_response
 
 __all__ = [
     "MAX_RECORDING_ID_LENGTH",
@@ -122,7 +122,7 @@ class AsyncDesktopClient:
         url = endpoint.base_url + "/"
         token = self._transport.token_for(endpoint)
         if is_self_hosted(sandbox) and token:
-            url += "?token=" + quote(token, safe="")
+            url += "?token=" + quote(bare_token(token), safe="")
         return url
 
     # ── display ──
