@@ -21,7 +21,11 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from core import downloads, status_stream
-from core.defaults import DEFAULT_SANDBOX_DOMAIN, STREAM_READ_TIMEOUT
+from core.defaults import (
+    DEFAULT_DOWNLOAD_RETRY_SECONDS,
+    DEFAULT_SANDBOX_DOMAIN,
+    STREAM_READ_TIMEOUT,
+)
 from core.models import (
     ClickPointerRequest,
     DesktopDisplayInfo,
@@ -505,8 +509,10 @@ class AsyncDesktopClient:
         progress: downloads.ProgressCallback | None = None,
         overwrite: bool = False,
         http_timeout: float | None = None,
+        retry_seconds: float = DEFAULT_DOWNLOAD_RETRY_SECONDS,
     ) -> Path:
-        """Stream a recording to ``path``; see :func:`core.downloads.download_recording_to`."""
+        """Stream a recording to ``path``, resuming by itself after a cut for up to
+        ``retry_seconds``; see :func:`core.downloads.download_recording_to`."""
         return await downloads.download_recording_to(
             self,
             sandbox,
@@ -515,6 +521,7 @@ class AsyncDesktopClient:
             progress=progress,
             overwrite=overwrite,
             http_timeout=http_timeout,
+            retry_seconds=retry_seconds,
         )
 
     async def delete_recording(

@@ -486,7 +486,13 @@ async def test_download_recording_to_delegates_to_core_downloads(
     monkeypatch.setattr(core.downloads, "download_recording_to", download_recording_to)
 
     saved = await client.download_recording_to(
-        "sbx-1", "rec_1", tmp_path / "out.mp4", progress=progress, overwrite=True, http_timeout=3
+        "sbx-1",
+        "rec_1",
+        tmp_path / "out.mp4",
+        progress=progress,
+        overwrite=True,
+        http_timeout=3,
+        retry_seconds=42,
     )
 
     assert saved == tmp_path / "out.mp4"
@@ -496,6 +502,6 @@ async def test_download_recording_to_delegates_to_core_downloads(
             "sbx-1",
             "rec_1",
             tmp_path / "out.mp4",
-            {"progress": progress, "overwrite": True, "http_timeout": 3},
+            {"progress": progress, "overwrite": True, "http_timeout": 3, "retry_seconds": 42},
         )
     ]
