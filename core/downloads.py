@@ -4,11 +4,12 @@
 choices, and why:
 
 * **Memory does not grow with the file.** The body is read with ``response.aiter_raw()`` and
-  each piece httpcore hands over (it reads 64 KiB at a time) is written at once. Re-chunking
-  to 1 MiB (``aiter_raw(1 << 20)``) makes httpx join the pieces in a ``BytesIO`` first, which
-  copies every byte once more: measured on loopback (500 MB), that cost a quarter more CPU
-  and gained no throughput, because writes of 64 KiB already bypass Python's file buffer.
-  Peak RSS stays ~50 MB for any size (``benchmarks/download.py``).
+  each piece httpcore hands over is written at once: what asyncio read in one ``recv`` (up to
+  256 KiB; :data:`core.transport.READ_SIZE` lets httpcore take it whole instead of in 64 KiB
+  slices, see there). Re-chunking with ``aiter_raw(1 << 20)`` makes httpx join the pieces in
+  a ``BytesIO`` first, which copies every byte once more: measured on loopback (500 MB),
+  that cost a quarter more CPU and gained no throughput, because such writes already bypass
+  Python's file buffer. Peak RSS stays ~50 MB for any size.
 * **Writes run on the event loop.** A 64 KiB write into the page cache takes tens of
   microseconds; handing each to ``asyncio.to_thread`` cost more than it saved (measured
   99-146 MB/s against 154-158 MB/s, same machine and file). ``fsync``, which can block for

@@ -25,6 +25,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpcore
 import httpx
 from pydantic import BaseModel, ValidationError
 
@@ -58,6 +59,30 @@ __all__ = [
 
 _RETRY_STATUSES = frozenset({429, 503})
 _USER_AGENT = "leap0-tui/0.1"
+
+READ_SIZE = 1 << 20
+"""Most bytes httpcore takes from the connection per read of a response (its own is 64 KiB)."""
+
+
+def _read_whole_pieces() -> None:
+    """Let httpcore take what asyncio has read (up to 256 KiB a ``recv``) in one piece.
+
+    httpcore asks anyio for 64 KiB at a time; anyio hands over one chunk of asyncio's (up to
+    256 KiB) per read and, when it is larger, slices it and puts the rest back: a 256 KiB
+    chunk cost four trips through httpcore and h11 and 384 KiB of extra copying. Measured on
+    loopback (300 MB from uvicorn, 2 shared cores, 6 runs each): the client's CPU time went
+    from 0.73-0.87 s to 0.50-0.77 s and the best ``download_recording_to`` from 1.23 s to
+    0.65 s; the server has the other core, so the client's CPU is what it competes with.
+    anyio never allocates ``max_bytes``, so a larger limit costs no memory. Set only over
+    httpcore's own value, so a future httpcore that changes it is left alone (``tests/core``
+    notices).
+    """
+    connection = httpcore.AsyncHTTP11Connection
+    if getattr(connection, "READ_NUM_BYTES", None) == 64 * 1024:
+        connection.READ_NUM_BYTES = READ_SIZE
+
+
+_read_whole_pieces()
 
 
 @dataclass(frozen=True, slots=True)
