@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from core.desktop import AsyncDesktopClient
-    from core.downloads import DownloadProgress
+    from core.downloads import DownloadProgress, DownloadState, progress_line
     from core.errors import (
         Leap0APIError,
         Leap0AuthError,
@@ -63,6 +63,7 @@ __all__ = [
     "DesktopTarget",
     "DesktopWindow",
     "DownloadProgress",
+    "DownloadState",
     "Endpoint",
     "FeedState",
     "FeedUpdate",
@@ -82,6 +83,7 @@ __all__ = [
     "RetryPolicy",
     "SandboxRef",
     "StatusFeed",
+    "progress_line",
 ]
 
 _MODULES = (

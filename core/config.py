@@ -3,8 +3,9 @@
 Each setting comes from the first of these that has it:
 
 1. an explicit argument (the command line);
-2. the environment: ``LEAP0_API_KEY``, ``LEAP0_BASE_URL``, ``LEAP0_SANDBOX_DOMAIN``
-   (and ``LEAP0_PROFILE``, ``LEAP0_DOWNLOAD_DIR``, ``LEAP0_CONFIG`` for the file's path);
+2. the environment: ``LEAP0_API_KEY``, ``LEAP0_BASE_URL``, ``LEAP0_SANDBOX_DOMAIN``,
+   ``LEAP0_DESKTOP_TOKEN`` (a desktop host's token; and ``LEAP0_PROFILE``,
+   ``LEAP0_DOWNLOAD_DIR``, ``LEAP0_CONFIG`` for the file's path);
 3. the config file, ``config.toml`` in the user's config directory, and in it the chosen
    profile over the file's top level;
 4. the defaults below.
@@ -14,6 +15,7 @@ A profile is either *cloud* (an API key, with optional base URL and sandbox doma
 
     default_profile = "work"
     download_dir = "~/Videos/leap0"
+    download_retry_seconds = 300   # how long a cut download keeps trying to resume
 
     [profiles.work]
     api_key = "lp0_..."
@@ -38,7 +40,14 @@ from typing import Any, Literal
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from core.defaults import DEFAULT_BASE_URL, DEFAULT_PREVIEW_INTERVAL, DEFAULT_SANDBOX_DOMAIN
+from core.config_file import APP_NAME, default_config_path
+from core.config_file import config_path as config_file_path
+from core.defaults import (
+    DEFAULT_BASE_URL,
+    DEFAULT_DOWNLOAD_RETRY_SECONDS,
+    DEFAULT_PREVIEW_INTERVAL,
+    DEFAULT_SANDBOX_DOMAIN,
+)
 
 __all__ = [
     "DEFAULT_SANDBOX_DOMAIN",
@@ -48,13 +57,6 @@ __all__ = [
     "default_config_path",
     "load_settings",
 ]
-
-APP_NAME = "leap0-tui"
-
-
-def default_config_path() -> Path:
-    """``config.toml`` in the user's config directory (``~/.config/leap0-tui`` on Linux)."""
-    return platformdirs.user_config_path(APP_NAME) / "config.toml"
 
 
 def default_download_dir() -> Path:
@@ -94,6 +96,7 @@ class ConfigFile(BaseModel):
     sandbox_domain: str | None = None
     download_dir: Path | None = None
     preview_interval: float | None = Field(default=None, gt=0, le=3600)
+    download_retry_seconds: float | None = Field(default=None, ge=0, le=7 * 24 * 3600)
     theme: str | None = None
     profiles: dict[str, Profile] = {}
 
@@ -118,6 +121,9 @@ class Settings(BaseModel):
     sandbox_id: str | None = None
     download_dir: Path = Field(default_factory=default_download_dir)
     preview_interval: float = DEFAULT_PREVIEW_INTERVAL
+    download_retry_seconds: float = DEFAULT_DOWNLOAD_RETRY_SECONDS
+    """How long a download cut by the network keeps trying to resume, in seconds (0: not
+    at all); see :func:`core.downloads.download_recording_to`."""
     theme: str | None = None
     config_path: Path | None = None
     problems: tuple[str, ...] = ()
@@ -209,8 +215,7 @@ def load_settings(
     and the defaults are used.
     """
     env = os.environ if env is None else env
-    path = config_path or (Path(env["LEAP0_CONFIG"]) if env.get("LEAP0_CONFIG") else None)
-    path = (path or default_config_path()).expanduser()
+    path = config_file_path(config_path, env)
     file, problems = read_config_file(path)
 
     profile_name = _first(profile, env.get("LEAP0_PROFILE"), file.default_profile)
@@ -237,13 +242,20 @@ def load_settings(
         or DEFAULT_SANDBOX_DOMAIN,
         profile=profile_name,
         desktop_url=desktop_url,
-        desktop_token=_first(token, chosen.token) if desktop_url else None,
+        desktop_token=(
+            _first(token, env.get("LEAP0_DESKTOP_TOKEN"), chosen.token) if desktop_url else None
+        ),
         sandbox_id=sandbox_id,
         download_dir=Path(
             _first(download_dir, env.get("LEAP0_DOWNLOAD_DIR"), file.download_dir)
             or default_download_dir()
         ).expanduser(),
         preview_interval=file.preview_interval or DEFAULT_PREVIEW_INTERVAL,
+        download_retry_seconds=(
+            DEFAULT_DOWNLOAD_RETRY_SECONDS
+            if file.download_retry_seconds is None
+            else file.download_retry_seconds
+        ),
         theme=file.theme,
         config_path=path,
         problems=tuple(problems),

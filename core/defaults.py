@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_DOWNLOAD_RETRY_SECONDS",
     "DEFAULT_PREVIEW_INTERVAL",
     "DEFAULT_SANDBOX_DOMAIN",
     "DEFAULT_TIMEOUT",
@@ -28,3 +29,6 @@ STREAM_READ_TIMEOUT = 5 * HEARTBEAT
 
 DEFAULT_PREVIEW_INTERVAL = 1.0
 """Seconds between two screenshots of the preview."""
+
+DEFAULT_DOWNLOAD_RETRY_SECONDS = 300.0
+"""Seconds a download cut by the network keeps trying to resume before it gives up."""

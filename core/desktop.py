@@ -21,7 +21,11 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from core import downloads, status_stream
-from core.defaults import DEFAULT_SANDBOX_DOMAIN, STREAM_READ_TIMEOUT
+from core.defaults import (
+    DEFAULT_DOWNLOAD_RETRY_SECONDS,
+    DEFAULT_SANDBOX_DOMAIN,
+    STREAM_READ_TIMEOUT,
+)
 from core.models import (
     ClickPointerRequest,
     DesktopDisplayInfo,
@@ -60,7 +64,7 @@ from core.references import (
     validated,
 )
 from core.routes import ApiRoute, Routes
-from core.transport import AsyncTransport, Endpoint, parse_response
+from core.transport import AsyncTransport, Endpoint, bare_token, parse_response
 
 __all__ = [
     "MAX_RECORDING_ID_LENGTH",
@@ -122,7 +126,7 @@ class AsyncDesktopClient:
         url = endpoint.base_url + "/"
         token = self._transport.token_for(endpoint)
         if is_self_hosted(sandbox) and token:
-            url += "?token=" + quote(token, safe="")
+            url += "?token=" + quote(bare_token(token), safe="")
         return url
 
     # ── display ──
@@ -505,8 +509,10 @@ class AsyncDesktopClient:
         progress: downloads.ProgressCallback | None = None,
         overwrite: bool = False,
         http_timeout: float | None = None,
+        retry_seconds: float = DEFAULT_DOWNLOAD_RETRY_SECONDS,
     ) -> Path:
-        """Stream a recording to ``path``; see :func:`core.downloads.download_recording_to`."""
+        """Stream a recording to ``path``, resuming by itself after a cut for up to
+        ``retry_seconds``; see :func:`core.downloads.download_recording_to`."""
         return await downloads.download_recording_to(
             self,
             sandbox,
@@ -515,6 +521,7 @@ class AsyncDesktopClient:
             progress=progress,
             overwrite=overwrite,
             http_timeout=http_timeout,
+            retry_seconds=retry_seconds,
         )
 
     async def delete_recording(

@@ -4,11 +4,12 @@
 choices, and why:
 
 * **Memory does not grow with the file.** The body is read with ``response.aiter_raw()`` and
-  each piece httpcore hands over (it reads 64 KiB at a time) is written at once. Re-chunking
-  to 1 MiB (``aiter_raw(1 << 20)``) makes httpx join the pieces in a ``BytesIO`` first, which
-  copies every byte once more: measured on loopback (500 MB), that cost a quarter more CPU
-  and gained no throughput, because writes of 64 KiB already bypass Python's file buffer.
-  Peak RSS stays ~50 MB for any size (``benchmarks/download.py``).
+  each piece httpcore hands over is written at once: what asyncio read in one ``recv`` (up to
+  256 KiB; :data:`core.transport.READ_SIZE` lets httpcore take it whole instead of in 64 KiB
+  slices, see there). Re-chunking with ``aiter_raw(1 << 20)`` makes httpx join the pieces in
+  a ``BytesIO`` first, which copies every byte once more: measured on loopback (500 MB),
+  that cost a quarter more CPU and gained no throughput, because such writes already bypass
+  Python's file buffer. Peak RSS stays ~50 MB for any size.
 * **Writes run on the event loop.** A 64 KiB write into the page cache takes tens of
   microseconds; handing each to ``asyncio.to_thread`` cost more than it saved (measured
   99-146 MB/s against 154-158 MB/s, same machine and file). ``fsync``, which can block for
@@ -28,11 +29,16 @@ choices, and why:
   over: completing it with this recording's remainder would give a file of the right size
   and the wrong bytes, which no size check notices. A ``.part`` longer than the recording
   is started over too.
-* **Bounded retries that do not punish progress.** Connection errors, timeouts, 429 and 503
-  are retried with the transport's :class:`~core.transport.RetryPolicy` back-off. The budget
-  (``RetryPolicy.attempts``) counts attempts in a row that added no bytes; an attempt that
-  added bytes resets it, so a long download survives many drops as long as each one moves it
-  forward, and a server that stopped sending is given up on after ``attempts`` tries.
+* **It resumes by itself, for a while.** A broken or refused connection, a timeout, 429, 502,
+  503, 504, or a body that ends short is retried from the ``.part``'s end with the
+  transport's :class:`~core.transport.RetryPolicy` back-off (doubling up to its
+  ``max_delay``; ``Retry-After`` honoured), for ``retry_seconds`` (default 5 minutes) after
+  the last byte arrived: every outage gets the whole while, so a long download survives many
+  cuts, and a desktop that stays away is given up on. Meanwhile the progress callback says
+  so (``state`` ``"waiting"`` with the attempt and a countdown, once a second, then
+  ``"resuming"``); :func:`progress_line` words it. What waiting cannot fix fails at once:
+  401/403, 404, 409, other statuses, a full disk (``OSError``), a size mismatch. Cancelling
+  the task stops it at once, waiting or not.
 * **Verified before it is visible.** The final size must equal the recording's
   ``size_bytes`` (from ``get_recording``) and the size the server announced
   (``Content-Length`` / ``Content-Range``). Then the ``.part`` is fsynced and renamed over
@@ -44,8 +50,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import errno
 import json
+import math
 import os
 import re
 import time
@@ -56,6 +64,7 @@ from typing import Protocol
 
 import httpx
 
+from core.defaults import DEFAULT_DOWNLOAD_RETRY_SECONDS
 from core.errors import (
     Leap0ConnectionError,
     Leap0DownloadError,
@@ -73,11 +82,13 @@ from core.transport import AsyncTransport, Endpoint
 __all__ = [
     "PROGRESS_INTERVAL",
     "DownloadProgress",
+    "DownloadState",
     "ProgressCallback",
     "RecordingSource",
     "download_recording_to",
     "part_path",
     "part_source_path",
+    "progress_line",
 ]
 
 PROGRESS_INTERVAL = 0.1
@@ -87,6 +98,19 @@ _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)", re.IGNORECASE)
 _UNSATISFIED_RANGE = re.compile(r"bytes\s+\*/(\d+)", re.IGNORECASE)
 
 
+class DownloadState(enum.StrEnum):
+    """What a download is doing at the time of a report."""
+
+    TRANSFERRING = "transferring"
+    """Bytes are arriving (or the first request is on its way)."""
+    WAITING = "waiting"
+    """The connection broke; the next attempt is ``next_attempt_in`` seconds away."""
+    RESUMING = "resuming"
+    """Attempt ``attempt`` is asking for the rest; no byte of it yet."""
+    COMPLETE = "complete"
+    """Every byte is in the ``.part``; it is being verified and renamed (the last report)."""
+
+
 @dataclass(frozen=True, slots=True)
 class DownloadProgress:
     """How far a download is. Sizes in bytes, times in seconds.
@@ -94,8 +118,14 @@ class DownloadProgress:
     ``received`` counts the whole ``.part``, bytes resumed from an earlier call included;
     ``rate`` and ``eta`` count only what this call transferred, so a resumed download does
     not report an impossible speed. ``total`` is ``None`` when neither the recording's
-    metadata nor the server said how big the file is; ``eta`` is ``None`` then, and before
-    the first byte.
+    metadata nor the server said how big the file is; ``eta`` is ``None`` then, before the
+    first byte, and while waiting.
+
+    After a cut, ``state`` is :attr:`DownloadState.WAITING` (reported once a second,
+    ``next_attempt_in`` counting down) and then :attr:`DownloadState.RESUMING`; ``attempt``
+    is the resume attempt of this outage (1, 2, ...; 0 while transferring normally),
+    ``last_error`` the one-line reason of the cut, ``gives_up_in`` how long retrying goes on
+    if nothing gets through. :func:`progress_line` says it all in one line.
     """
 
     received: int
@@ -103,6 +133,11 @@ class DownloadProgress:
     elapsed: float
     rate: float
     eta: float | None
+    state: DownloadState = DownloadState.TRANSFERRING
+    attempt: int = 0
+    next_attempt_in: float | None = None
+    last_error: str | None = None
+    gives_up_in: float | None = None
 
     @property
     def fraction(self) -> float | None:
@@ -114,6 +149,39 @@ class DownloadProgress:
 
 ProgressCallback = Callable[[DownloadProgress], object]
 """Called on the event loop with each report; it must return quickly (post a message)."""
+
+
+def progress_line(progress: DownloadProgress) -> str:
+    """One line for a status bar or a terminal, e.g. ``"12.5 MiB / 300.0 MiB (4 %), 85.2
+    MiB/s, 3 s left"``, ``"waiting to resume (attempt 3, next in 8 s)"``, ``"resuming
+    (attempt 3)"``. The reason of a wait is in ``progress.last_error``, not here."""
+    if progress.state is DownloadState.WAITING:
+        when = math.ceil(progress.next_attempt_in or 0)
+        return f"waiting to resume (attempt {progress.attempt}, next in {when} s)"
+    if progress.state is DownloadState.RESUMING:
+        return f"resuming (attempt {progress.attempt})"
+    size = _size(progress.received)
+    if progress.total is not None:
+        size += f" / {_size(progress.total)}"
+        if progress.fraction is not None:
+            size += f" ({progress.fraction * 100:.0f} %)"
+    if progress.state is DownloadState.COMPLETE:
+        return f"complete, {size}"
+    parts = [size]
+    if progress.rate > 0:
+        parts.append(f"{_size(progress.rate)}/s")
+    if progress.eta is not None and progress.rate > 0:
+        parts.append(f"{math.ceil(progress.eta)} s left")
+    return ", ".join(parts)
+
+
+def _size(count: float) -> str:
+    """``count`` bytes in binary units: ``"512 B"``, ``"12.5 MiB"``."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(count) < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 class RecordingSource(Protocol):
@@ -149,15 +217,18 @@ async def download_recording_to(
     progress: ProgressCallback | None = None,
     overwrite: bool = False,
     http_timeout: float | None = None,
+    retry_seconds: float = DEFAULT_DOWNLOAD_RETRY_SECONDS,
 ) -> Path:
     """Stream recording ``recording_id`` of ``sandbox`` to the file ``path``; return the path.
 
     The file appears only when complete and verified: the body goes to ``<path>.part``
     (resumed if one is there), which is renamed to ``path`` at the end. ``progress``, if
     given, gets a :class:`DownloadProgress` at most every :data:`PROGRESS_INTERVAL` seconds
-    and once when the transfer is complete. ``http_timeout`` bounds connecting and each read
-    (seconds), not the whole download. See the module docstring for the resume and retry
-    rules.
+    while bytes arrive, on every change of state, once a second while waiting to resume,
+    and once when the transfer is complete. ``http_timeout`` bounds connecting and each
+    read (seconds), not the whole download. A cut connection is resumed by itself for up to
+    ``retry_seconds`` after the last byte arrived (0: not at all). See the module docstring
+    for the resume and retry rules.
 
     Raises:
         FileExistsError: ``path`` exists and ``overwrite`` is false; raised before any
@@ -168,7 +239,8 @@ async def download_recording_to(
         Leap0ConflictError: the recording is still being written (the local host answers
             409); a server that serves a growing file anyway ends in a size mismatch.
         Leap0ConnectionError, Leap0TimeoutError, Leap0ServerError, Leap0RateLimitError:
-            the last failure, once the retries are spent; the ``.part`` is kept.
+            the last failure, once ``retry_seconds`` passed without a byte; the ``.part``
+            is kept. A 5xx other than 502, 503, 504 at once.
         Leap0DownloadError: the finished file's size is not what the recording's metadata
             or the server announced; the ``.part`` is kept for inspection or a later resume.
         OSError: writing failed, e.g. the disk is full (``errno.ENOSPC``) or the directory
@@ -190,6 +262,7 @@ async def download_recording_to(
         what=f"download of recording {recording_id}",
         http_timeout=http_timeout,
         progress=progress,
+        retry_seconds=retry_seconds,
     )
     await transfer.run()
     transfer.verify()
@@ -223,13 +296,17 @@ def _commit(part: Path, target: Path) -> None:
             os.close(dir_fd)
 
 
+_WAIT_STATUSES = frozenset({502, 503, 504})
+"""Statuses of a desktop, or a proxy in front of it, that is away for now."""
+
+
 def _resumable(exc: Leap0Error) -> bool:
-    """Whether a failed attempt is worth another: what the transport retries for GETs (a
-    broken or refused connection, 429, 503) and also a timeout, which here is a stalled
-    read that a new request may well get past."""
+    """Whether waiting can fix a failed attempt: a broken or refused connection, a timeout
+    (here a stalled read that a new request may well get past), 429, and a gateway or
+    desktop that is away for now (502, 503, 504)."""
     if isinstance(exc, Leap0ConnectionError | Leap0TimeoutError | Leap0RateLimitError):
         return True
-    return isinstance(exc, Leap0ServerError) and exc.status_code == 503
+    return isinstance(exc, Leap0ServerError) and exc.status_code in _WAIT_STATUSES
 
 
 def _header_int(response: httpx.Response, name: str) -> int | None:
@@ -238,7 +315,8 @@ def _header_int(response: httpx.Response, name: str) -> int | None:
 
 
 class _Meter:
-    """Turns byte counts into throttled :class:`DownloadProgress` reports."""
+    """Turns byte counts and state changes into :class:`DownloadProgress` reports; byte
+    reports are throttled to one per :data:`PROGRESS_INTERVAL`."""
 
     def __init__(self, callback: ProgressCallback | None) -> None:
         self._callback = callback
@@ -253,16 +331,39 @@ class _Meter:
         if self._callback is not None and time.monotonic() - self._last >= PROGRESS_INTERVAL:
             self.report(received, total)
 
-    def report(self, received: int, total: int | None) -> None:
+    def report(
+        self,
+        received: int,
+        total: int | None,
+        state: DownloadState = DownloadState.TRANSFERRING,
+        *,
+        attempt: int = 0,
+        next_attempt_in: float | None = None,
+        last_error: str | None = None,
+        gives_up_in: float | None = None,
+    ) -> None:
         if self._callback is None:
             return
         now = self._last = time.monotonic()
         elapsed = now - self._started
         rate = self.transferred / elapsed if elapsed > 0 else 0.0
         eta = None
-        if total is not None and rate > 0:
+        if total is not None and rate > 0 and state is not DownloadState.WAITING:
             eta = max(0, total - received) / rate
-        self._callback(DownloadProgress(received, total, elapsed, rate, eta))
+        self._callback(
+            DownloadProgress(
+                received,
+                total,
+                elapsed,
+                rate,
+                eta,
+                state,
+                attempt,
+                next_attempt_in,
+                last_error,
+                gives_up_in,
+            )
+        )
 
 
 class _Transfer:
@@ -284,8 +385,10 @@ class _Transfer:
         what: str,
         http_timeout: float | None,
         progress: ProgressCallback | None,
+        retry_seconds: float,
     ) -> None:
         self.client = client
+        self.retry_seconds = max(0.0, retry_seconds)
         self.endpoint = endpoint
         self.route = route
         self.part = part
@@ -298,6 +401,7 @@ class _Transfer:
         self.validator: str | None = None  # ETag or Last-Modified, for If-Range
         self.received = self._resumable_part()
         self.meter = _Meter(progress)
+        self.attempt = 0  # the resume attempt in flight, 0 when none
 
     def _resumable_part(self) -> int:
         """The size of a ``.part`` an earlier call left of this very recording, else 0.
@@ -340,11 +444,13 @@ class _Transfer:
                 return
             self._truncate()  # longer than the recording: not a prefix of it
         policy = self.client.transport.retry
-        stalls = 0  # attempts in a row that added no bytes
+        attempt = 0  # resume attempts since the last byte arrived
+        outage_since: float | None = None  # when the last attempt that got bytes ended
         while True:
             before = self.received
             failure: Leap0Error | None = None
             ended_cleanly = False
+            self.attempt = attempt
             try:
                 ended_cleanly = await self._attempt()
             except Leap0Error as exc:
@@ -353,8 +459,12 @@ class _Transfer:
                 failure = exc
             if self.complete() or (ended_cleanly and self.total is None):
                 break
-            stalls = 0 if self.received > before else stalls + 1
-            if stalls >= policy.attempts:
+            now = time.monotonic()
+            if outage_since is None or self.received > before:
+                outage_since, attempt = now, 0
+            attempt += 1
+            left = outage_since + self.retry_seconds - now
+            if left <= 0:
                 if failure is not None:
                     raise failure
                 of = "an unknown number of" if self.announced is None else self.announced
@@ -363,8 +473,36 @@ class _Transfer:
                     f"{of} bytes; the partial file is kept at {self.part}",
                     desktop=self.endpoint.label,
                 )
-            await asyncio.sleep(policy.delay(max(0, stalls - 1), retry_after_of(failure)))
-        self.meter.report(self.received, self.announced)
+            delay = min(left, policy.delay(attempt - 1, retry_after_of(failure)))
+            reason = str(failure) if failure else "the server ended the body early"
+            await self._wait(delay, attempt, reason, left)
+        self.meter.report(self.received, self.announced, DownloadState.COMPLETE)
+
+    async def _wait(self, delay: float, attempt: int, reason: str, left: float) -> None:
+        """Sleep ``delay`` seconds before resume attempt ``attempt``, reporting the wait once
+        a second (on whole seconds of the countdown); cancellable at any moment."""
+        until = time.monotonic() + delay
+        gives_up_at = time.monotonic() + left
+        while (remaining := until - time.monotonic()) > 0:
+            self.meter.report(
+                self.received,
+                self.announced,
+                DownloadState.WAITING,
+                attempt=attempt,
+                next_attempt_in=remaining,
+                last_error=reason,
+                gives_up_in=max(0.0, gives_up_at - time.monotonic()),
+            )
+            step = remaining % 1.0  # to the next whole second of the countdown
+            await asyncio.sleep(min(remaining, step if step > 0.01 else 1.0))
+        self.meter.report(
+            self.received,
+            self.announced,
+            DownloadState.RESUMING,
+            attempt=attempt,
+            last_error=reason,
+            gives_up_in=max(0.0, gives_up_at - time.monotonic()),
+        )
 
     async def _attempt(self) -> bool:
         """One request from the ``.part``'s end. True when the body ended without error.
@@ -400,6 +538,9 @@ class _Transfer:
                 async for piece in response.aiter_raw():
                     file.write(piece)
                     self.received += len(piece)
+                    if self.attempt:  # a resume that got through: say so at once
+                        self.attempt = 0
+                        self.meter.report(self.received, self.announced)
                     self.meter.add(len(piece), self.received, self.announced)
         return True
 

@@ -3,7 +3,8 @@ desktops all build their paths from this table.
 
 A route is a method and a path template whose ``{parameters}`` are filled in by
 :meth:`ApiRoute.path`, each value percent-encoded as one path segment (so ``/``, ``?``,
-``#`` and ``%`` in a value can never change the path). The host turns a template into a
+``#``, ``%`` or a value of ``..`` can never change the path; ``:`` and ``+`` are sent as
+they are, as the official SDK sends them). The host turns a template into a
 server pattern with :meth:`ApiRoute.pattern`.
 
 Paths follow ``leap0-desktop.openapi.yaml``.
@@ -45,7 +46,7 @@ class ApiRoute:
         extra = set(values) - set(self.parameters)
         if extra:
             raise TypeError(f"{self.template} has no parameter {sorted(extra)[0]!r}")
-        return _PARAMETER.sub(lambda m: quote(values[m.group(1)], safe=""), self.template)
+        return _PARAMETER.sub(lambda m: _segment(values[m.group(1)]), self.template)
 
     def pattern(self, convertor: str | None = None) -> str:
         """The template as a server route pattern, each parameter given ``convertor``
@@ -53,6 +54,21 @@ class ApiRoute:
         if convertor is None:
             return self.template
         return _PARAMETER.sub(lambda m: "{" + m.group(1) + ":" + convertor + "}", self.template)
+
+
+_DOT_SEGMENTS = {".": "%2E", "..": "%2E%2E"}
+
+
+def _segment(value: str) -> str:
+    """``value`` as exactly one path segment.
+
+    Everything but unreserved characters, ``:`` and ``+`` is percent-encoded (both are
+    allowed in a segment, RFC 3986 ``pchar``, and the official SDK sends them as they are),
+    so ``/``, ``?``, ``#`` and ``%`` cannot change the path. ``.`` and ``..`` alone, which
+    clients and servers resolve as "this" and "the parent" segment, are sent encoded: a
+    value can never step out of its route.
+    """
+    return _DOT_SEGMENTS.get(value) or quote(value, safe=":+")
 
 
 class Routes:

@@ -23,7 +23,7 @@ from core import (
     RetryPolicy,
 )
 from core.desktop import TYPING_SECONDS_PER_CHARACTER
-from core.transport import AsyncTransport
+from core.transport import SERVER_TEXT_LIMIT, AsyncTransport, error_for_exception
 from tests.client.conftest import FAST_RETRY, TOKEN
 from tests.support.fake_desktop import Reply, ScriptedDesktop
 from tests.support.loopback import free_port
@@ -105,6 +105,79 @@ async def test_an_error_body_that_is_not_json(
         await client.display_info(url)
 
     assert "Bad Gateway" in str(caught.value)
+    assert "<" not in str(caught.value)
+
+
+async def test_a_401_says_the_servers_own_text_first(
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
+) -> None:
+    """A status line cut at its width must still show why: the server's words lead."""
+    said = "missing or wrong token: send Authorization: Bearer <token>"
+    fake.on("GET", "/api/display", Reply(401, {"message": said}))
+
+    with pytest.raises(Leap0AuthError) as caught:
+        await client.display_info(url)
+
+    message = str(caught.value)
+    assert message == f"401 Unauthorized: {said} (display info on {url})"
+    assert "\n" not in message
+
+
+async def test_a_proxys_html_page_gives_its_status_and_title(
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
+) -> None:
+    page = (
+        b"<!DOCTYPE html>\n<html><head>\n<title>\n  Upstream desktop is &quot;down&quot;\n"
+        b"</title><style>body{}</style></head><body><h1>502</h1>" + b"<p>x</p>" * 500 + b"</html>"
+    )
+    headers = {"content-type": "text/html; charset=utf-8"}
+    fake.on("GET", "/api/display", Reply(502, body=page, headers=headers))
+
+    with pytest.raises(Leap0ServerError) as caught:
+        await client.display_info(url)
+
+    assert (
+        str(caught.value) == f'502 Bad Gateway: Upstream desktop is "down" (display info on {url})'
+    )
+    assert caught.value.server_message == 'Upstream desktop is "down"'
+
+
+async def test_a_page_titled_with_its_status_does_not_say_it_twice(
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
+) -> None:
+    page = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+    fake.on("GET", "/api/display", Reply(502, body=page, headers={"content-type": "text/html"}))
+
+    with pytest.raises(Leap0ServerError) as caught:
+        await client.display_info(url)
+
+    assert str(caught.value) == f"502 Bad Gateway (display info on {url})"
+
+
+async def test_a_long_plain_text_body_is_cut_to_one_short_line(
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
+) -> None:
+    fake.on("GET", "/api/display", Reply(500, body=b"boom\n" * 200))
+
+    with pytest.raises(Leap0ServerError) as caught:
+        await client.display_info(url)
+
+    said = caught.value.server_message
+    assert said is not None and said.startswith("boom boom") and said.endswith("…")
+    assert len(said) == SERVER_TEXT_LIMIT
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "exc", [httpx.ReadError(""), httpx.RemoteProtocolError(""), httpx.ConnectError("")]
+)
+def test_an_httpx_error_without_text_is_named_by_its_kind(exc: httpx.HTTPError) -> None:
+    """An exception object is always true: ``exc or name`` never fell back to the name,
+    and a reset connection read "connection ... broke ()"."""
+    error = error_for_exception(exc, "download", "http://h:1")
+
+    assert "()" not in str(error)
+    assert type(exc).__name__ in str(error)
 
 
 async def test_slow_answer_times_out_per_call(

@@ -372,6 +372,21 @@ async def test_seed_script_form_talks_to_the_url_with_the_api_key(
     assert fake.seen[0].headers["authorization"] == "Bearer script-key"
 
 
+@pytest.mark.parametrize("stored", ["Bearer script-key", "bearer script-key"])
+async def test_a_key_stored_with_its_bearer_prefix_is_not_prefixed_twice(
+    stored: str, fake: ScriptedDesktop, url: str
+) -> None:
+    fake.on("GET", "/api/healthz", Reply(json={"ok": True}))
+
+    async with AsyncDesktopClient(AsyncTransport(api_key=stored)) as client:
+        await client.health(url)
+        await client.health(DesktopTarget(url, token=stored))
+        viewer = client.desktop_url(DesktopTarget(url, token=stored))
+
+    assert [seen.headers["authorization"] for seen in fake.seen] == [stored, stored]
+    assert viewer.endswith("/?token=script-key")
+
+
 async def test_one_client_serves_targets_with_their_own_tokens(
     client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:
@@ -471,7 +486,13 @@ async def test_download_recording_to_delegates_to_core_downloads(
     monkeypatch.setattr(core.downloads, "download_recording_to", download_recording_to)
 
     saved = await client.download_recording_to(
-        "sbx-1", "rec_1", tmp_path / "out.mp4", progress=progress, overwrite=True, http_timeout=3
+        "sbx-1",
+        "rec_1",
+        tmp_path / "out.mp4",
+        progress=progress,
+        overwrite=True,
+        http_timeout=3,
+        retry_seconds=42,
     )
 
     assert saved == tmp_path / "out.mp4"
@@ -481,6 +502,6 @@ async def test_download_recording_to_delegates_to_core_downloads(
             "sbx-1",
             "rec_1",
             tmp_path / "out.mp4",
-            {"progress": progress, "overwrite": True, "http_timeout": 3},
+            {"progress": progress, "overwrite": True, "http_timeout": 3, "retry_seconds": 42},
         )
     ]

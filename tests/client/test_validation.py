@@ -222,6 +222,22 @@ async def test_recording_ids_never_reach_another_route(
     assert not {"/api/healthz", "/api/recordings", "/api/recordings/x"} & set(fake.paths())
 
 
+async def test_colon_and_plus_are_sent_as_they_are(
+    client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
+) -> None:
+    """Both are allowed in a path segment; the official SDK leaves them, and so do we."""
+    fake.on("GET", "/api/recordings/rec:2026-11-28T10:00+01", Reply(json={"id": "x"}))
+    fake.on("GET", "/api/recordings/rec:2026-11-28T10:00+01/download", Reply(body=b"mp4"))
+
+    await client.get_recording(url, "rec:2026-11-28T10:00+01")
+    await client.download_recording(url, "rec:2026-11-28T10:00+01")
+
+    assert [s.raw_path for s in fake.seen] == [
+        "/api/recordings/rec:2026-11-28T10:00+01",
+        "/api/recordings/rec:2026-11-28T10:00+01/download",
+    ]
+
+
 async def test_an_odd_recording_id_reaches_its_own_route(
     client: AsyncDesktopClient, fake: ScriptedDesktop, url: str
 ) -> None:

@@ -125,3 +125,30 @@ def test_explicit_url_and_sandbox_arguments(tmp_path: Path) -> None:
         config_path=tmp_path / "none.toml", env={"LEAP0_API_KEY": "k"}, sandbox_id="sb"
     )
     assert (s.mode, s.sandbox_id) == ("sandbox", "sb")
+
+
+def test_a_desktop_token_from_the_environment(tmp_path: Path) -> None:
+    """LEAP0_DESKTOP_TOKEN keeps a desktop host's token off the command line (``ps``):
+    an argument wins over it, and it over a profile's token."""
+    path = write(
+        tmp_path,
+        '[profiles.lab]\nurl = "http://127.0.0.1:8123"\ntoken = "profile-token"\n',
+    )
+    env = {"LEAP0_DESKTOP_TOKEN": "env-token"}
+    url = "http://127.0.0.1:9000"
+    assert load_settings(config_path=path, env=env, url=url).desktop_token == "env-token"
+    assert load_settings(config_path=path, env=env, url=url, token="arg").desktop_token == "arg"
+    assert load_settings(config_path=path, env=env, profile="lab").desktop_token == "env-token"
+    assert load_settings(config_path=path, env={}, profile="lab").desktop_token == "profile-token"
+    # Not a desktop host: no desktop token at all.
+    assert load_settings(config_path=path, env=env).desktop_token is None
+
+
+def test_download_retry_seconds_from_the_file(tmp_path: Path) -> None:
+    assert load_settings(config_path=tmp_path / "none.toml", env={}).download_retry_seconds == 300
+    path = write(tmp_path, "download_retry_seconds = 0\n")
+    assert load_settings(config_path=path, env={}).download_retry_seconds == 0
+    path = write(tmp_path, "download_retry_seconds = -1\n")
+    s = load_settings(config_path=path, env={})
+    assert s.download_retry_seconds == 300
+    assert any("download_retry_seconds" in p for p in s.problems)

@@ -31,3 +31,13 @@ def test_the_host_imports_none_of_the_client() -> None:
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_httpcore_takes_what_asyncio_read_in_one_piece() -> None:
+    """core.transport raises httpcore's 64 KiB read limit (see ``_read_whole_pieces``); an
+    httpcore that renamed or changed it would silently lose that: look again then."""
+    import httpcore
+
+    from core.transport import READ_SIZE
+
+    assert httpcore.AsyncHTTP11Connection.READ_NUM_BYTES == READ_SIZE

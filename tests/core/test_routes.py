@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 
 from core.routes import ApiRoute, Routes
@@ -36,6 +37,24 @@ def test_parameters_are_encoded_as_one_segment() -> None:
     route = Routes.PROCESS_LOGS
     assert route.parameters == ("process_name",)
     assert route.path(process_name="a/b?c#d%e") == "/api/process/a%2Fb%3Fc%23d%25e/logs"
+
+
+def test_colon_and_plus_stay_as_they_are() -> None:
+    """Both are ``pchar`` (RFC 3986) and the official SDK sends them unencoded."""
+    assert Routes.RECORDING.path(recording_id="a:b+c") == "/api/recordings/a:b+c"
+    assert Routes.RECORDING.path(recording_id="a b") == "/api/recordings/a%20b"
+
+
+@pytest.mark.parametrize(
+    ("value", "segment"),
+    [("..", "%2E%2E"), (".", "%2E"), ("...", "..."), ("..a", "..a"), ("%2e%2e", "%252e%252e")],
+)
+def test_a_dot_segment_can_never_step_out_of_its_route(value: str, segment: str) -> None:
+    path = Routes.DOWNLOAD_RECORDING.path(recording_id=value)
+
+    assert path == f"/api/recordings/{segment}/download"
+    # httpx resolves "." and ".." segments of a URL it is given; encoded, they stay.
+    assert httpx.URL("http://h" + path).raw_path.decode() == path
 
 
 def test_a_missing_or_unknown_parameter_is_refused() -> None:

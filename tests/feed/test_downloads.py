@@ -12,13 +12,23 @@ import pytest
 
 from core import (
     AsyncDesktopClient,
+    AsyncTransport,
     DownloadProgress,
     Leap0ConnectionError,
     Leap0DownloadError,
     Leap0NotFoundError,
+    RetryPolicy,
 )
-from core.downloads import PROGRESS_INTERVAL, part_path, part_source_path
+from core.downloads import (
+    PROGRESS_INTERVAL,
+    DownloadState,
+    part_path,
+    part_source_path,
+    progress_line,
+)
 from tests.feed.recording_server import Fault, RecordingServer
+from tests.support.cutting_proxy import Cut, cutting_proxy
+from tests.support.fake_desktop import TOKEN
 
 REC = "rec_1"
 SIZE = 1_500_000  # about 23 of the server's 64 KiB chunks
@@ -286,21 +296,150 @@ async def test_cancelling_keeps_the_part_for_a_later_resume(
     assert resumed["if-range"] == recordings.served[0].response_headers["etag"]
 
 
-async def test_retries_are_bounded_when_no_byte_gets_through(
+async def test_retrying_stops_once_nothing_got_through_for_retry_seconds(
     client: AsyncDesktopClient,
     recordings: RecordingServer,
     recordings_url: str,
     source: Path,
     target: Path,
 ) -> None:
-    recordings.publish(REC, source, Fault(100_000), *[Fault(0)] * 10)
+    recordings.publish(REC, source, Fault(100_000), *[Fault(0)] * 1000)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
 
     with pytest.raises(Leap0ConnectionError):
-        await client.download_recording_to(recordings_url, REC, target)
+        await client.download_recording_to(recordings_url, REC, target, retry_seconds=0.6)
 
-    attempts = client.transport.retry.attempts
-    assert len(recordings.served) == 1 + attempts  # the first, then `attempts` that stalled
+    assert 0.6 <= loop.time() - started < 3
+    # FAST_RETRY waits at most 0.2 s: about 0.6 / 0.2 attempts after the first, or more.
+    assert len(recordings.served) >= 4
     assert len(contents(part_path(target))) == 100_000
+
+
+async def test_retry_seconds_zero_fails_at_the_first_cut(
+    client: AsyncDesktopClient,
+    recordings: RecordingServer,
+    recordings_url: str,
+    source: Path,
+    target: Path,
+) -> None:
+    recordings.publish(REC, source, Fault(100_000))
+
+    with pytest.raises(Leap0ConnectionError):
+        await client.download_recording_to(recordings_url, REC, target, retry_seconds=0)
+
+    assert len(recordings.served) == 1
+
+
+async def test_a_download_cut_three_times_by_the_network_completes_by_itself(
+    client: AsyncDesktopClient,
+    recordings: RecordingServer,
+    recordings_url: str,
+    source: Path,
+    target: Path,
+) -> None:
+    """A TCP proxy cuts the connection three times (twice with a reset): the download waits,
+    resumes from the .part each time, and ends byte-identical, the caller none the wiser."""
+    recordings.publish(REC, source)
+    reports: list[DownloadProgress] = []
+    cuts = [Cut(300_000, reset=True), Cut(400_000), Cut(500_000, reset=True)]
+    with cutting_proxy(recordings_url) as proxy:
+        proxy.cuts.extend(cuts)
+        await client.download_recording_to(proxy.url, REC, target, progress=reports.append)
+        assert proxy.cut_done == 3
+
+    assert contents(target) == contents(source)
+    assert not exists(part_path(target))
+    ranges = [s.headers.get("range") for s in recordings.served]
+    assert ranges[0] is None and all(r and r.startswith("bytes=") for r in ranges[1:])
+    assert len(ranges) == 4
+    waits = [r for r in reports if r.state is DownloadState.WAITING]
+    assert len({(r.received, r.attempt) for r in waits}) == 3  # one wait per cut
+    assert all(r.attempt == 1 and r.next_attempt_in is not None for r in waits)
+    assert all(r.last_error and "()" not in r.last_error for r in waits)
+    assert all("broke" in (r.last_error or "") for r in waits)
+    assert sum(r.state is DownloadState.RESUMING for r in reports) == 3
+    assert reports[-1].state is DownloadState.COMPLETE
+    assert reports[-1].received == SIZE
+
+
+async def test_the_wait_is_reported_and_cancelling_it_stops_at_once(
+    recordings: RecordingServer,
+    recordings_url: str,
+    source: Path,
+    target: Path,
+) -> None:
+    recordings.publish(REC, source)
+    reports: list[DownloadProgress] = []
+    waiting = asyncio.Event()
+
+    def on_progress(progress: DownloadProgress) -> None:
+        reports.append(progress)
+        if progress.state is DownloadState.WAITING:
+            waiting.set()
+
+    slow = RetryPolicy(attempts=1, base_delay=8.0, max_delay=8.0)
+    transport = AsyncTransport(api_key=TOKEN, timeout=5.0, retry=slow)
+    with cutting_proxy(recordings_url) as proxy:
+        async with AsyncDesktopClient(transport) as client:
+            proxy.cuts.append(Cut(700_000, reset=True))
+            task = asyncio.create_task(
+                client.download_recording_to(proxy.url, REC, target, progress=on_progress)
+            )
+            await asyncio.wait_for(waiting.wait(), 10)
+            loop = asyncio.get_running_loop()
+            cancelled_at = loop.time()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert loop.time() - cancelled_at < 0.5
+
+    wait = next(r for r in reports if r.state is DownloadState.WAITING)
+    assert wait.attempt == 1
+    assert wait.next_attempt_in is not None and 7 < wait.next_attempt_in <= 10
+    assert wait.gives_up_in is not None and 290 < wait.gives_up_in <= 300
+    assert wait.eta is None and wait.total == SIZE and 0 < wait.received < SIZE
+    assert progress_line(wait).startswith("waiting to resume (attempt 1, next in ")
+    assert not exists(target)
+    assert 0 < len(contents(part_path(target))) < SIZE  # kept for a later resume
+    assert len(recordings.served) == 1
+
+
+async def test_a_recording_deleted_during_the_wait_fails_at_once(
+    client: AsyncDesktopClient,
+    recordings: RecordingServer,
+    recordings_url: str,
+    source: Path,
+    target: Path,
+) -> None:
+    """Waiting cannot bring a 404 back: the first answer after the cut ends it."""
+    recordings.publish(REC, source, Fault(300_000))
+
+    def delete_when_cut(progress: DownloadProgress) -> None:
+        if progress.state is DownloadState.WAITING:
+            recordings.files.pop(REC, None)
+
+    with pytest.raises(Leap0NotFoundError):
+        await client.download_recording_to(
+            recordings_url, REC, target, progress=delete_when_cut, retry_seconds=60
+        )
+
+    assert len(recordings.served) == 1  # the 404 is not a download response
+    assert len(contents(part_path(target))) == 300_000
+
+
+def test_progress_lines() -> None:
+    mib = 1 << 20
+    moving = DownloadProgress(12 * mib, 300 * mib, 1.0, 85.2 * mib, 3.4)
+    assert progress_line(moving) == "12.0 MiB / 300.0 MiB (4 %), 85.2 MiB/s, 4 s left"
+    waiting = DownloadProgress(
+        12 * mib, None, 9.0, 0.0, None, DownloadState.WAITING, 3, 7.2, "broke (ReadError)"
+    )
+    assert progress_line(waiting) == "waiting to resume (attempt 3, next in 8 s)"
+    resuming = DownloadProgress(12, None, 9.0, 0.0, None, DownloadState.RESUMING, 3)
+    assert progress_line(resuming) == "resuming (attempt 3)"
+    done = DownloadProgress(300 * mib, 300 * mib, 4.0, 75 * mib, 0.0, DownloadState.COMPLETE)
+    assert progress_line(done) == "complete, 300.0 MiB / 300.0 MiB (100 %)"
 
 
 async def test_an_unknown_recording_fails_before_any_file_is_written(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
+import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +27,8 @@ from tests.support.loopback import serve
 from tests.tui.conftest import make_app, wait_for
 from tests.tui.fake_desktop import StatefulDesktop
 from tui.app import Leap0App
-from tui.cli import parse_args, run
+from tui.cli import CommandLineError, check_profile, desktop_token, parse_args, run
+from tui.local import LocalHost
 from tui.screens.desktop import DesktopScreen
 from tui.screens.help import HelpScreen
 from tui.screens.picker import PickerScreen
@@ -49,6 +54,156 @@ def test_a_bad_url_is_refused_before_anything_starts(capsys: pytest.CaptureFixtu
     assert run(["--url", "ftp://nowhere"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("leap0-tui: ") and err.count("\n") == 1
+
+
+URL = "http://127.0.0.1:8000"
+
+
+def test_a_token_on_the_command_line_works_with_a_warning(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert desktop_token(parse_args(["--url", URL, "--token", "t"])) == "t"
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("leap0-tui: warning: --token is visible to every user")
+    assert "--token-file" in err and "LEAP0_DESKTOP_TOKEN" in err
+
+
+def test_a_token_file_gives_its_first_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = tmp_path / "token"
+    secret.write_text("  s3cret-token \nsecond line\n")
+    secret.chmod(0o600)
+
+    assert desktop_token(parse_args(["--url", URL, "--token-file", str(secret)])) == "s3cret-token"
+    assert capsys.readouterr().err == ""
+
+
+def test_a_token_file_others_can_read_works_with_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = tmp_path / "token"
+    secret.write_text("s3cret\n")
+    secret.chmod(0o644)
+
+    assert desktop_token(parse_args(["--url", URL, "--token-file", str(secret)])) == "s3cret"
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "readable by other users" in err and f"chmod 600 {secret}" in err
+
+
+@pytest.mark.parametrize("problem", ["missing", "empty", "blank first line", "a directory"])
+def test_a_token_file_that_gives_no_token_is_refused(
+    problem: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = tmp_path / "token"
+    if problem == "empty":
+        secret.write_text("")
+    elif problem == "blank first line":
+        secret.write_text("\n\ns3cret\n")
+    elif problem == "a directory":
+        secret.mkdir()
+
+    assert run(["--url", URL, "--token-file", str(secret)]) == 2
+
+    err = capsys.readouterr().err
+    assert err.startswith("leap0-tui: ") and err.count("\n") == 1
+    assert str(secret) in err
+
+
+def test_token_and_token_file_need_a_url_and_exclude_each_other() -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--token-file", "f"])
+    with pytest.raises(SystemExit):
+        parse_args(["--url", URL, "--token", "t", "--token-file", "f"])
+
+
+def test_help_shows_the_token_file_before_the_token(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--help"])
+    out = capsys.readouterr().out
+    assert out.index("--token-file PATH  ") < out.index("--token T  ")
+    assert "LEAP0_DESKTOP_TOKEN" in out
+
+
+def test_an_unknown_profile_is_refused_with_the_list_of_profiles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[profiles.work]\napi_key = "k"\n[profiles.lab]\nurl = "http://127.0.0.1:1"\n'
+    )
+    monkeypatch.setenv("LEAP0_CONFIG", str(config))
+    monkeypatch.delenv("LEAP0_PROFILE", raising=False)
+
+    assert run(["--profile", "nosuch"]) == 2
+
+    err = capsys.readouterr().err
+    assert err == f"leap0-tui: no profile named 'nosuch' in {config} (profiles: lab, work)\n"
+    check_profile("lab")  # a known one passes
+    monkeypatch.setenv("LEAP0_PROFILE", "typo")
+    with pytest.raises(CommandLineError, match="no profile named 'typo'"):
+        check_profile(os.environ["LEAP0_PROFILE"])
+
+
+def test_a_profile_without_a_config_file_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LEAP0_CONFIG", str(tmp_path / "none.toml"))
+
+    assert run(["--profile", "lab"]) == 2
+    assert "there is no config file" in capsys.readouterr().err
+
+
+def _descendants(root: int) -> list[int]:
+    """``root`` and every process under it, from ``/proc``."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found = [root]
+    for pid in found:  # grows as it goes: a breadth-first walk
+        found.extend(children.get(pid, []))
+    return found
+
+
+def _command_lines(pids: list[int]) -> dict[int, bytes]:
+    lines = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            lines[pid] = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    return lines
+
+
+@pytest.mark.skipif(shutil.which("Xvfb") is None, reason="needs the local desktop's packages")
+def test_no_process_the_dashboard_starts_has_the_token_in_its_arguments(tmp_path: Path) -> None:
+    """Every local user can read every command line: the dashboard starts the host without
+    a token (the host makes one and says it on the stdout pipe), and the host's children
+    get none either."""
+    host = LocalHost(log_path=tmp_path / "host.log")
+    try:
+        desktop = host.start()
+        assert desktop.token and host.pid is not None
+        deadline = time.monotonic() + 30
+        while True:  # until the whole desktop is up: Xvfb, x11vnc, websockify
+            lines = _command_lines(_descendants(host.pid))
+            everything = b" ".join(lines.values())
+            if all(name in everything for name in (b"Xvfb", b"x11vnc", b"websockify")):
+                break
+            assert time.monotonic() < deadline, f"the desktop did not come up: {lines}"
+            time.sleep(0.2)
+        assert desktop.token.encode() not in everything
+        assert b"--token" not in everything
+    finally:
+        host.stop()
 
 
 def test_the_first_frame_comes_before_pydantic_and_httpx() -> None:
