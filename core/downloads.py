@@ -74,6 +74,7 @@ from core.errors import (
     Leap0TimeoutError,
     retry_after_of,
 )
+from core.formatting import format_bytes, format_duration
 from core.models import DesktopRecordingSummary
 from core.references import SandboxRef, checked_recording_id
 from core.routes import Routes
@@ -160,28 +161,19 @@ def progress_line(progress: DownloadProgress) -> str:
         return f"waiting to resume (attempt {progress.attempt}, next in {when} s)"
     if progress.state is DownloadState.RESUMING:
         return f"resuming (attempt {progress.attempt})"
-    size = _size(progress.received)
+    size = format_bytes(progress.received)
     if progress.total is not None:
-        size += f" / {_size(progress.total)}"
+        size += f" / {format_bytes(progress.total)}"
         if progress.fraction is not None:
             size += f" ({progress.fraction * 100:.0f} %)"
     if progress.state is DownloadState.COMPLETE:
         return f"complete, {size}"
     parts = [size]
     if progress.rate > 0:
-        parts.append(f"{_size(progress.rate)}/s")
+        parts.append(f"{format_bytes(progress.rate)}/s")
     if progress.eta is not None and progress.rate > 0:
-        parts.append(f"{math.ceil(progress.eta)} s left")
+        parts.append(f"{format_duration(progress.eta)} left")
     return ", ".join(parts)
-
-
-def _size(count: float) -> str:
-    """``count`` bytes in binary units: ``"512 B"``, ``"12.5 MiB"``."""
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(count) < 1024 or unit == "GiB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 class RecordingSource(Protocol):

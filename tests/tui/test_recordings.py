@@ -14,11 +14,11 @@ import pytest
 import pytest_asyncio
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Label
 
 from core.config import Settings
 from core.desktop import AsyncDesktopClient
-from core.downloads import DownloadProgress
+from core.downloads import DownloadProgress, DownloadState
 from core.models import DesktopRecordingSummary
 from core.transport import AsyncTransport, RetryPolicy
 from tests.host.harness import HostProcess
@@ -448,3 +448,29 @@ def test_recordings_snapshot(
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+async def test_a_cut_download_row_says_it_waits_to_resume_and_why(tmp_path: Path) -> None:
+    row = DownloadRow(None, "", "rec_1", tmp_path / "rec_1.mp4", start=False)
+    async with WidgetApp(row).run_test() as pilot:
+        row.show_progress(DownloadProgress(5_242_880, 12_582_912, 2.0, 2_621_440, 2.8))
+        stats = row.query_one("#stats", Label)
+        assert "5.0 MiB / 12.0 MiB (42 %)" in str(stats.render())
+        assert stats.tooltip is None
+        row.show_progress(
+            DownloadProgress(
+                5_242_880,
+                12_582_912,
+                9.0,
+                0.0,
+                None,
+                state=DownloadState.WAITING,
+                attempt=3,
+                next_attempt_in=7.2,
+                last_error="connection to desktop broke (ReadError)",
+            )
+        )
+        await pilot.pause()
+        assert str(stats.render()) == "waiting to resume (attempt 3, next in 8 s)"
+        assert stats.tooltip == "connection to desktop broke (ReadError)"
+        assert row.state == "downloading"

@@ -15,12 +15,13 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Label, ProgressBar
 
+from core.defaults import DEFAULT_DOWNLOAD_RETRY_SECONDS
+from core.downloads import DownloadProgress, DownloadState, progress_line
+from core.formatting import format_bytes
 from tui.failures import report
-from tui.formatting import format_bytes, format_duration
 
 if TYPE_CHECKING:
     from core.desktop import AsyncDesktopClient
-    from core.downloads import DownloadProgress
 
 __all__ = ["DownloadRow"]
 
@@ -119,13 +120,15 @@ class DownloadRow(Widget, can_focus=True):
         path: Path,
         *,
         overwrite: bool = False,
+        retry_seconds: float = DEFAULT_DOWNLOAD_RETRY_SECONDS,
         start: bool = True,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         """A download of ``recording_id`` to ``path`` (which must not exist, unless the
-        user said to replace it: ``overwrite``).
+        user said to replace it: ``overwrite``). After a cut it resumes by itself for
+        ``retry_seconds``.
 
         With ``start=False`` nothing is fetched: the row only shows what it is told
         (:meth:`show_progress`), which is how snapshot tests draw one.
@@ -136,6 +139,7 @@ class DownloadRow(Widget, can_focus=True):
         self.recording_id = recording_id
         self.path = path
         self._overwrite = overwrite
+        self._retry_seconds = retry_seconds
         self._start = start
         self._received = 0
         self._dismiss_timer: Any = None
@@ -159,21 +163,17 @@ class DownloadRow(Widget, can_focus=True):
     # ── public API ──
 
     def show_progress(self, progress: DownloadProgress) -> None:
-        """Show ``progress`` (bytes, rate, time left)."""
+        """Show ``progress``: bytes, rate and time left, or that it waits to resume after a
+        cut (why in the tooltip)."""
         self._received = progress.received
         bar = self.query_one("#bar", ProgressBar)
         bar.update(total=progress.total, progress=progress.received)
-        parts = [format_bytes(progress.received)]
-        if progress.total is not None:
-            parts[0] += f" / {format_bytes(progress.total)}"
-        rate = getattr(progress, "rate", None)
-        if rate:
-            parts.append(f"{format_bytes(rate)}/s")
-        eta = getattr(progress, "eta", None)
-        if eta is not None and progress.total is not None:
-            parts.append(f"{format_duration(eta)} left")
+        stats = self.query_one("#stats", Label)
+        stats.update(progress_line(progress))
+        stats.tooltip = (
+            progress.last_error if progress.state is not DownloadState.TRANSFERRING else None
+        )
         self.state = "downloading"
-        self.query_one("#stats", Label).update(" · ".join(parts))
 
     # ── actions ──
 
@@ -196,6 +196,7 @@ class DownloadRow(Widget, can_focus=True):
                 self.path,
                 progress=self.show_progress,
                 overwrite=self._overwrite,
+                retry_seconds=self._retry_seconds,
             )
         except asyncio.CancelledError:
             raise

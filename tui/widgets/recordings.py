@@ -29,11 +29,11 @@ from textual.worker import Worker
 
 from core.config import Settings
 from core.errors import Leap0ConflictError
+from core.formatting import format_bytes, format_created, format_duration
 from core.models import DesktopRecordingSummary
 from tui import clock
 from tui.failures import one_line, report
 from tui.files import file_name_for, free_path
-from tui.formatting import format_bytes, format_created, format_duration
 from tui.screens.save_file import ask_where_to_save
 from tui.widgets.download_row import DownloadRow
 from tui.widgets.status_line import StatusLine
@@ -331,7 +331,14 @@ class RecordingsBrowser(Widget):
         downloads = self.query_one("#downloads")
         downloads.display = True
         downloads.mount(
-            DownloadRow(self._client, self._target, recording.id, path, overwrite=overwrite)
+            DownloadRow(
+                self._client,
+                self._target,
+                recording.id,
+                path,
+                overwrite=overwrite,
+                retry_seconds=self._settings.download_retry_seconds,
+            )
         )
 
     def _cannot_download_into(self, directory: Path, exc: OSError) -> None:

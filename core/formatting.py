@@ -1,4 +1,5 @@
-"""Sizes, durations and dates as the panes show them: short, and ``"?"`` when unknown."""
+"""Sizes, durations and dates as the dashboard and the command line show them: short, and
+``"?"`` when unknown."""
 
 from __future__ import annotations
 
