@@ -431,7 +431,7 @@ async def test_a_recording_deleted_during_the_wait_fails_at_once(
 def test_progress_lines() -> None:
     mib = 1 << 20
     moving = DownloadProgress(12 * mib, 300 * mib, 1.0, 85.2 * mib, 3.4)
-    assert progress_line(moving) == "12.0 MiB / 300.0 MiB (4 %), 85.2 MiB/s, 4 s left"
+    assert progress_line(moving) == "12.0 MiB / 300.0 MiB (4 %), 85.2 MiB/s, 3 s left"
     waiting = DownloadProgress(
         12 * mib, None, 9.0, 0.0, None, DownloadState.WAITING, 3, 7.2, "broke (ReadError)"
     )

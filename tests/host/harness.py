@@ -10,13 +10,14 @@ process table: every process the host started (its descendants, and anything car
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import selectors
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -244,3 +245,37 @@ def _kill_all(before: Mapping[int, int | None], host_id: str) -> None:
     for pid in {*before, *tagged_pids(host_id)}:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
+
+
+def listening_sockets(pids: Iterable[int]) -> list[tuple[str, int]]:
+    """(address, port) of every TCP socket in LISTEN state held by ``pids``."""
+    inodes: set[str] = set()
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    found: list[tuple[str, int]] = []
+    for table, size in (("/proc/net/tcp", 4), ("/proc/net/tcp6", 16)):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] != "0A" or fields[9] not in inodes:
+                continue
+            hex_addr, hex_port = fields[1].split(":")
+            raw = bytes.fromhex(hex_addr)
+            # /proc prints each 32-bit word in host (little-endian) order.
+            words = [raw[i : i + 4][::-1] for i in range(0, len(raw), 4)]
+            address = ipaddress.ip_address(b"".join(words) if size == 16 else words[0])
+            found.append((str(address), int(hex_port, 16)))
+    return found

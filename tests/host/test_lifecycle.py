@@ -26,7 +26,7 @@ from core.errors import Leap0ConnectionError, Leap0ServerError, Leap0StreamError
 from core.models import DesktopProcessStatusList, HostReady
 from core.transport import AsyncTransport
 from tests.conftest import StartHost
-from tests.host.harness import REPO, HostProcess, started_processes, stop_host
+from tests.host.harness import REPO, HostProcess, listening_sockets, started_processes, stop_host
 from tests.host.xclients import run
 
 NEEDED_BY_THE_STACK = ("Xvfb", "xfce4-session", "x11vnc", "websockify", "xdotool", "ffmpeg")
@@ -53,40 +53,6 @@ def _names(pids: Iterable[int]) -> set[str]:
     return names
 
 
-def _listening_sockets(pids: set[int]) -> list[tuple[str, int]]:
-    """(address, port) of every TCP socket in LISTEN state held by ``pids``."""
-    inodes: set[str] = set()
-    for pid in pids:
-        try:
-            fds = os.listdir(f"/proc/{pid}/fd")
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                target = os.readlink(f"/proc/{pid}/fd/{fd}")
-            except OSError:
-                continue
-            if target.startswith("socket:["):
-                inodes.add(target[8:-1])
-    found: list[tuple[str, int]] = []
-    for table, size in (("/proc/net/tcp", 4), ("/proc/net/tcp6", 16)):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if fields[3] != "0A" or fields[9] not in inodes:
-                continue
-            hex_addr, hex_port = fields[1].split(":")
-            raw = bytes.fromhex(hex_addr)
-            # /proc prints each 32-bit word in host (little-endian) order.
-            words = [raw[i : i + 4][::-1] for i in range(0, len(raw), 4)]
-            address = ipaddress.ip_address(b"".join(words) if size == 16 else words[0])
-            found.append((str(address), int(hex_port, 16)))
-    return found
-
-
 async def test_ready_line_loopback_and_a_clean_sigterm_with_a_stream_open(
     start_extra_host: StartHost,
 ) -> None:
@@ -103,7 +69,7 @@ async def test_ready_line_loopback_and_a_clean_sigterm_with_a_stream_open(
     names = _names(processes)
     assert {"Xvfb", "xfce4-session", "x11vnc", "websockify"} <= names
     # Nothing the host runs listens beyond loopback.
-    sockets = _listening_sockets({host.pid, *processes})
+    sockets = listening_sockets({host.pid, *processes})
     assert len(sockets) >= 3, sockets
     assert all(ipaddress.ip_address(address).is_loopback for address, _ in sockets), sockets
 
@@ -145,7 +111,7 @@ async def test_bound_beyond_loopback_the_browser_entry_offers_novnc_where_it_was
     assert page.status_code == 200
     assert "noVNC" in page.text
     # Beyond loopback: the API and the viewer (password-protected), nothing else (not x11vnc).
-    sockets = _listening_sockets({host.pid, *started_processes(host)})
+    sockets = listening_sockets({host.pid, *started_processes(host)})
     beyond = {p for a, p in sockets if not ipaddress.ip_address(a).is_loopback}
     assert beyond == {port, viewer.port}, sockets
 

@@ -18,7 +18,13 @@ import pytest
 
 from core.host.processes import proc_table, start_ticks, tagged_pids
 from core.host.runfolder import RECORD_NAME, SECRETS
-from tests.host.harness import HostProcess, start_host, started_processes, stop_host
+from tests.host.harness import (
+    HostProcess,
+    listening_sockets,
+    start_host,
+    started_processes,
+    stop_host,
+)
 
 SETTLE = 15.0
 """Seconds what a dead host left may take to go (SIGTERM, then SIGKILL after 2 s)."""
@@ -95,27 +101,8 @@ def _record(host: HostProcess) -> dict[str, object]:
 
 
 def _ports(processes: Mapping[int, int | None]) -> set[int]:
-    """The ports ``processes`` listen on (their sockets' inodes in /proc/net/tcp)."""
-    inodes: set[str] = set()
-    for pid in processes:
-        try:
-            fds = os.listdir(f"/proc/{pid}/fd")
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                target = os.readlink(f"/proc/{pid}/fd/{fd}")
-            except OSError:
-                continue
-            if target.startswith("socket:["):
-                inodes.add(target[8:-1])
-    ports: set[int] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if fields[3] == "0A" and fields[9] in inodes:
-                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
-    return ports
+    """The ports ``processes`` listen on."""
+    return {port for _, port in listening_sockets(processes)}
 
 
 def test_a_host_killed_with_sigkill_leaves_no_process_listener_or_secret(
