@@ -582,15 +582,13 @@ class AsyncDesktopClient:
         ``process_name`` is ``xvfb``, ``xfce4``, ``x11vnc`` or ``novnc``; anything else raises
         :class:`Leap0ValidationError` (field ``process_name``) and nothing is sent.
         """
-        endpoint = self.endpoint(sandbox)
-        name = checked_process_name(process_name, endpoint, "get process")
-        return await self._model(
-            endpoint,
+        return await self._process_model(
+            sandbox,
+            process_name,
             Routes.PROCESS_STATUS,
             DesktopProcessStatus,
             "get process",
             http_timeout,
-            path_params={"process_name": name},
         )
 
     async def restart_process(
@@ -601,45 +599,39 @@ class AsyncDesktopClient:
         Restarting ``xvfb`` takes the processes drawing on it down with it for a moment.
         Not retried.
         """
-        endpoint = self.endpoint(sandbox)
-        name = checked_process_name(process_name, endpoint, "restart process")
-        return await self._model(
-            endpoint,
+        return await self._process_model(
+            sandbox,
+            process_name,
             Routes.RESTART_PROCESS,
             DesktopProcessRestart,
             "restart process",
             http_timeout,
-            path_params={"process_name": name},
         )
 
     async def process_logs(
         self, sandbox: SandboxRef, process_name: str, http_timeout: float | None = None
     ) -> DesktopProcessLogs:
         """A process's stdout log, as the server keeps it (name as :meth:`get_process`)."""
-        endpoint = self.endpoint(sandbox)
-        name = checked_process_name(process_name, endpoint, "process logs")
-        return await self._model(
-            endpoint,
+        return await self._process_model(
+            sandbox,
+            process_name,
             Routes.PROCESS_LOGS,
             DesktopProcessLogs,
             "process logs",
             http_timeout,
-            path_params={"process_name": name},
         )
 
     async def process_errors(
         self, sandbox: SandboxRef, process_name: str, http_timeout: float | None = None
     ) -> DesktopProcessErrors:
         """A process's stderr log, as the server keeps it (name as :meth:`get_process`)."""
-        endpoint = self.endpoint(sandbox)
-        name = checked_process_name(process_name, endpoint, "process errors")
-        return await self._model(
-            endpoint,
+        return await self._process_model(
+            sandbox,
+            process_name,
             Routes.PROCESS_ERRORS,
             DesktopProcessErrors,
             "process errors",
             http_timeout,
-            path_params={"process_name": name},
         )
 
     # ── status stream ──
@@ -743,6 +735,22 @@ class AsyncDesktopClient:
             expected=expected,
         )
         return parse_response(model, response, what, endpoint.label)
+
+    async def _process_model[M: BaseModel](
+        self,
+        sandbox: SandboxRef,
+        process_name: str,
+        route: ApiRoute,
+        model: type[M],
+        what: str,
+        http_timeout: float | None,
+    ) -> M:
+        """A process route: the name checked before anything is sent, the answer parsed."""
+        endpoint = self.endpoint(sandbox)
+        name = checked_process_name(process_name, endpoint, what)
+        return await self._model(
+            endpoint, route, model, what, http_timeout, path_params={"process_name": name}
+        )
 
     async def _post_ok(
         self,
