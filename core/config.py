@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -40,7 +39,7 @@ from typing import Any, Literal
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from core.config_file import APP_NAME, default_config_path
+from core.config_file import ConfigFileError, default_config_path, read_toml
 from core.config_file import config_path as config_file_path
 from core.defaults import (
     DEFAULT_BASE_URL,
@@ -62,11 +61,6 @@ __all__ = [
 def default_download_dir() -> Path:
     """Where downloads and saved screenshots go unless configured: ``~/Downloads/leap0``."""
     return platformdirs.user_downloads_path() / "leap0"
-
-
-def state_dir() -> Path:
-    """The user's state directory for leap0-tui (debug log)."""
-    return platformdirs.user_state_path(APP_NAME)
 
 
 class Profile(BaseModel):
@@ -155,15 +149,12 @@ def read_config_file(path: Path) -> tuple[ConfigFile, list[str]]:
     in the message); a bad value drops only that key.
     """
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        read = read_toml(path)
+    except ConfigFileError as exc:
+        return ConfigFile(), [f"{exc}; using defaults"]
+    if read is None:
         return ConfigFile(), []
-    except (OSError, UnicodeDecodeError) as exc:
-        return ConfigFile(), [f"{path}: cannot read config ({exc}); using defaults"]
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        return ConfigFile(), [f"{path}: {exc}; using defaults"]
+    text, raw = read
     problems: list[str] = []
     # Drop each refused key and try again, so one typo does not lose the whole file.
     for _ in range(64):

@@ -1,5 +1,6 @@
-"""Where the config file is, and which profiles it names: what the command line must know
-before the dashboard's first frame, so nothing here imports pydantic or httpx.
+"""Where the config file and the state directory are, reading the file's TOML, and which
+profiles it names: what the command line must know before the dashboard's first frame, so
+nothing here imports pydantic or httpx.
 
 :mod:`core.config` builds the full :class:`~core.config.Settings` from the same file.
 """
@@ -10,6 +11,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -19,6 +21,8 @@ __all__ = [
     "config_path",
     "default_config_path",
     "profile_names",
+    "read_toml",
+    "state_dir",
 ]
 
 APP_NAME = "leap0-tui"
@@ -32,6 +36,11 @@ class ConfigFileError(Exception):
 def default_config_path() -> Path:
     """``config.toml`` in the user's config directory (``~/.config/leap0-tui`` on Linux)."""
     return platformdirs.user_config_path(APP_NAME) / "config.toml"
+
+
+def state_dir() -> Path:
+    """The user's state directory for leap0-tui (the debug log, the local host's log)."""
+    return platformdirs.user_state_path(APP_NAME)
 
 
 def config_path(explicit: Path | None = None, env: Mapping[str, str] | None = None) -> Path:
@@ -48,6 +57,20 @@ def profile_names(path: Path) -> list[str] | None:
     Only the TOML is read here: a profile whose values :mod:`core.config` refuses is still
     named. Raises :class:`ConfigFileError` for a file that cannot be read or parsed.
     """
+    read = read_toml(path)
+    if read is None:
+        return None
+    profiles = read[1].get("profiles")
+    if not isinstance(profiles, dict):
+        return []
+    return sorted(name for name, table in profiles.items() if isinstance(table, dict))
+
+
+def read_toml(path: Path) -> tuple[str, dict[str, Any]] | None:
+    """The file's text and its TOML, or ``None`` when there is no such file.
+
+    Raises :class:`ConfigFileError` for a file that cannot be read or is not TOML.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -55,10 +78,6 @@ def profile_names(path: Path) -> list[str] | None:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigFileError(f"{path}: cannot read config ({exc})") from exc
     try:
-        raw = tomllib.loads(text)
+        return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigFileError(f"{path}: {exc}") from exc
-    profiles = raw.get("profiles")
-    if not isinstance(profiles, dict):
-        return []
-    return sorted(name for name, table in profiles.items() if isinstance(table, dict))

@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import platformdirs
-
+from core.config_file import state_dir
 from tui import debug_log
 from tui.app import Leap0App
 from tui.graphics import probe_terminal
@@ -95,7 +94,7 @@ def run(argv: Sequence[str]) -> int:
         check_profile(args.profile or os.environ.get("LEAP0_PROFILE") or None)
     except CommandLineError as exc:
         return _refuse(str(exc))
-    state = _state_dir()
+    state = state_dir()
     log_path = debug_log.setup(state)
     log.info("leap0-tui starting (log %s)", log_path)
     probe_terminal()
@@ -193,9 +192,3 @@ def _looks_like_http_url(url: str) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
-def _state_dir() -> Path:
-    """The user's state directory for leap0-tui (as ``core.config.state_dir``, without
-    importing core before the first frame)."""
-    return platformdirs.user_state_path("leap0-tui")
