@@ -47,7 +47,6 @@ import stat
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -65,25 +64,19 @@ from core.host.guard import (
 from core.host.host import DesktopHost, HostConfig
 from core.host.network import connect_address, is_loopback, listen, url_host
 from core.host.processes import (
-    HOST_ID_ENV,
-    PROCESS_ENV,
     become_subreaper,
     proc_table,
     reaper,
-    signal_child,
-    spawn,
     start_ticks,
 )
 from core.host.recorder import default_recordings_dir
 from core.host.runfolder import TEMP_PREFIX, RunRecord, clean_dead_hosts
+from core.host.watchdog import Watchdog
 from core.models import HostReady, ResizeScreenRequest, field_errors
 
 __all__ = ["main"]
 
 log = logging.getLogger("core.host")
-
-_IMPORT_ROOT = str(Path(__file__).resolve().parents[2])
-"""Where ``core`` is imported from: the watchdog (``python -m``) imports it from there too."""
 
 
 class _Server(uvicorn.Server):
@@ -215,7 +208,7 @@ async def _serve(args: argparse.Namespace, out: IO[str]) -> int:
         owns_run_dir=args.owns_run_dir,
         started_at=time.time(),
     )
-    watchdog = await _start_watchdog(record)
+    watchdog = await Watchdog.start(record)
     recording = loop.create_task(_keep_record(host, record))
     loop.set_exception_handler(RateLimitedExceptionHandler())
     guard = ConnectionGuard(default_max_connections(raise_fd_limit()))
@@ -287,57 +280,13 @@ async def _serve(args: argparse.Namespace, out: IO[str]) -> int:
         with contextlib.suppress(asyncio.CancelledError):
             await recording
         record.forget()
-        await _stop_watchdog(watchdog)
+        await watchdog.stop()
         await _reap_all()
         log.info("stopped")
     if serving.done() and not serving.cancelled() and serving.exception() is not None:
         log.error("the HTTP server failed: %s", serving.exception())
         return 1
     return 0
-
-
-@dataclass(slots=True)
-class _Watchdog:
-    proc: asyncio.subprocess.Process | None
-    pipe: int
-    """The write end of the watchdog's stdin: closed when the host goes, any way."""
-
-
-async def _start_watchdog(record: RunRecord) -> _Watchdog:
-    """Write ``record`` and start the watchdog that cleans up after the host's death."""
-    read_end, write_end = os.pipe()
-    env = {k: v for k, v in os.environ.items() if k not in (HOST_ID_ENV, PROCESS_ENV)}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, (_IMPORT_ROOT, env.get("PYTHONPATH"))))
-    proc: asyncio.subprocess.Process | None = None
-    try:
-        record.write()
-        proc = await spawn(
-            [sys.executable, "-m", "core.host.watchdog", str(record.path)],
-            die_with_host=False,
-            stdin=read_end,
-            stdout=asyncio.subprocess.DEVNULL,
-            start_new_session=True,
-            env=env,
-        )
-        record.watchdog = proc.pid
-        record.write()
-    except OSError as exc:
-        log.warning("no watchdog (%s): a host killed with SIGKILL may leave processes", exc)
-    finally:
-        os.close(read_end)
-    return _Watchdog(proc, write_end)
-
-
-async def _stop_watchdog(watchdog: _Watchdog) -> None:
-    """Close its pipe (the record is gone: it finds nothing to do) and wait for it."""
-    with contextlib.suppress(OSError):
-        os.close(watchdog.pipe)
-    if watchdog.proc is not None:
-        try:
-            await asyncio.wait_for(watchdog.proc.wait(), 5.0)
-        except TimeoutError:
-            signal_child(watchdog.proc, signal.SIGKILL)
-            await watchdog.proc.wait()
 
 
 async def _keep_record(host: DesktopHost, record: RunRecord) -> None:

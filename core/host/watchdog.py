@@ -1,5 +1,7 @@
 """The host's watchdog: cleans up after the host when it dies, even by SIGKILL.
 
+:class:`Watchdog` is the host's side (start it, stop it); :func:`main` the watchdog itself:
+
 ::
 
     python -m core.host.watchdog RECORD_PATH      (stdin: a pipe whose writer is the host)
@@ -17,15 +19,73 @@ all that itself and the watchdog finds nothing to do.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+from core.host.processes import HOST_ID_ENV, PROCESS_ENV, signal_child, spawn
 from core.host.runfolder import RunRecord, clean_up
 
+__all__ = ["Watchdog", "main"]
+
 log = logging.getLogger("core.host.watchdog")
+
+_IMPORT_ROOT = str(Path(__file__).resolve().parents[2])
+"""Where ``core`` is imported from: the watchdog (``python -m``) imports it from there too."""
+
+
+@dataclass(slots=True)
+class Watchdog:
+    """The host's side of its watchdog: the process, and the pipe whose end it waits for."""
+
+    proc: asyncio.subprocess.Process | None
+    pipe: int
+    """The write end of the watchdog's stdin: closed when the host goes, any way."""
+
+    @classmethod
+    async def start(cls, record: RunRecord) -> Watchdog:
+        """Write ``record`` and start the watchdog that cleans up after the host's death
+        (without one, a warning: a host killed with SIGKILL may leave processes)."""
+        read_end, write_end = os.pipe()
+        env = {k: v for k, v in os.environ.items() if k not in (HOST_ID_ENV, PROCESS_ENV)}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, (_IMPORT_ROOT, env.get("PYTHONPATH"))))
+        proc: asyncio.subprocess.Process | None = None
+        try:
+            record.write()
+            proc = await spawn(
+                [sys.executable, "-m", "core.host.watchdog", str(record.path)],
+                die_with_host=False,
+                stdin=read_end,
+                stdout=asyncio.subprocess.DEVNULL,
+                start_new_session=True,
+                env=env,
+            )
+            record.watchdog = proc.pid
+            record.write()
+        except OSError as exc:
+            log.warning("no watchdog (%s): a host killed with SIGKILL may leave processes", exc)
+        finally:
+            os.close(read_end)
+        return cls(proc, write_end)
+
+    async def stop(self) -> None:
+        """Close its pipe (after a clean stop the record is gone: it finds nothing to do)
+        and wait for it."""
+        with contextlib.suppress(OSError):
+            os.close(self.pipe)
+        if self.proc is not None:
+            try:
+                await asyncio.wait_for(self.proc.wait(), 5.0)
+            except TimeoutError:
+                signal_child(self.proc, signal.SIGKILL)
+                await self.proc.wait()
+
+
+# ── the watchdog process ──
 
 
 def _wait_for_eof() -> None:
