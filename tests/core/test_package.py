@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import core
-from tests.host.harness import REPO
+from tests.support.imports import loaded_modules
 
 
 def test_every_public_name_resolves_and_unknown_ones_do_not() -> None:
@@ -23,14 +20,7 @@ def test_every_public_name_resolves_and_unknown_ones_do_not() -> None:
 
 def test_the_host_imports_none_of_the_client() -> None:
     """The client (httpx) is a quarter of a second the local host's start would wait for."""
-    code = (
-        "import sys, core.host.__main__\n"
-        "print(sorted(m for m in sys.modules if m.startswith(('httpx', 'core.desktop'))))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
-    ).stdout
-    assert out.strip() == "[]"
+    assert loaded_modules("core.host.__main__", ("httpx", "httpx_sse", "core.desktop")) == []
 
 
 def test_httpcore_takes_what_asyncio_read_in_one_piece() -> None:

@@ -6,8 +6,6 @@ import contextlib
 import io
 import os
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +21,7 @@ from textual import events
 from textual.widgets import DataTable, Tabs
 
 from core.config import load_settings
+from tests.support.imports import loaded_modules
 from tests.support.loopback import serve
 from tests.tui.conftest import make_app, wait_for
 from tests.tui.fake_desktop import StatefulDesktop
@@ -210,14 +209,8 @@ def test_the_first_frame_comes_before_pydantic_and_httpx() -> None:
     """What ``leap0-tui`` imports before its first frame (the command line, the app, the
     starting screen) pulls in neither: their imports alone take most of a second on a slow
     machine, so the app loads them in a thread once it shows something."""
-    code = (
-        "import sys, tui.__main__, tui.cli, tui.screens.starting\n"
-        "print(sorted(m for m in ('pydantic', 'httpx', 'core.config') if m in sys.modules))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout
-    assert out.strip() == "[]"
+    first_frame = "tui.__main__, tui.cli, tui.screens.starting"
+    assert loaded_modules(first_frame, ("pydantic", "httpx", "core.config")) == []
 
 
 # ── the sandbox picker ──
