@@ -136,7 +136,11 @@ async def test_the_app_starts_the_local_desktop_and_stops_it_on_exit(
     fake_desktop: StatefulDesktop, tmp_path: Path
 ) -> None:
     fake_desktop.token = "t0k"
-    command = stand_in(tmp_path, READY.format(setup="time.sleep(0.5)", url=fake_desktop.url))
+    # The stand-in is ready only once the test has seen the starting screen: a fixed
+    # sleep raced the app's start on a busy machine.
+    gate = tmp_path / "go"
+    wait_for_gate = f"while not os.path.exists({str(gate)!r}): time.sleep(0.02)"
+    command = stand_in(tmp_path, READY.format(setup=wait_for_gate, url=fake_desktop.url))
     host = LocalHost(log_path=tmp_path / "host.log", command=command)
     settings = settings_for("http://unused", None, tmp_path).model_copy(
         update={"desktop_url": None, "desktop_token": None}
@@ -149,6 +153,7 @@ async def test_the_app_starts_the_local_desktop_and_stops_it_on_exit(
         assert "Starting the local desktop" in str(
             app.screen.query_one("#starting-message").render()
         )
+        gate.touch()
         await wait_for(
             pilot,
             lambda: isinstance(app.screen, DesktopScreen) and app.screen.query(ProcessTable),
