@@ -15,7 +15,6 @@ from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -26,6 +25,7 @@ from core.defaults import (
     DEFAULT_SANDBOX_DOMAIN,
     STREAM_READ_TIMEOUT,
 )
+from core.errors import Leap0NotFoundError
 from core.models import (
     ClickPointerRequest,
     DesktopDisplayInfo,
@@ -50,6 +50,7 @@ from core.models import (
     ScreenshotQuery,
     ScrollPointerRequest,
     TypeTextRequest,
+    ViewerTicket,
     WindowsResponse,
 )
 from core.references import (
@@ -63,8 +64,8 @@ from core.references import (
     resolve,
     validated,
 )
-from core.routes import ApiRoute, Routes
-from core.transport import AsyncTransport, Endpoint, bare_token, parse_response
+from core.routes import ApiRoute, Routes, ViewerRoutes
+from core.transport import AsyncTransport, Endpoint, parse_response
 
 __all__ = [
     "MAX_RECORDING_ID_LENGTH",
@@ -116,18 +117,31 @@ class AsyncDesktopClient:
         return resolve(sandbox, api_key=self._transport.api_key, sandbox_domain=self.sandbox_domain)
 
     def desktop_url(self, sandbox: SandboxRef) -> str:
-        """The browser URL of the desktop's viewer (noVNC), served at the desktop's ``/``.
+        """The browser URL of the desktop's viewer, served at the desktop's ``/``.
 
-        For a self-hosted desktop (a URL or :class:`DesktopTarget`) the token rides in the
-        query as ``?token=...``, since a browser cannot send a header; treat the URL as a
-        secret. A cloud sandbox's URL carries no token.
+        It carries no token: a browser cannot send the header, and a token in a URL ends
+        up in history and clipboards. For a self-hosted desktop use :meth:`viewer_url`,
+        which opens it with a single-use ticket.
+        """
+        return self.endpoint(sandbox).base_url + "/"
+
+    async def viewer_url(self, sandbox: SandboxRef, http_timeout: float | None = None) -> str:
+        """The browser URL that opens the desktop's viewer, without the API token.
+
+        A self-hosted desktop (the local host) gives a single-use ticket, valid for about
+        a minute, which the browser exchanges for a cookie of the viewer alone. A cloud
+        sandbox, or a self-hosted desktop that gives no tickets, is :meth:`desktop_url`.
         """
         endpoint = self.endpoint(sandbox)
-        url = endpoint.base_url + "/"
-        token = self._transport.token_for(endpoint)
-        if is_self_hosted(sandbox) and token:
-            url += "?token=" + quote(bare_token(token), safe="")
-        return url
+        if not is_self_hosted(sandbox):
+            return endpoint.base_url + "/"
+        try:
+            ticket = await self._model(
+                endpoint, ViewerRoutes.TICKET, ViewerTicket, "viewer ticket", http_timeout
+            )
+        except Leap0NotFoundError:
+            return endpoint.base_url + "/"
+        return endpoint.base_url + ticket.path
 
     # ── display ──
 

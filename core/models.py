@@ -46,6 +46,7 @@ __all__ = [
     "ScrollPointerRequest",
     "TypeTextRequest",
     "ValidationErrorResponse",
+    "ViewerTicket",
     "WindowsResponse",
     "field_errors",
 ]
@@ -318,6 +319,19 @@ class HostReady(_Response):
     run_dir: str | None = None
     recordings_dir: str | None = None
     host_id: str | None = None
+
+
+class ViewerTicket(_Response):
+    """The answer of the local host's ``POST /viewer/ticket`` (not part of Leap0's spec).
+
+    A browser opens ``path`` (on the desktop's base URL) once, within ``expires_in``
+    seconds; the host exchanges the ticket for a cookie of the viewer alone, so the API
+    token never reaches a browser.
+    """
+
+    ticket: str
+    path: str
+    expires_in: int
 
 
 def field_errors(exc: ValidationError) -> list[FieldError]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote
 
-__all__ = ["ApiRoute", "Routes"]
+__all__ = ["ApiRoute", "Routes", "ViewerRoutes"]
 
 Method = Literal["GET", "POST", "DELETE"]
 
@@ -108,3 +108,10 @@ class Routes:
     def all(cls) -> tuple[ApiRoute, ...]:
         """Every route once, in the order above."""
         return tuple(v for v in vars(cls).values() if isinstance(v, ApiRoute))
+
+
+class ViewerRoutes:
+    """The local host's viewer routes (not in Leap0's spec): a dashboard asks for a ticket
+    with its token; the browser opens the path the answer names."""
+
+    TICKET = ApiRoute("POST", "/viewer/ticket")

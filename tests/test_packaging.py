@@ -85,6 +85,13 @@ def test_the_wheel_ships_every_stylesheet_the_app_loads(wheel: Path) -> None:
         assert f"tui/styles/{name}" in names
 
 
+def test_the_wheel_ships_the_viewer_page(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    page = ROOT / "core" / "host" / "viewer_page"
+    for path in page.iterdir():
+        assert f"core/host/viewer_page/{path.name}" in names
+
+
 def test_the_wheel_has_the_console_script_and_both_packages(wheel: Path) -> None:
     archive = zipfile.ZipFile(wheel)
     names = archive.namelist()

@@ -219,7 +219,8 @@ async def _serve(args: argparse.Namespace, out: IO[str]) -> int:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=3,
-        ws="none",
+        # The viewer's WebSocket (core/host/viewer.py); the API has none.
+        ws="websockets-sansio",
     )
     server = _Server(config)
     serving = loop.create_task(server.serve(sockets=[sock]))

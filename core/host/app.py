@@ -1,9 +1,8 @@
 """The desktop API over HTTP (Starlette): every route of ``leap0-desktop.openapi.yaml``.
 
-Every request needs ``Authorization: Bearer <token>`` (compared in constant time; 401
-otherwise). The browser entry ``/`` may carry the token as ``?token=`` instead, since a
-browser cannot send the header, and redirects to the noVNC client (on loopback, or where
-the browser reached the API when the host listens beyond it).
+Every request needs ``Authorization: Bearer <token>`` (:mod:`core.host.auth`; 401
+otherwise), except the browser's viewer under ``/viewer/`` and ``/``, which has a ticket
+and a cookie of its own (:mod:`core.host.viewer`).
 
 Answers: JSON bodies as the spec draws them (fields without a value are left out);
 validation failures 400 ``{"message", "errors": [{"field", "error"}]}``, every other
@@ -19,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hmac
 import json
 import logging
 import time
@@ -30,17 +28,18 @@ from pydantic import BaseModel, ValidationError
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.applications import Starlette
 from starlette.convertors import Convertor, register_url_convertor
-from starlette.datastructures import Headers, QueryParams
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from core.host.auth import BearerAuth
 from core.host.errors import HostError, HostValidationError
 from core.host.host import DesktopHost
 from core.host.recorder import MIME_TYPE
 from core.host.screen import Encoding, Region, media_type
+from core.host.viewer import Viewer
 from core.models import (
     ClickPointerRequest,
     DesktopDisplayInfo,
@@ -249,42 +248,6 @@ async def _unless_disconnected(request: Request, work: Awaitable[None]) -> None:
                 await task
 
 
-# ── authentication ─────────────────────────────────────────────────────────────
-
-
-class BearerAuth:
-    """ASGI middleware: every HTTP request needs the token (401 otherwise).
-
-    ``Authorization: Bearer <token>``; on ``/`` alone, ``?token=<token>`` also works.
-    """
-
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        self.app = app
-        self._token = token.encode()
-
-    def _matches(self, candidate: str) -> bool:
-        return hmac.compare_digest(candidate.encode(), self._token)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        scheme, _, value = Headers(scope=scope).get("authorization", "").partition(" ")
-        ok = scheme.lower() == "bearer" and self._matches(value.strip())
-        if not ok and scope["path"] == "/":
-            query = QueryParams(scope.get("query_string", b"").decode("latin-1"))
-            ok = self._matches(query.get("token", ""))
-        if not ok:
-            response = _message(
-                "missing or wrong token: send Authorization: Bearer <token>",
-                401,
-                {"WWW-Authenticate": 'Bearer realm="leap0-desktop"'},
-            )
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-
 # ── routes ─────────────────────────────────────────────────────────────────────
 
 
@@ -333,7 +296,7 @@ class _Routes:
         self.host = host
 
     def routes(self) -> list[Route]:
-        """``/`` (the browser's entry, not in the spec), then every route of :class:`Routes`.
+        """Every route of :class:`Routes`.
 
         Raises ``KeyError`` at start-up for a route of the table with no endpoint here.
         """
@@ -373,17 +336,11 @@ class _Routes:
         for route in Routes.all():
             by_path.setdefault(_pattern(route), {})[route.method] = _endpoint(endpoints[route])
         return [
-            Route("/", _endpoint(self.entry), methods=["GET"]),
-            *(
-                Route(path, _by_method(methods), methods=list(methods))
-                for path, methods in by_path.items()
-            ),
+            Route(path, _by_method(methods), methods=list(methods))
+            for path, methods in by_path.items()
         ]
 
-    # ── entry, health, display ──
-
-    async def entry(self, request: Request) -> Response:
-        return RedirectResponse(self.host.viewer_url(via=request.url.hostname), status_code=307)
+    # ── health, display ──
 
     async def health(self, request: Request) -> Response:
         return _json(DesktopHealth(ok=True))
@@ -558,8 +515,18 @@ class _Routes:
 
 
 def create_app(host: DesktopHost) -> ASGIApp:
-    """The ASGI app serving ``host``, behind :class:`BearerAuth` with the host's token."""
+    """The ASGI app serving ``host``: the API behind :class:`BearerAuth` with the host's
+    token, and the viewer (:class:`Viewer`) with its tickets and cookies."""
     handlers: dict[Any, Any] = {HTTPException: _http_exception}
-    app = Starlette(routes=_Routes(host).routes(), exception_handlers=handlers)
-    app.state.host = host
-    return BearerAuth(app, host.config.token)
+    api = Starlette(routes=_Routes(host).routes(), exception_handlers=handlers)
+    api.state.host = host
+    guarded = BearerAuth(api, host.config.token)
+    viewer = Viewer(host, host.config.novnc_web)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan" and Viewer.serves(scope["path"]):
+            await viewer(scope, receive, send)
+        else:
+            await guarded(scope, receive, send)
+
+    return app

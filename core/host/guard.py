@@ -180,6 +180,12 @@ class GuardedConnection(H11Protocol):
         if not self.transport.is_closing() and (self.cycle is None or self.cycle.response_complete):
             self.guard.wait_for_request(self)
 
+    def handle_websocket_upgrade(self, event: Any) -> None:
+        # The connection is the WebSocket protocol's from now on (the viewer checks its
+        # cookie at once): no deadline, and this protocol will not hear it close.
+        self.guard.lost(self)
+        super().handle_websocket_upgrade(event)
+
     def connection_lost(self, exc: Exception | None) -> None:
         self.guard.lost(self)
         super().connection_lost(exc)

@@ -8,18 +8,13 @@ it can be driven directly (tests, benchmarks) with :meth:`DesktopHost.start` and
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
 import logging
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
 
 from core.host.errors import HostUnavailableError
 from core.host.input import XInput
-from core.host.network import url_host, viewer_host
 from core.host.recorder import Recorder
 from core.host.screen import Encoding, Region, ScreenCapture
 from core.host.stack import NOVNC_WEB_DIR
@@ -36,19 +31,13 @@ from core.models import (
     ProcessName,
 )
 
-__all__ = ["DesktopHost", "HostConfig", "new_host_id", "vnc_password_for"]
+__all__ = ["DesktopHost", "HostConfig", "new_host_id"]
 
 log = logging.getLogger(__name__)
 
 
-def vnc_password_for(token: str) -> str:
-    """The VNC password derived from the API token (VNC reads at most 8 characters).
-
-    Derived, not the token itself, so the noVNC link (which carries it) does not reveal
-    the token.
-    """
-    digest = hmac.new(token.encode(), b"leap0-host-vnc", hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode()[:8]
+VNC_PASSWORD_CHARS = 8
+"""VNC reads at most 8 characters of a password."""
 
 
 def new_host_id() -> str:
@@ -68,7 +57,8 @@ class HostConfig:
     host_id: str = ""
     novnc_web: Path = NOVNC_WEB_DIR
     bind: str = "127.0.0.1"
-    """The API's listening address; noVNC listens there too."""
+    """The API's listening address (the viewer is served there too, through the API's port;
+    x11vnc and websockify listen on loopback only)."""
 
 
 class DesktopHost:
@@ -80,7 +70,9 @@ class DesktopHost:
     def __init__(self, config: HostConfig) -> None:
         self.config = config
         self.host_id = config.host_id or new_host_id()
-        self.vnc_password = vnc_password_for(config.token)
+        # Random for each run: only this host and a browser holding a viewer session
+        # (core.host.viewer) ever need it.
+        self.vnc_password = secrets.token_urlsafe(VNC_PASSWORD_CHARS)[:VNC_PASSWORD_CHARS]
         self._supervisor = Supervisor(
             StackConfig(
                 width=config.width,
@@ -89,7 +81,6 @@ class DesktopHost:
                 host_id=self.host_id,
                 vnc_password=self.vnc_password,
                 novnc_web=config.novnc_web,
-                viewer_bind=config.bind,
             )
         )
         self._capture = ScreenCapture(xauthority=self._supervisor.xauthority)
@@ -247,26 +238,9 @@ class DesktopHost:
 
     # ── the viewer ──
 
-    def viewer_url(self, via: str | None = None) -> str:
-        """noVNC's page on websockify's port, connecting with the VNC password.
-
-        ``via`` is the host name the browser reached the API by. When noVNC listens on
-        loopback only, the page is on 127.0.0.1 whatever it was; otherwise it is on ``via``
-        (a browser on another machine reaches the viewer the way it reached us).
-        """
+    def viewer_upstream(self) -> tuple[int, str]:
+        """websockify's loopback port and the VNC password, for the viewer's WebSocket
+        (:mod:`core.host.viewer`)."""
         if not self._supervisor.is_running("novnc"):
-            raise HostUnavailableError("the noVNC web client (novnc) is not running")
-        port = self._supervisor.ws_port
-        host = viewer_host(self.config.bind, via)
-        query = urlencode(
-            {
-                "host": host,
-                "port": port,
-                "path": "websockify",
-                "autoconnect": "true",
-                "reconnect": "true",
-                "resize": "scale",
-                "password": self.vnc_password,
-            }
-        )
-        return f"http://{url_host(host)}:{port}/vnc.html?{query}"
+            raise HostUnavailableError("the noVNC bridge (novnc) is not running")
+        return self._supervisor.ws_port, self.vnc_password

@@ -6,7 +6,8 @@
     xfce4   dbus-run-session -- xfce4-session        (a D-Bus session of its own;
             ready once its window manager and panel are up, after a restart too)
     x11vnc  x11vnc on 127.0.0.1:VNC_PORT, password from a 0600 file
-    novnc   websockify 127.0.0.1:WS_PORT -> 127.0.0.1:VNC_PORT, serving /usr/share/novnc
+    novnc   websockify 127.0.0.1:WS_PORT -> 127.0.0.1:VNC_PORT (the host serves noVNC's
+            files from /usr/share/novnc and joins the browser's WebSocket to it)
 
 One :class:`ProcessSpec` per process, in :data:`PROCESSES`; the supervisor
 (:mod:`core.host.supervisor`) reads it and does the starting, watching and stopping.
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.host.errors import HostUnavailableError
-from core.host.network import connect_address, port_ready
+from core.host.network import port_ready
 from core.host.processes import missing_message, run_command, which
 from core.models import ProcessName
 
@@ -47,7 +48,6 @@ class Launch:
     ws_port: int
     passwd_file: Path
     novnc_web: Path
-    viewer_bind: str
     x_env: Mapping[str, str]
     """The environment for a helper command (xprop) on ``display``."""
     display_fd: int | None = None
@@ -117,9 +117,7 @@ def _x11vnc_argv(launch: Launch) -> list[str]:
 def _websockify_argv(launch: Launch) -> list[str]:
     return [
         "websockify",
-        "--web",
-        str(launch.novnc_web),
-        f"[{launch.viewer_bind}]:{launch.ws_port}",
+        f"127.0.0.1:{launch.ws_port}",
         f"127.0.0.1:{launch.vnc_port}",
     ]
 
@@ -201,7 +199,7 @@ PROCESSES: dict[ProcessName, ProcessSpec] = {
         name="novnc",
         programs=("websockify",),
         argv=_websockify_argv,
-        ready=lambda launch: port_ready(launch.ws_port, host=connect_address(launch.viewer_bind)),
+        ready=lambda launch: port_ready(launch.ws_port),
         ready_timeout=15.0,
         also_needs=_novnc_web_client,
     ),

@@ -95,9 +95,6 @@ class StackConfig:
     host_id: str
     vnc_password: str
     novnc_web: Path = NOVNC_WEB_DIR
-    viewer_bind: str = "127.0.0.1"
-    """Where noVNC (websockify) listens: the API's own bind address, so a browser that can
-    reach the API can reach the viewer; x11vnc stays on loopback."""
 
 
 @dataclass(slots=True)
@@ -194,7 +191,7 @@ class Supervisor:
         self.width = config.width
         self.height = config.height
         self.vnc_port = free_port()
-        self.ws_port = free_port(config.viewer_bind)
+        self.ws_port = free_port()
         self.log_dir = config.run_dir / "logs"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._passwd_file = config.run_dir / "vnc.passwd"
@@ -389,7 +386,6 @@ class Supervisor:
             ws_port=self.ws_port,
             passwd_file=self._passwd_file,
             novnc_web=self.config.novnc_web,
-            viewer_bind=self.config.viewer_bind,
             x_env=self._env(None, display),
             display_fd=display_fd,
         )

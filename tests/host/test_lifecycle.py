@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterable
 from contextlib import aclosing
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -24,6 +24,7 @@ import pytest
 from core.desktop import AsyncDesktopClient
 from core.errors import Leap0ConnectionError, Leap0ServerError, Leap0StreamError
 from core.models import DesktopProcessStatusList, HostReady
+from core.routes import ViewerRoutes
 from core.transport import AsyncTransport
 from tests.conftest import StartHost
 from tests.host.harness import REPO, HostProcess, listening_sockets, started_processes, stop_host
@@ -95,25 +96,30 @@ async def test_ready_line_loopback_and_a_clean_sigterm_with_a_stream_open(
     assert "shutting down" in str(error)
 
 
-async def test_bound_beyond_loopback_the_browser_entry_offers_novnc_where_it_was_reached(
+async def test_bound_beyond_loopback_the_viewer_is_served_through_the_api_port_only(
     start_extra_host: StartHost,
 ) -> None:
     host = start_extra_host(args=["--bind", "0.0.0.0"])
     port = urlsplit(host.url).port
     # Another loopback address stands in for a remote machine: only a wildcard bind answers it.
-    async with httpx.AsyncClient(timeout=10) as browser:
-        entry = await browser.get(f"http://127.0.0.2:{port}/", params={"token": host.token})
-        assert entry.status_code == 307
-        viewer = urlsplit(entry.headers["location"])
-        assert viewer.hostname == "127.0.0.2"
-        assert parse_qs(viewer.query)["host"] == ["127.0.0.2"]
-        page = await browser.get(entry.headers["location"])
-    assert page.status_code == 200
-    assert "noVNC" in page.text
-    # Beyond loopback: the API and the viewer (password-protected), nothing else (not x11vnc).
+    remote = f"http://127.0.0.2:{port}"
+    async with httpx.AsyncClient(base_url=remote, timeout=10) as dashboard:
+        ticket = await dashboard.post(
+            ViewerRoutes.TICKET.template, headers={"Authorization": f"Bearer {host.token}"}
+        )
+    assert ticket.status_code == 200, ticket.text
+    async with httpx.AsyncClient(base_url=remote, timeout=10) as browser:
+        opened = await browser.get(ticket.json()["path"])
+        assert opened.status_code == 303
+        page = await browser.get("/viewer/")
+        assert page.status_code == 200
+        rfb = await browser.get("/viewer/novnc/core/rfb.js")
+        assert rfb.status_code == 200
+    # Beyond loopback: the API's port alone (the viewer is behind it); x11vnc and
+    # websockify listen on loopback.
     sockets = listening_sockets({host.pid, *started_processes(host)})
     beyond = {p for a, p in sockets if not ipaddress.ip_address(a).is_loopback}
-    assert beyond == {port, viewer.port}, sockets
+    assert beyond == {port}, sockets
 
 
 def _path_without(programs: tuple[str, ...], tmp_path: Path) -> str:

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from core.routes import Routes
+from core.routes import Routes, ViewerRoutes
 
 PROCESSES = ("xvfb", "xfce4", "x11vnc", "novnc")
 TOKEN = "fake-token"
@@ -74,6 +74,8 @@ class StatefulDesktop:
     heartbeat: float = 2.0
     version: int = 0
     requests: list[str] = field(default_factory=list)
+    tickets: int = 0
+    """Viewer tickets handed out."""
     windows: list[dict[str, Any]] = field(default_factory=list)
     recordings: list[dict[str, Any]] = field(default_factory=list)
 
@@ -187,6 +189,7 @@ class StatefulDesktop:
             Routes.RESTART_PROCESS: self._restart,
             Routes.PROCESS_LOGS: self._logs,
             Routes.PROCESS_ERRORS: self._errors,
+            ViewerRoutes.TICKET: self._viewer_ticket,
         }
         return Starlette(
             routes=[
@@ -206,6 +209,13 @@ class StatefulDesktop:
 
     async def _health(self, request: Request) -> Response:
         return self._refused(request) or JSONResponse({"ok": True})
+
+    async def _viewer_ticket(self, request: Request) -> Response:
+        self.tickets += 1
+        ticket = f"ticket-{self.tickets}"
+        return self._refused(request) or JSONResponse(
+            {"ticket": ticket, "path": f"/viewer/?ticket={ticket}", "expires_in": 60}
+        )
 
     async def _display(self, request: Request) -> Response:
         return self._refused(request) or JSONResponse(

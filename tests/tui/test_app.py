@@ -352,7 +352,9 @@ async def test_open_in_browser_without_a_display_says_where(
         await pilot.press("o")
         await wait_for(pilot, lambda: app._notifications, what="a notification")
         message = next(iter(app._notifications)).message
-        assert f"Open {fake_desktop.url}/?token=fake-token" in message
+        # A single-use ticket for the viewer, never the API token.
+        assert f"Open {fake_desktop.url}/viewer/?ticket=ticket-1 " in message
+        assert fake_desktop.token not in message
 
 
 async def test_keys_reach_the_log_viewer_that_is_shown(

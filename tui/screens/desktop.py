@@ -214,7 +214,7 @@ class DesktopScreen(Screen[None]):
     @work(exclusive=True, group="browser", exit_on_error=False)
     async def _open_browser(self) -> None:
         try:
-            url = self.client.desktop_url(self.target)
+            url = await self.client.viewer_url(self.target)
         except Exception as exc:
             self.notify(report("desktop URL", exc), severity="error", markup=False)
             return
