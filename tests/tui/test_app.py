@@ -26,7 +26,8 @@ from tests.support.loopback import serve
 from tests.tui.conftest import make_app, wait_for
 from tests.tui.fake_desktop import StatefulDesktop
 from tui.app import Leap0App
-from tui.cli import CommandLineError, check_profile, desktop_token, parse_args, run
+from tui.arguments import CommandLineError, check_profile, desktop_token
+from tui.cli import parse_args, run
 from tui.local import LocalHost
 from tui.screens.desktop import DesktopScreen
 from tui.screens.help import HelpScreen
@@ -353,7 +354,7 @@ async def test_open_in_browser_without_a_display_says_where(
         await wait_for(pilot, lambda: app._notifications, what="a notification")
         message = next(iter(app._notifications)).message
         # A single-use ticket for the viewer, never the API token.
-        assert f"Open {fake_desktop.url}/viewer/?ticket=ticket-1 " in message
+        assert f"Open {fake_desktop.url}/viewer/?ticket=ticket-1 within a minute" in message
         assert fake_desktop.token not in message
 
 

@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 from textual.app import App, ComposeResult
 
+from core.log_follow import LogTail
 from tests.tui.conftest import answer_save_dialog, make_app, wait_for
 from tests.tui.fake_desktop import StatefulDesktop
 from tui.app import Leap0App
 from tui.widgets.log_lines import LogLines, clean_line
-from tui.widgets.log_viewer import LogTail, LogViewer
+from tui.widgets.log_viewer import LogViewer
 
 # ── LogTail: what is new in a log sent whole ──
 

@@ -9,9 +9,6 @@ appears and one pane at a time fills the screen. Panes that are not shown stop f
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
-import webbrowser
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -26,6 +23,7 @@ from textual.widgets import ContentSwitcher, DataTable, Footer, Header, Static, 
 
 from core.config import Settings
 from tui import clock
+from tui.browser import has_graphical_browser, open_in_browser
 from tui.failures import report
 from tui.screens.confirm import ConfirmScreen
 from tui.widgets.display_info import DisplayInfo
@@ -218,31 +216,20 @@ class DesktopScreen(Screen[None]):
         except Exception as exc:
             self.notify(report("desktop URL", exc), severity="error", markup=False)
             return
-        if not _has_graphical_browser():
-            self.app.copy_to_clipboard(url)
-            self.notify(
-                f"No graphical browser here. Open {url} (copied to the clipboard).",
-                title="Desktop viewer",
-                timeout=20,
-                markup=False,
-            )
-            return
-        try:
-            opened = await asyncio.to_thread(webbrowser.open, url, 2)
-        except Exception as exc:
-            opened = False
-            report("open browser", exc)
-        if opened:
+        if await asyncio.to_thread(open_in_browser, url):
             self.notify("Opened the desktop viewer in your browser.", timeout=4)
-        else:
-            self.app.copy_to_clipboard(url)
-            self.notify(
-                f"Could not start a browser. Open {url} (copied to the clipboard).",
-                title="Desktop viewer",
-                severity="warning",
-                timeout=20,
-                markup=False,
-            )
+            return
+        self.app.copy_to_clipboard(url)
+        why = (
+            "Could not start a browser" if has_graphical_browser() else "No graphical browser here"
+        )
+        self.notify(
+            f"{why}. Open {url} within a minute (copied to the clipboard).",
+            title="Desktop viewer",
+            severity="warning",
+            timeout=20,
+            markup=False,
+        )
 
     # ── events from the panes ──
 
@@ -366,14 +353,3 @@ class _quietly:
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> bool:
         return kind is not None and issubclass(kind, NoMatches)
-
-
-def _has_graphical_browser() -> bool:
-    """Whether :mod:`webbrowser` can start a graphical browser.
-
-    Without a display it would fall back to a text browser (w3m, lynx) in this very
-    terminal, on top of the running app.
-    """
-    if sys.platform in ("darwin", "win32"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
