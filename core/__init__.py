@@ -10,7 +10,14 @@ the client with the package was 250 of the host's 310 ms of imports (measured he
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING
+
+# httpx imports its own command line (click, rich, pygments) with the package whenever
+# those are installed, and here they are (uvicorn needs click, the dashboard rich): 70 to
+# 115 ms of every start. Nothing here uses httpx's command line, so its module is marked
+# absent before anything in core imports httpx (httpx then defines a stub `main`).
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None: not importable
 
 if TYPE_CHECKING:
     from core.desktop import AsyncDesktopClient

@@ -11,6 +11,12 @@ def main(argv: list[str] | None = None) -> int:
         from core.host.__main__ import main as host_main
 
         return host_main(args[1:])
+    from tui.commands import command_in
+
+    if command_in(args) is not None:
+        from tui.commands import main as command_main
+
+        return command_main(args)
     from tui.cli import run
 
     return run(args)

@@ -154,11 +154,9 @@ class Leap0App(App[None]):
         self._start(settings)
 
     def _start(self, settings: Settings) -> None:
-        from core.desktop import AsyncDesktopClient
-        from core.transport import AsyncTransport
+        from core.session import client_for
 
-        transport = AsyncTransport(api_key=settings.api_key, base_url=settings.base_url)
-        self._client = AsyncDesktopClient(transport, sandbox_domain=settings.sandbox_domain)
+        self._client = client_for(settings)
         for problem in settings.problems:
             self.notify(problem, title="Configuration", severity="warning", markup=False)
         self._open_first_screen()
@@ -188,8 +186,8 @@ class Leap0App(App[None]):
     # ── what opens first ──
 
     def _open_first_screen(self) -> None:
-        from core.desktop import DesktopTarget
         from core.errors import Leap0Error
+        from core.session import desktop_for
         from tui.screens.picker import PickerScreen
         from tui.screens.starting import StartingScreen
 
@@ -198,9 +196,8 @@ class Leap0App(App[None]):
         if mode == "desktop":
             assert settings.desktop_url is not None
             try:
-                target = DesktopTarget(
-                    settings.desktop_url, settings.desktop_token, name=settings.desktop_url
-                )
+                target = desktop_for(settings)
+                assert target is not None
             except Leap0Error as exc:
                 self._starting_failed(str(exc))
                 return

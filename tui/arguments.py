@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 
-def add_token_arguments(parser: argparse.ArgumentParser) -> None:
+def add_token_arguments(parser: argparse._ActionsContainer) -> None:
     """``--token-file PATH`` or ``--token T`` (one of them), for ``--url``."""
     token = parser.add_mutually_exclusive_group()
     token.add_argument(

@@ -54,7 +54,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
             "token; --token T works too, but every user of this machine can read it (ps). "
             "Environment: LEAP0_API_KEY, LEAP0_DESKTOP_TOKEN, LEAP0_BASE_URL, "
             "LEAP0_SANDBOX_DOMAIN, LEAP0_PROFILE, LEAP0_DOWNLOAD_DIR, LEAP0_CONFIG. "
-            "'leap0-tui host --help' runs the desktop host."
+            "'leap0-tui host --help' runs the desktop host. Scriptable commands (each with "
+            "--help): sandboxes, status, wait, restart, logs, screenshot, record, recordings, "
+            "input, display, open, completion."
         ),
     )
     target = parser.add_mutually_exclusive_group()

@@ -9,6 +9,7 @@ import contextlib
 import errno
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +17,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from core.models import DesktopRecordingSummary
 
-__all__ = ["file_name_for", "free_path", "numbered_names", "write_file"]
+__all__ = [
+    "file_name_for",
+    "free_path",
+    "numbered_names",
+    "save_new",
+    "screenshot_stem",
+    "write_file",
+]
 
 
 def write_file(path: Path, data: bytes, *, overwrite: bool = False) -> Path:
@@ -93,3 +101,23 @@ def numbered_names(name: str, count: int) -> Iterator[str]:
     yield name
     for n in range(1, count):
         yield f"{base.stem}-{n}{base.suffix}"
+
+
+def save_new(directory: Path, name: str, data: bytes) -> Path:
+    """Write ``data`` whole (:func:`write_file`) under the first of ``name``,
+    ``stem-1.ext`` ... that no file has in ``directory``; never replaces one. Blocking.
+
+    Raises ``FileExistsError`` when a thousand names are taken, ``OSError`` for a failed write.
+    """
+    for candidate in numbered_names(name, 1000):
+        try:
+            return write_file(directory / candidate, data)
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free file name", str(directory / name))
+
+
+def screenshot_stem(when: float) -> str:
+    """The name a screenshot taken at ``when`` (Unix seconds) is saved under, without its
+    extension: ``screenshot-20261202-013045``."""
+    return time.strftime("screenshot-%Y%m%d-%H%M%S", time.localtime(when))
