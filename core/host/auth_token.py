@@ -1,0 +1,89 @@
+"""The host's bearer token: where it comes from, kept off every command line.
+
+Any local user can read a command line (``ps``, ``/proc/PID/cmdline``), so the safe
+sources come first. The first of these that gives a token is used:
+
+1. ``--token-file PATH``: the file's first line (:func:`core.token_file.read_token_file`,
+   with its warning when others can read the file);
+2. ``$LEAP0_HOST_TOKEN``;
+3. ``--token T``, with a warning that other users can see it;
+4. else a random one of :data:`GENERATED_TOKEN_BYTES` bytes.
+
+The token is never passed on in a command line: the host's children get the VNC password
+derived from it, through files (:mod:`core.host.host`).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from core.token_file import TokenFileError, read_token_file
+
+__all__ = [
+    "GENERATED_TOKEN_BYTES",
+    "TOKEN_ENV",
+    "HostToken",
+    "HostTokenError",
+    "choose_token",
+]
+
+TOKEN_ENV = "LEAP0_HOST_TOKEN"
+"""The environment variable that gives the host its token."""
+
+GENERATED_TOKEN_BYTES = 24
+"""Random bytes in a token the host makes: 192 bits, 32 characters of ``token_urlsafe``."""
+
+
+class HostTokenError(Exception):
+    """No token can be taken from where the command line says; the message is one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class HostToken:
+    """The token the host uses, where it came from, and one-line warnings about it.
+
+    ``source`` names it for messages: ``--token-file PATH``, ``$LEAP0_HOST_TOKEN``,
+    ``--token`` or ``generated``.
+    """
+
+    token: str
+    source: str
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def generated(self) -> bool:
+        return self.source == "generated"
+
+
+def choose_token(
+    token_file: str | os.PathLike[str] | None,
+    token: str | None,
+    environ: Mapping[str, str],
+) -> HostToken:
+    """The host's token from ``--token-file``, ``environ``, ``--token``, else a random one
+    (in that order; see the module docstring).
+
+    Raises :class:`HostTokenError` when ``token_file`` cannot be read or its first line is
+    empty (the messages of :func:`~core.token_file.read_token_file`).
+    """
+    if token_file is not None:
+        try:
+            read = read_token_file(token_file)
+        except TokenFileError as exc:
+            raise HostTokenError(str(exc)) from exc
+        warnings = (read.warning,) if read.warning else ()
+        return HostToken(read.token, f"--token-file {os.fspath(token_file)}", warnings)
+    from_env = environ.get(TOKEN_ENV)
+    if from_env:
+        ignored = (f"--token ignored: ${TOKEN_ENV} gives the token",) if token else ()
+        return HostToken(from_env, f"${TOKEN_ENV}", ignored)
+    if token:
+        warning = (
+            "--token is visible to every user of this machine (ps); "
+            f"use --token-file PATH or {TOKEN_ENV}"
+        )
+        return HostToken(token, "--token", (warning,))
+    return HostToken(secrets.token_urlsafe(GENERATED_TOKEN_BYTES), "generated")
