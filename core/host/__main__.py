@@ -27,8 +27,9 @@ cleans up after hosts that are gone (:mod:`core.host.runfolder`). A clean stop r
 run folder the host made itself; one given with ``--run-dir`` is kept with its logs, less
 the VNC password, the X cookie and the record. The token comes from ``--token-file``,
 else ``LEAP0_HOST_TOKEN``, else ``--token`` (warned: any local user can read a command
-line), else it is random (:mod:`core.host.auth_token`); an unreadable token file is refused
-with status 2. SIGINT or SIGTERM stops the
+line), else it is random (:mod:`core.host.auth_token`); an unreadable token file, and a
+given token shorter than 16 characters with ``--bind`` beyond loopback, are refused with
+status 2. SIGINT or SIGTERM stops the
 recording, every process the host started and then the host itself; so does the end of
 stdin when stdin is a pipe (the parent that holds it has gone), unless
 ``--no-stdin-watch``. Exit status 0 after a clean stop, 2 for bad arguments, 1 when the
@@ -55,7 +56,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from core.host.app import create_app
-from core.host.auth_token import TOKEN_ENV, HostTokenError, choose_token
+from core.host.auth_token import TOKEN_ENV, HostTokenError, check_strength, choose_token
 from core.host.guard import (
     ConnectionGuard,
     RateLimitedExceptionHandler,
@@ -64,7 +65,7 @@ from core.host.guard import (
     raise_fd_limit,
 )
 from core.host.host import DesktopHost, HostConfig
-from core.host.network import connect_address, is_loopback, listen, url_host
+from core.host.network import binds_loopback, connect_address, is_loopback, listen, url_host
 from core.host.processes import (
     become_subreaper,
     proc_table,
@@ -347,6 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         args.host_token = choose_token(args.token_file, args.token, os.environ)
+        check_strength(args.host_token, args.bind, loopback=binds_loopback(args.bind))
     except HostTokenError as exc:
         return _refuse(str(exc))
     for warning in args.host_token.warnings:

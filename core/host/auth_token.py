@@ -9,6 +9,11 @@ sources come first. The first of these that gives a token is used:
 3. ``--token T``, with a warning that other users can see it;
 4. else a random one of :data:`GENERATED_TOKEN_BYTES` bytes.
 
+Beyond loopback anyone who can reach the port may guess at the token, so a token given
+(from any source) must have at least :data:`MIN_TOKEN_LENGTH_BEYOND_LOOPBACK` characters
+there (:func:`check_strength`); a generated one has 192 bits of randomness. On loopback a
+short token is accepted without a word (tests use them).
+
 The token is never passed on in a command line: the host's children get the VNC password
 derived from it, through files (:mod:`core.host.host`).
 """
@@ -24,9 +29,11 @@ from core.token_file import TokenFileError, read_token_file
 
 __all__ = [
     "GENERATED_TOKEN_BYTES",
+    "MIN_TOKEN_LENGTH_BEYOND_LOOPBACK",
     "TOKEN_ENV",
     "HostToken",
     "HostTokenError",
+    "check_strength",
     "choose_token",
 ]
 
@@ -34,7 +41,11 @@ TOKEN_ENV = "LEAP0_HOST_TOKEN"
 """The environment variable that gives the host its token."""
 
 GENERATED_TOKEN_BYTES = 24
-"""Random bytes in a token the host makes: 192 bits, 32 characters of ``token_urlsafe``."""
+"""Random bytes in a token the host makes: 192 bits (at least 128 are needed), 32
+characters of ``secrets.token_urlsafe``."""
+
+MIN_TOKEN_LENGTH_BEYOND_LOOPBACK = 16
+"""Fewest characters of a given token when the host listens beyond loopback."""
 
 
 class HostTokenError(Exception):
@@ -87,3 +98,19 @@ def choose_token(
         )
         return HostToken(token, "--token", (warning,))
     return HostToken(secrets.token_urlsafe(GENERATED_TOKEN_BYTES), "generated")
+
+
+def check_strength(chosen: HostToken, bind: str, *, loopback: bool) -> None:
+    """Raise :class:`HostTokenError` when ``chosen`` is a given token too short for a host
+    listening on ``bind`` beyond loopback (``loopback`` false); the message says what to do.
+    """
+    if loopback or chosen.generated:
+        return
+    length = len(chosen.token)
+    if length >= MIN_TOKEN_LENGTH_BEYOND_LOOPBACK:
+        return
+    raise HostTokenError(
+        f"a token of {length} characters ({chosen.source}) is too weak for --bind {bind}, "
+        f"beyond loopback: give one of at least {MIN_TOKEN_LENGTH_BEYOND_LOOPBACK} "
+        "characters, or none and the host makes a random one"
+    )

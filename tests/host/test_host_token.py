@@ -3,6 +3,7 @@ never on the command line of anything the host starts."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import subprocess
 import sys
@@ -10,7 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from core.host.auth_token import TOKEN_ENV, HostTokenError, choose_token
+from core.host.auth_token import (
+    GENERATED_TOKEN_BYTES,
+    MIN_TOKEN_LENGTH_BEYOND_LOOPBACK,
+    TOKEN_ENV,
+    HostToken,
+    HostTokenError,
+    check_strength,
+    choose_token,
+)
+from core.host.network import binds_loopback
 from tests.conftest import StartHost
 from tests.host.harness import REPO, started_processes
 
@@ -126,3 +136,52 @@ def test_no_process_the_host_starts_has_the_token_of_its_file_in_its_arguments(
     assert host.token.encode() not in everything
     assert b"--token " not in everything
     assert "visible to every user" not in host.log_tail()
+
+
+# ── strong enough for where the host listens ──
+
+
+def test_a_generated_token_carries_at_least_128_random_bits() -> None:
+    assert GENERATED_TOKEN_BYTES * 8 >= 128
+    token = choose_token(None, None, {}).token
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    assert len(raw) == GENERATED_TOKEN_BYTES  # every character is random, none is padding
+    assert len(token) >= MIN_TOKEN_LENGTH_BEYOND_LOOPBACK
+    check_strength(choose_token(None, None, {}), "0.0.0.0", loopback=False)
+
+
+@pytest.mark.parametrize(
+    ("bind", "loopback"),
+    [("127.0.0.1", True), ("127.0.0.2", True), ("::1", True), ("localhost", True),
+     ("0.0.0.0", False), ("::", False), ("no-such-host.invalid", False)],
+)  # fmt: skip
+def test_which_binds_are_loopback(bind: str, loopback: bool) -> None:
+    assert binds_loopback(bind) is loopback
+
+
+def test_beyond_loopback_a_given_token_needs_16_characters_on_loopback_none() -> None:
+    short = "x" * (MIN_TOKEN_LENGTH_BEYOND_LOOPBACK - 1)
+    for source in ("--token", f"${TOKEN_ENV}", "--token-file /somewhere"):
+        with pytest.raises(HostTokenError) as refused:
+            check_strength(HostToken(short, source), "0.0.0.0", loopback=False)
+        message = str(refused.value)
+        assert "\n" not in message and short not in message
+        assert f"{len(short)} characters ({source})" in message and "--bind 0.0.0.0" in message
+        assert f"at least {MIN_TOKEN_LENGTH_BEYOND_LOOPBACK} characters" in message
+        check_strength(HostToken(short + "x", source), "0.0.0.0", loopback=False)
+        check_strength(HostToken("t", source), "127.0.0.1", loopback=True)
+
+
+@pytest.mark.parametrize("given", ["--token", "--token-file"])
+def test_a_host_beyond_loopback_with_a_short_token_is_refused_before_it_starts(
+    given: str, tmp_path: Path
+) -> None:
+    value = "short-token" if given == "--token" else str(token_file(tmp_path, "short-token\n"))
+
+    result = run_host("--bind", "0.0.0.0", "--port", "0", given, value)
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    refusal = result.stderr.splitlines()[-1]
+    assert refusal.startswith("leap0-tui host: a token of 11 characters")
+    assert "too weak for --bind 0.0.0.0" in refusal and "short-token" not in refusal
