@@ -36,11 +36,14 @@ choices, and why:
   the last byte arrived: every outage gets the whole while, so a long download survives many
   cuts, and a desktop that stays away is given up on. Meanwhile the progress callback says
   so (``state`` ``"waiting"`` with the attempt and a countdown, once a second, then
-  ``"resuming"``); :func:`progress_line` words it. What waiting cannot fix fails at once:
+  ``"resuming"``); :func:`progress_line` words it. The metadata request that comes first
+  (the recording's size) is such an attempt too: it waits and is retried the same way, in
+  the same while, not with the transport's own quicker retries, so a desktop away at the
+  start is waited for as one away in the middle. What waiting cannot fix fails at once:
   401/403, 404, 409, other statuses, a full disk (``OSError``), a size mismatch. Cancelling
   the task stops it at once, waiting or not.
 * **Verified before it is visible.** The final size must equal the recording's
-  ``size_bytes`` (from ``get_recording``) and the size the server announced
+  ``size_bytes`` (from the metadata request) and the size the server announced
   (``Content-Length`` / ``Content-Range``). Then the ``.part`` is fsynced and renamed over
   the target with :func:`os.replace` (atomic on one file system), and the directory is
   fsynced so the rename survives a crash.
@@ -78,7 +81,7 @@ from core.formatting import format_bytes, format_duration
 from core.models import DesktopRecordingSummary
 from core.references import SandboxRef, checked_recording_id
 from core.routes import Routes
-from core.transport import AsyncTransport, Endpoint
+from core.transport import AsyncTransport, Endpoint, parse_response
 
 __all__ = [
     "PROGRESS_INTERVAL",
@@ -178,16 +181,12 @@ def progress_line(progress: DownloadProgress) -> str:
 
 class RecordingSource(Protocol):
     """What a download needs of the client (an ``AsyncDesktopClient``): where the desktop
-    answers, the recording's metadata, and the transport to stream over."""
+    answers, and the transport to ask over."""
 
     @property
     def transport(self) -> AsyncTransport: ...
 
     def endpoint(self, sandbox: SandboxRef) -> Endpoint: ...
-
-    async def get_recording(
-        self, sandbox: SandboxRef, recording_id: str, http_timeout: float | None = None
-    ) -> DesktopRecordingSummary: ...
 
 
 def part_path(path: Path) -> Path:
@@ -219,8 +218,8 @@ async def download_recording_to(
     while bytes arrive, on every change of state, once a second while waiting to resume,
     and once when the transfer is complete. ``http_timeout`` bounds connecting and each
     read (seconds), not the whole download. A cut connection is resumed by itself for up to
-    ``retry_seconds`` after the last byte arrived (0: not at all). See the module docstring
-    for the resume and retry rules.
+    ``retry_seconds`` after the last byte arrived (0: not at all), and so is the metadata
+    request before it. See the module docstring for the resume and retry rules.
 
     Raises:
         FileExistsError: ``path`` exists and ``overwrite`` is false; raised before any
@@ -231,8 +230,10 @@ async def download_recording_to(
         Leap0ConflictError: the recording is still being written (the local host answers
             409); a server that serves a growing file anyway ends in a size mismatch.
         Leap0ConnectionError, Leap0TimeoutError, Leap0ServerError, Leap0RateLimitError:
-            the last failure, once ``retry_seconds`` passed without a byte; the ``.part``
-            is kept. A 5xx other than 502, 503, 504 at once.
+            the last failure (of the metadata request or the download), once
+            ``retry_seconds`` passed without a byte; the ``.part`` is kept. A 5xx other
+            than 502, 503, 504 at once.
+        Leap0ResponseError: the metadata is not a valid recording summary.
         Leap0DownloadError: the finished file's size is not what the recording's metadata
             or the server announced; the ``.part`` is kept for inspection or a later resume.
         OSError: writing failed, e.g. the disk is full (``errno.ENOSPC``) or the directory
@@ -242,15 +243,14 @@ async def download_recording_to(
     target = Path(path)
     _refuse_existing(target, overwrite)
     endpoint = client.endpoint(sandbox)
-    route = Routes.DOWNLOAD_RECORDING.path(recording_id=checked_recording_id(recording_id))
-    summary = await client.get_recording(sandbox, recording_id, http_timeout=http_timeout)
+    checked = checked_recording_id(recording_id)
     transfer = _Transfer(
         client=client,
         endpoint=endpoint,
-        route=route,
+        metadata_route=Routes.RECORDING.path(recording_id=checked),
+        route=Routes.DOWNLOAD_RECORDING.path(recording_id=checked),
         part=part_path(target),
         source_file=part_source_path(target),
-        expected=summary.size_bytes,
         what=f"download of recording {recording_id}",
         http_timeout=http_timeout,
         progress=progress,
@@ -359,10 +359,12 @@ class _Meter:
 
 
 class _Transfer:
-    """One download's state across attempts: the ``.part`` size, totals and validator.
+    """One download's state across attempts: the recording's size, the ``.part`` size,
+    totals and validator.
 
     ``received`` always equals the ``.part`` file's size (between writes), so a resume
-    asks for exactly what is missing.
+    asks for exactly what is missing. Until the metadata has come (``described``) both
+    are unknown and nothing is written.
     """
 
     def __init__(
@@ -370,10 +372,10 @@ class _Transfer:
         *,
         client: RecordingSource,
         endpoint: Endpoint,
+        metadata_route: str,
         route: str,
         part: Path,
         source_file: Path,
-        expected: int | None,
         what: str,
         http_timeout: float | None,
         progress: ProgressCallback | None,
@@ -382,16 +384,18 @@ class _Transfer:
         self.client = client
         self.retry_seconds = max(0.0, retry_seconds)
         self.endpoint = endpoint
+        self.metadata_route = metadata_route
         self.route = route
         self.part = part
-        self.expected = expected
+        self.described = False  # the metadata has come
+        self.expected: int | None = None  # the recording's size_bytes, once described
         self.what = what
         self.http_timeout = http_timeout
         self.source_file = source_file
         self.source = endpoint.url(route)
         self.total: int | None = None  # the size the server announced, once it did
         self.validator: str | None = None  # ETag or Last-Modified, for If-Range
-        self.received = self._resumable_part()
+        self.received = 0
         self.meter = _Meter(progress)
         self.attempt = 0  # the resume attempt in flight, 0 when none
 
@@ -428,23 +432,23 @@ class _Transfer:
         return self.total is not None and self.received >= self.total
 
     async def run(self) -> None:
-        """Attempt the transfer until the announced size is reached or retries run out."""
-        if self.expected is not None and self.received >= self.expected:
-            if self.received == self.expected:  # an earlier call got everything
-                self.total = self.expected
-                self.meter.report(self.received, self.total)
-                return
-            self._truncate()  # longer than the recording: not a prefix of it
+        """Ask for the metadata, then attempt the transfer, until the announced size is
+        reached or retries run out."""
         policy = self.client.transport.retry
         attempt = 0  # resume attempts since the last byte arrived
         outage_since: float | None = None  # when the last attempt that got bytes ended
         while True:
-            before = self.received
+            # What the .part held when this attempt's request went out (None: not known yet).
+            before: int | None = self.received if self.described else None
             failure: Leap0Error | None = None
             ended_cleanly = False
             self.attempt = attempt
             try:
-                ended_cleanly = await self._attempt()
+                if not self.described:
+                    await self._describe()
+                    before = self.received
+                if not self.complete():
+                    ended_cleanly = await self._attempt()
             except Leap0Error as exc:
                 if not _resumable(exc):
                     raise
@@ -452,7 +456,7 @@ class _Transfer:
             if self.complete() or (ended_cleanly and self.total is None):
                 break
             now = time.monotonic()
-            if outage_since is None or self.received > before:
+            if outage_since is None or (before is not None and self.received > before):
                 outage_since, attempt = now, 0
             attempt += 1
             left = outage_since + self.retry_seconds - now
@@ -495,6 +499,28 @@ class _Transfer:
             last_error=reason,
             gives_up_in=max(0.0, gives_up_at - time.monotonic()),
         )
+
+    async def _describe(self) -> None:
+        """Ask for the recording's metadata (one request: the retries are :meth:`run`'s),
+        then take what an earlier call left in the ``.part``, if it fits."""
+        what = "get recording"
+        response = await self.client.transport.request(
+            Routes.RECORDING.method,
+            self.endpoint,
+            self.metadata_route,
+            http_timeout=self.http_timeout,
+            idempotent=False,  # sent once here: run() retries it with the body's back-off
+            what=what,
+        )
+        summary = parse_response(DesktopRecordingSummary, response, what, self.endpoint.label)
+        self.expected = summary.size_bytes
+        self.received = self._resumable_part()
+        self.described = True
+        if self.expected is not None and self.received >= self.expected:
+            if self.received == self.expected:  # an earlier call got everything
+                self.total = self.expected
+            else:
+                self._truncate()  # longer than the recording: not a prefix of it
 
     async def _attempt(self) -> bool:
         """One request from the ``.part``'s end. True when the body ended without error.

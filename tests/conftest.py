@@ -60,12 +60,23 @@ StartHost = Callable[..., HostProcess]
 
 @pytest.fixture
 def start_extra_host(tmp_path: Path) -> Iterator[StartHost]:
-    """Start hosts of the test's own: ``start_extra_host(args=(), env=None)``."""
+    """Start hosts of the test's own: ``start_extra_host(args=(), env=None,
+    open_files=None)`` (see :func:`tests.host.harness.start_host`)."""
     started: list[HostProcess] = []
 
-    def start(args: Sequence[str] = (), env: Mapping[str, str] | None = None) -> HostProcess:
+    def start(
+        args: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+        open_files: int | None = None,
+    ) -> HostProcess:
         base = tmp_path / f"host{len(started)}"
-        host = start_host(base / "run", recordings_dir=base / "recordings", args=args, env=env)
+        host = start_host(
+            base / "run",
+            recordings_dir=base / "recordings",
+            args=args,
+            env=env,
+            open_files=open_files,
+        )
         started.append(host)
         return host
 

@@ -2,7 +2,7 @@
 
 ::
 
-    leap0-tui host [--port P] [--token T] [--size 1440x900] [--bind ADDR] [--run-dir DIR]
+    leap0-tui host [--port P] [--token-file PATH] [--size 1440x900] [--bind ADDR] [--run-dir DIR]
 
 Starts the display stack, serves the desktop API, and when ready prints exactly one line
 to stdout, a JSON object (:class:`core.models.HostReady`)::
@@ -25,8 +25,11 @@ dies (``PR_SET_PDEATHSIG``), a watchdog (:mod:`core.host.watchdog`) stops what t
 started and removes the run folder's secrets when the host dies, and each host at start
 cleans up after hosts that are gone (:mod:`core.host.runfolder`). A clean stop removes a
 run folder the host made itself; one given with ``--run-dir`` is kept with its logs, less
-the VNC password, the X cookie and the record. The token is
-random unless ``--token`` (or ``LEAP0_HOST_TOKEN``) gives one. SIGINT or SIGTERM stops the
+the VNC password, the X cookie and the record. The token comes from ``--token-file``,
+else ``LEAP0_HOST_TOKEN``, else ``--token`` (warned: any local user can read a command
+line), else it is random (:mod:`core.host.auth_token`); an unreadable token file, and a
+given token shorter than 16 characters with ``--bind`` beyond loopback, are refused with
+status 2. SIGINT or SIGTERM stops the
 recording, every process the host started and then the host itself; so does the end of
 stdin when stdin is a pipe (the parent that holds it has gone), unless
 ``--no-stdin-watch``. Exit status 0 after a clean stop, 2 for bad arguments, 1 when the
@@ -41,7 +44,6 @@ import contextlib
 import json
 import logging
 import os
-import secrets
 import signal
 import stat
 import sys
@@ -54,6 +56,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from core.host.app import create_app
+from core.host.auth_token import TOKEN_ENV, HostTokenError, check_strength, choose_token
 from core.host.guard import (
     ConnectionGuard,
     RateLimitedExceptionHandler,
@@ -62,7 +65,7 @@ from core.host.guard import (
     raise_fd_limit,
 )
 from core.host.host import DesktopHost, HostConfig
-from core.host.network import connect_address, is_loopback, listen, url_host
+from core.host.network import binds_loopback, connect_address, is_loopback, listen, url_host
 from core.host.processes import (
     become_subreaper,
     proc_table,
@@ -104,6 +107,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="leap0-tui host",
         description="Serve the Leap0 desktop API over a local Xvfb + xfce4 + x11vnc + noVNC stack.",
+        epilog=(
+            f"The token clients must send: --token-file PATH, else ${TOKEN_ENV}, else "
+            "--token T (every user of this machine can read it: ps), else a random one, "
+            "said in the ready line on stdout."
+        ),
     )
     parser.add_argument("--port", type=int, default=0, help="TCP port (default 0: a free one)")
     parser.add_argument(
@@ -111,10 +119,19 @@ def _parser() -> argparse.ArgumentParser:
         default="127.0.0.1",
         help="address the API and the noVNC viewer listen on (default 127.0.0.1)",
     )
-    parser.add_argument(
+    token = parser.add_mutually_exclusive_group()
+    token.add_argument(
+        "--token-file",
+        metavar="PATH",
+        type=Path,
+        help="read the bearer token clients must send from the first line of this file "
+        "(keep it chmod 600)",
+    )
+    token.add_argument(
         "--token",
-        default=os.environ.get("LEAP0_HOST_TOKEN"),
-        help="bearer token clients must send (default: $LEAP0_HOST_TOKEN, else random)",
+        metavar="T",
+        help=f"bearer token on the command line; visible to other users (ps): prefer "
+        f"--token-file or ${TOKEN_ENV}",
     )
     parser.add_argument(
         "--size", type=_size, default=(1440, 900), help="screen size WIDTHxHEIGHT (1440x900)"
@@ -188,7 +205,7 @@ async def _serve(args: argparse.Namespace, out: IO[str]) -> int:
         log.error("cannot listen on %s:%s: %s", args.bind, args.port, exc)
         return 1
     run_dir: Path = args.run_dir
-    token: str = args.token or secrets.token_urlsafe(24)
+    token = args.host_token.token
     width, height = args.size
     host = DesktopHost(
         HostConfig(
@@ -316,6 +333,12 @@ async def _reap_all(within: float = 3.0) -> None:
         await asyncio.sleep(0.05)
 
 
+def _refuse(message: str) -> int:
+    """Say why the command line is refused, in one line; the exit status (2)."""
+    print(f"leap0-tui host: {message}", file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the host until stopped; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -324,6 +347,13 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    try:
+        args.host_token = choose_token(args.token_file, args.token, os.environ)
+        check_strength(args.host_token, args.bind, loopback=binds_loopback(args.bind))
+    except HostTokenError as exc:
+        return _refuse(str(exc))
+    for warning in args.host_token.warnings:
+        log.warning("%s", warning)
     try:
         args.owns_run_dir = args.run_dir is None
         args.run_dir = (args.run_dir or Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))).absolute()

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 __all__ = [
+    "binds_loopback",
     "connect_address",
     "free_port",
     "is_loopback",
@@ -62,6 +63,16 @@ def is_loopback(sock: socket.socket) -> bool:
     try:
         return ipaddress.ip_address(sock.getsockname()[0]).is_loopback
     except ValueError:
+        return False
+
+
+def binds_loopback(bind: str) -> bool:
+    """Whether :func:`listen` on ``bind`` binds a loopback address (reachable from this
+    machine only); false for an address that does not resolve (listening will fail)."""
+    try:
+        address = _passive_address(bind, 0)[3][0]
+        return ipaddress.ip_address(address).is_loopback
+    except (OSError, ValueError):
         return False
 
 

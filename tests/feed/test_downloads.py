@@ -363,6 +363,62 @@ async def test_a_download_cut_three_times_by_the_network_completes_by_itself(
     assert reports[-1].received == SIZE
 
 
+async def test_a_metadata_request_cut_or_refused_is_retried_like_the_body(
+    client: AsyncDesktopClient,
+    recordings: RecordingServer,
+    recordings_url: str,
+    source: Path,
+    target: Path,
+) -> None:
+    """The request for the recording's size comes first: refused (reset at once), cut
+    before its answer, cut inside its headers, it waits and is retried as the body is, more
+    times than the transport's own retries (3 here), and the download ends byte-identical."""
+    recordings.publish(REC, source)
+    reports: list[DownloadProgress] = []
+    cuts = [Cut(0, reset=True), Cut(0), Cut(60, reset=True), Cut(60)]
+    with cutting_proxy(recordings_url) as proxy:
+        proxy.cuts.extend(cuts)
+        await client.download_recording_to(proxy.url, REC, target, progress=reports.append)
+        assert proxy.cut_done == len(cuts)
+
+    assert contents(target) == contents(source)
+    assert recordings.metadata_requests >= 1  # the cut ones may not have reached it
+    assert [s.headers.get("range") for s in recordings.served] == [None]
+    waits = [r for r in reports if r.state is DownloadState.WAITING]
+    assert sorted({r.attempt for r in waits}) == [1, 2, 3, 4]  # no byte between them
+    assert all(r.received == 0 and r.next_attempt_in is not None for r in waits)
+    assert all(r.last_error and "get recording" in r.last_error for r in waits)
+    assert all(progress_line(r).startswith(f"waiting to resume (attempt {r.attempt}, next in ")
+               for r in waits)  # fmt: skip
+    assert [r.attempt for r in reports if r.state is DownloadState.RESUMING] == [1, 2, 3, 4]
+    assert reports[-1].state is DownloadState.COMPLETE and reports[-1].received == SIZE
+
+
+async def test_a_desktop_away_from_the_start_is_given_up_on_after_retry_seconds(
+    client: AsyncDesktopClient,
+    recordings: RecordingServer,
+    recordings_url: str,
+    source: Path,
+    target: Path,
+) -> None:
+    recordings.publish(REC, source)
+    reports: list[DownloadProgress] = []
+    loop = asyncio.get_running_loop()
+    with cutting_proxy(recordings_url) as proxy:
+        proxy.down = True
+        started = loop.time()
+        with pytest.raises(Leap0ConnectionError, match="get recording"):
+            await client.download_recording_to(
+                proxy.url, REC, target, progress=reports.append, retry_seconds=0.6
+            )
+        assert 0.6 <= loop.time() - started < 3
+        assert proxy.connections >= 4  # FAST_RETRY waits at most 0.2 s
+
+    assert any(r.state is DownloadState.WAITING for r in reports)
+    assert recordings.metadata_requests == 0 and recordings.served == []
+    assert not exists(part_path(target)) and not exists(target)
+
+
 async def test_the_wait_is_reported_and_cancelling_it_stops_at_once(
     recordings: RecordingServer,
     recordings_url: str,

@@ -12,12 +12,13 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
+import resource
 import selectors
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,14 +73,16 @@ def start_host(
     env: Mapping[str, str] | None = None,
     timeout: float = READY_TIMEOUT,
     given_run_dir: bool = True,
+    open_files: int | None = None,
 ) -> HostProcess:
     """Start ``python -m core.host --port 0`` and wait for its ready line.
 
     ``run_dir`` is given with ``--run-dir`` and holds the host's stderr (``host.log``);
     with ``given_run_dir=False`` it holds only the log, and the host makes a run folder of
-    its own under ``$TMPDIR``. stdin is a pipe held by the test process, so the host also
-    stops if the tests die. Raises ``RuntimeError`` (with the host's log) when no ready
-    line comes in time.
+    its own under ``$TMPDIR``. ``open_files`` sets the host's limit of open files, soft
+    and hard (what its connection cap is made of). stdin is a pipe held by the test
+    process, so the host also stops if the tests die. Raises ``RuntimeError`` (with the
+    host's log) when no ready line comes in time.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     log_path = run_dir / "host.log"
@@ -95,6 +98,7 @@ def start_host(
             stderr=log,
             cwd=REPO,
             env=child_env,
+            preexec_fn=None if open_files is None else _limit_open_files(open_files),
         )
     try:
         line = _read_line(process, timeout)
@@ -116,6 +120,13 @@ def start_host(
         process=process,
         log_path=log_path,
     )
+
+
+def _limit_open_files(count: int) -> Callable[[], None]:
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (count, count))
+
+    return limit
 
 
 def _read_line(process: subprocess.Popen[bytes], timeout: float) -> bytes:

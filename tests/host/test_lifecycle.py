@@ -59,6 +59,8 @@ async def test_ready_line_loopback_and_a_clean_sigterm_with_a_stream_open(
 ) -> None:
     host = start_extra_host(args=["--token", "given-token-123"])
     assert host.token == "given-token-123"
+    # It works, with the dashboard's warning: any local user can read a command line.
+    assert "--token is visible to every user of this machine (ps)" in host.log_tail()
     assert host.url.startswith("http://127.0.0.1:")
     assert host.ready.pid == host.pid
     assert host.ready.status == "running"

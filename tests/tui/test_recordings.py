@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Label
+from textual.widgets import DataTable, Label, ProgressBar
 
 from core.config import Settings
 from core.desktop import AsyncDesktopClient
@@ -394,6 +394,67 @@ class SnapshotApp(App[None]):
     async def on_unmount(self) -> None:
         if self.client is not None:
             await self.client.aclose()
+
+
+class LateProgress(AsyncDesktopClient):
+    """A client whose download reports reach the row late and out of order: all of them
+    after the download returned, the last one first (a report queued behind others)."""
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        super().__init__(transport)
+        self.held: list[DownloadProgress] = []
+        self.delivered = 0
+
+    async def download_recording_to(  # type: ignore[override]
+        self, *args: Any, progress: Any = None, **kwargs: Any
+    ) -> Path:
+        path = await super().download_recording_to(*args, progress=self.held.append, **kwargs)
+        loop = asyncio.get_running_loop()
+
+        def deliver(report: DownloadProgress) -> None:
+            self.delivered += 1
+            progress(report)
+
+        for step, report in enumerate(reversed(self.held), start=1):
+            loop.call_later(0.02 * step, deliver, report)
+        return path
+
+
+async def test_a_finished_download_stays_finished_when_progress_comes_late(
+    settings: Settings,
+) -> None:
+    size = 2_000_000
+    fake = ScriptedDesktop()
+    summary = {
+        "id": "rec_late",
+        "file_name": "rec_late.mp4",
+        "size_bytes": size,
+        "created_at": "2026-11-28T10:15:00Z",
+        "active": False,
+    }
+    fake.on("GET", "/api/recordings", Reply(json={"items": [summary]}))
+    fake.on("GET", "/api/recordings/rec_late", Reply(json=summary))
+    fake.on("GET", "/api/recordings/rec_late/download", Reply(body=os.urandom(size)))
+    with serve(fake) as url:
+        async with LateProgress(AsyncTransport(api_key=TOKEN, timeout=5)) as client:
+            browser = RecordingsBrowser(client, url, settings, refresh_interval=0)
+            app = WidgetApp(browser, focus="DataTable")
+            async with app.run_test(size=(100, 30)) as pilot:
+                await select(pilot, browser, "rec_late")
+                await pilot.press("d")
+                row = await finished_download(pilot, browser, "rec_late")
+                held = client.held
+                await wait_for(
+                    pilot, lambda: client.delivered == len(held), what="the late reports"
+                )
+                await pilot.pause()
+                assert any((r.fraction or 0) < 0.5 for r in held), "no early report came late"
+                assert row.state == "done" and row.has_class("-done")
+                stats = str(row.query_one("#stats", Label).render())
+                assert stats == "saved · 1.9 MiB", stats
+                bar = row.query_one("#bar", ProgressBar)
+                assert bar.percentage == 1.0
+    assert (settings.download_dir / "rec_late.mp4").stat().st_size == size
 
 
 def test_recordings_snapshot(

@@ -164,7 +164,13 @@ class DownloadRow(Widget, can_focus=True):
 
     def show_progress(self, progress: DownloadProgress) -> None:
         """Show ``progress``: bytes, rate and time left, or that it waits to resume after a
-        cut (why in the tooltip)."""
+        cut (why in the tooltip).
+
+        Ignored once the download has ended: a report that comes late (queued behind the
+        end) must not turn a saved, failed or cancelled row back into one at 27 %.
+        """
+        if self.finished:
+            return
         self._received = progress.received
         bar = self.query_one("#bar", ProgressBar)
         bar.update(total=progress.total, progress=progress.received)
