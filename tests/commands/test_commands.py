@@ -369,6 +369,21 @@ def test_a_download_cut_by_the_network_resumes_by_itself(leap0: Leap0, tmp_path:
     assert leap0("recordings", "rm", mine["id"], "--yes").returncode == 0
 
 
+def test_a_download_on_a_terminal_shows_a_progress_bar(leap0: Leap0, tmp_path: Path) -> None:
+    started = leap0.json("record", "start")
+    time.sleep(1.5)
+    leap0.json("record", "stop")
+    code, output = _on_pty(
+        leap0.argv("recordings", "download", started["id"], "-o", "bar.mp4"),
+        leap0.env,
+        tmp_path,
+    )
+    assert code == 0, output
+    assert f"{started['id']}.mp4" in output and "━" in output  # rich's bar, with the name
+    assert (tmp_path / "bar.mp4").stat().st_size > 0
+    assert leap0("recordings", "rm", started["id"], "--yes").returncode == 0
+
+
 # ── input, display, open ──
 
 
