@@ -30,6 +30,9 @@ ChafaMode = Literal["symbols", "sixel", "kitty"]
 
 log = logging.getLogger(__name__)
 
+SYMBOL_TAGS: int | None = None
+"""Chafa's symbol tags the ``symbols`` mode draws with (set on first use)."""
+
 _lock = threading.Lock()
 _lib: ctypes.CDLL | None = None
 _glib: ctypes.CDLL | None = None
@@ -73,6 +76,23 @@ def available() -> bool:
     return True
 
 
+def _symbol_tags() -> int:
+    from chafa.enums import SymbolTags as T
+
+    # What common monospace fonts (DejaVu, Noto, Liberation) draw, or terminals draw
+    # themselves: blocks (half, quarter, eighth), quadrants, box lines; braille (2x4 dots,
+    # from a fallback font) carries the finest detail: text on the desktop keeps a shape.
+    return int(
+        T.CHAFA_SYMBOL_TAG_BLOCK
+        | T.CHAFA_SYMBOL_TAG_SPACE
+        | T.CHAFA_SYMBOL_TAG_SOLID
+        | T.CHAFA_SYMBOL_TAG_QUAD
+        | T.CHAFA_SYMBOL_TAG_HALF
+        | T.CHAFA_SYMBOL_TAG_BORDER
+        | T.CHAFA_SYMBOL_TAG_BRAILLE
+    )
+
+
 class _GString(ctypes.Structure):
     _fields_ = [
         ("str", ctypes.c_void_p),
@@ -90,7 +110,12 @@ class ChafaCanvas:
     """
 
     def __init__(
-        self, mode: ChafaMode, cols: int, rows: int, cell: tuple[int, int] = (10, 20)
+        self,
+        mode: ChafaMode,
+        cols: int,
+        rows: int,
+        cell: tuple[int, int] = (10, 20),
+        tags: int | None = None,
     ) -> None:
         lib = _load()
         from chafa import Canvas, CanvasConfig, SymbolMap, TermDb
@@ -101,6 +126,10 @@ class ChafaCanvas:
             PixelMode,
             SymbolTags,
         )
+
+        global SYMBOL_TAGS
+        if SYMBOL_TAGS is None:
+            SYMBOL_TAGS = _symbol_tags()
 
         self.mode, self.cols, self.rows, self.cell = mode, cols, rows, cell
         config = CanvasConfig()
@@ -117,17 +146,7 @@ class ChafaCanvas:
         config.optimizations = (Optimizations.CHAFA_OPTIMIZATION_NONE,)
         if mode == "symbols":
             symbols = SymbolMap()
-            # What common monospace fonts (DejaVu, Noto, Liberation) all have: blocks,
-            # quadrants, half and eighth blocks, box lines; braille for fine detail.
-            symbols.add_by_tags(
-                SymbolTags.CHAFA_SYMBOL_TAG_BLOCK
-                | SymbolTags.CHAFA_SYMBOL_TAG_SPACE
-                | SymbolTags.CHAFA_SYMBOL_TAG_SOLID
-                | SymbolTags.CHAFA_SYMBOL_TAG_QUAD
-                | SymbolTags.CHAFA_SYMBOL_TAG_HALF
-                | SymbolTags.CHAFA_SYMBOL_TAG_BORDER
-                | SymbolTags.CHAFA_SYMBOL_TAG_BRAILLE
-            )
+            symbols.add_by_tags(SYMBOL_TAGS if tags is None else tags)
             # chafa.py's remove_by_tags refuses a set of tags: call libchafa.
             lib.chafa_symbol_map_remove_by_tags(
                 symbols._symbol_map,

@@ -5,9 +5,9 @@ uses) need kitty 0.28, and older ones (Debian 12's 0.26) show boxes. Each frame 
 transmitted under the other of two image ids and placed where the last one was, and only
 then is the last one deleted: the terminal never shows the pane without an image. The
 pixels go zlib-compressed (``o=z``), made in the decoding thread. ``q=2`` keeps kitty from
-answering, which Textual would read as keys. The image sits under text (``z=-1``), so a
-notification over the preview stays readable; while another screen is on top the
-placement is removed (the screen's text would not hide it otherwise).
+answering, which Textual would read as keys. The image lies over the text layer (kitty
+0.26 tints the whole window red with an image under text, ``z=-1``), so while another
+screen is on top the placement is removed: that screen's text would not hide it.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def transmit(image: KittyImage, image_id: int, cells: tuple[int, int]) -> str:
     chunks = [payload[i : i + _CHUNK] for i in range(0, len(payload), _CHUNK)] or [""]
     head = (
         f"a=T,f=24,o=z,s={image.width},v={image.height},i={image_id},p=1,"
-        f"c={cells[0]},r={cells[1]},C=1,z=-1,q=2"
+        f"c={cells[0]},r={cells[1]},C=1,q=2"
     )
     parts = []
     for n, chunk in enumerate(chunks):
@@ -65,7 +65,7 @@ def transmit(image: KittyImage, image_id: int, cells: tuple[int, int]) -> str:
 
 def place(image_id: int, cells: tuple[int, int]) -> str:
     """Place ``image_id`` (already sent) at the cursor again."""
-    return f"\x1b_Ga=p,i={image_id},p=1,c={cells[0]},r={cells[1]},C=1,z=-1,q=2\x1b\\"
+    return f"\x1b_Ga=p,i={image_id},p=1,c={cells[0]},r={cells[1]},C=1,q=2\x1b\\"
 
 
 def delete(image_id: int, *, free: bool) -> str:

@@ -27,7 +27,7 @@ __all__ = ["SymbolRows", "SymbolsFrame", "symbol_rows"]
 SymbolRows = tuple[list[bytes], list[Strip]]
 """Each row's key (its text from Chafa: equal keys draw the same) and its strip."""
 
-_CELL = re.compile(rb"\x1b\[([0-9;]*)m([^\x1b\n]*)|\n")
+_CELL = re.compile(rb"((?:\x1b\[[0-9;]*m)+)([^\x1b\n]*)")
 _styles: dict[bytes, Style] = {}
 _STYLE_CACHE_LIMIT = 1 << 16
 _canvases: dict[tuple[int, int], ChafaCanvas] = {}
@@ -52,7 +52,8 @@ def symbol_rows(image: PILImage.Image, cells: tuple[int, int]) -> SymbolRows:
 
 
 def _strip(line: bytes, width: int) -> Strip:
-    """One row of Chafa's output (every cell ``ESC[0m ESC[<colours>m <symbol>``)."""
+    """One row of Chafa's output (every cell ``ESC[0m ESC[<colours>m <symbol>``, or
+    ``ESC[0m ESC[7m ESC[38;2;...m`` for a cell in one colour)."""
     segments: list[Segment] = []
     run_style: Style | None = None
     run: list[str] = []
@@ -74,8 +75,10 @@ def _strip(line: bytes, width: int) -> Strip:
     return Strip(segments, width)
 
 
-def _style_of(params: bytes) -> Style:
-    """The style of an SGR parameter list Chafa writes (24-bit colours, maybe inverse)."""
+def _style_of(sgr: bytes) -> Style:
+    """The style of the SGR sequences Chafa writes before a cell (24-bit colours, maybe
+    inverse), from a reset."""
+    params = sgr.replace(b"\x1b[", b"").replace(b"m", b";").strip(b";")
     parts = [int(p) if p else 0 for p in params.split(b";")]
     fg: Color | None = None
     bg: Color | None = None
@@ -93,6 +96,9 @@ def _style_of(params: bytes) -> Style:
             continue
         if code == 7:
             reverse = True
+        elif code == 0:
+            fg = bg = None
+            reverse = False
         i += 1
     if reverse:
         fg, bg = bg, fg
