@@ -50,7 +50,7 @@ def _load() -> ctypes.CDLL:
         try:
             from chafa import libraries
 
-            lib = libraries._Chafa
+            lib: ctypes.CDLL = libraries._Chafa
             glib = ctypes.CDLL(libraries._lib_glib)
         except (ImportError, OSError) as exc:
             _failed = f"Chafa is not usable here ({exc})"

@@ -110,7 +110,8 @@ class TerminalAnswers:
 def parse_answers(text: str, env: Mapping[str, str] | None = None) -> TerminalAnswers:
     """The answers found in ``text`` (whatever the terminal sent back, in any order)."""
     env = os.environ if env is None else env
-    name, version = "", ()
+    name = ""
+    version: tuple[int, ...] = ()
     if match := _XTVERSION.search(text):
         name, version = _name_version(match.group(1))
     kitty = any(
