@@ -116,6 +116,7 @@ class ChafaCanvas:
         rows: int,
         cell: tuple[int, int] = (10, 20),
         tags: int | None = None,
+        fixed_palette: bool = False,
     ) -> None:
         lib = _load()
         from chafa import Canvas, CanvasConfig, SymbolMap, TermDb
@@ -135,7 +136,13 @@ class ChafaCanvas:
         config = CanvasConfig()
         config.width, config.height = cols, rows
         config.cell_width, config.cell_height = cell
-        config.canvas_mode = CanvasMode.CHAFA_CANVAS_MODE_TRUECOLOR
+        # Sixel: a palette made for each image (best colours), or the fixed 256 colours
+        # (several times faster to encode: no palette to compute).
+        config.canvas_mode = (
+            CanvasMode.CHAFA_CANVAS_MODE_INDEXED_256
+            if fixed_palette
+            else CanvasMode.CHAFA_CANVAS_MODE_TRUECOLOR
+        )
         config.pixel_mode = {
             "symbols": PixelMode.CHAFA_PIXEL_MODE_SYMBOLS,
             "sixel": PixelMode.CHAFA_PIXEL_MODE_SIXELS,
@@ -165,14 +172,15 @@ class ChafaCanvas:
             return self._draw(image)
 
     def _draw(self, image: PILImage.Image) -> bytes:
-        rgb = image if image.mode == "RGB" else image.convert("RGB")
         from chafa.enums import PixelType
 
-        data = rgb.tobytes()
+        if image.mode == "RGBA":  # transparent pixels stay unpainted (Sixel, kitty)
+            kind, size = PixelType.CHAFA_PIXEL_RGBA8_UNASSOCIATED, 4
+        else:
+            image, kind, size = image.convert("RGB"), PixelType.CHAFA_PIXEL_RGB8, 3
+        data = image.tobytes()
         pixels = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
-        self._canvas.draw_all_pixels(
-            PixelType.CHAFA_PIXEL_RGB8, pixels, rgb.width, rgb.height, rgb.width * 3
-        )
+        self._canvas.draw_all_pixels(kind, pixels, image.width, image.height, image.width * size)
         assert _glib is not None
         pointer = self._lib.chafa_canvas_print(self._canvas._canvas, self._term._term_info)
         try:

@@ -21,7 +21,7 @@ from tui.widgets.image_frame import ImageFrame
 from tui.widgets.kitty_frame import KittyFrame
 from tui.widgets.renderers import mode_of, renderer_density, renderer_for
 from tui.widgets.screen_preview import ScreenPreview
-from tui.widgets.sixel_frame import SixelFrame
+from tui.widgets.sixel_frame import SixelFrame, sixel_rows
 from tui.widgets.symbols import SymbolsFrame, symbol_rows
 
 CELLS = (24, 8)
@@ -103,16 +103,28 @@ async def show_twice(frame: ImageFrame) -> list[list[str]]:
     return [paint for paint in recorder.paints if len(paint) == CELLS[1]]
 
 
-async def test_a_sixel_frame_is_drawn_over_the_last_one_without_clearing() -> None:
+async def test_a_sixel_frame_is_drawn_over_the_last_one_row_by_row_without_clearing() -> None:
     paints = await show_twice(SixelFrame())
-    drawn = {paint[-1] for paint in paints}
-    assert len(drawn) == 2  # two frames, each drawn
+    assert len({tuple(paint) for paint in paints}) == 2  # two frames, each drawn
     for lines in paints:
-        # Every line but the last only moves the cursor over the image: nothing printed.
-        assert all(line == f"\x1b[{CELLS[0]}C" for line in lines[:-1]), lines[:2]
-        last = lines[-1]
-        assert re.match(r"\x1b\[\d+;\d+H\x1bP", last), last[:20]  # to its corner, then Sixel
-        assert " " not in last and "\x1b[2J" not in last and "\x1b[K" not in last
+        for row, line in enumerate(lines):
+            # Each line: to the row's first cell, its Sixel, back to the row's end. No text,
+            # no erase: the old pixels stay until the new ones cover them.
+            match = re.fullmatch(r"\x1b\[(\d+);(\d+)H(\x1bP[^\x1b]*\x1b\\)\x1b\[(\d+);(\d+)H", line)
+            assert match, line[:40]
+            assert int(match.group(1)) == int(match.group(4)) == row + 1
+            assert int(match.group(5)) - int(match.group(2)) == CELLS[0]
+            assert '"1;1;240;24' in match.group(3)  # 20 px rows sent 24 tall (Sixel: 6 a band)
+
+
+def test_sixel_rows_keep_what_did_not_change() -> None:
+    first = sixel_rows(picture(200), CELLS, CELL)
+    other = sixel_rows(picture(120), CELLS, CELL)
+    assert len(first.rows) == CELLS[1]
+    assert first.keys[0] == other.keys[0] and first.rows[0] == other.rows[0]  # the dark bar
+    assert first.keys[4] != other.keys[4]  # the page
+    # The last row's extra pixels are transparent, the others' are the next row's.
+    assert first.rows[-1] != first.rows[-2]
 
 
 async def test_a_kitty_frame_is_placed_before_the_last_one_is_deleted() -> None:
