@@ -66,7 +66,7 @@ def test_symbol_rows_of_equal_pixels_are_equal_and_differ_where_pixels_do() -> N
 
 
 def test_the_densities_follow_the_renderer() -> None:
-    assert renderer_density(SymbolsFrame) == (8, 8)
+    assert renderer_density(SymbolsFrame) == (4, 8)
     assert renderer_density(HalfcellFrame) == (1, 2)
     assert renderer_density(HalfcellImage) == (1, 2)
     assert mode_of(HalfcellFrame) == "halfcell"
