@@ -169,3 +169,22 @@ async def test_the_palette_switches_how_the_preview_draws(
             await wait_for(pilot, lambda: drawn.encoded is not None, what="the frame drawn")
             assert drawn.region.width > 10
         assert app.image_renderer is widget  # a desktop opened later draws the same way
+
+
+async def test_live_mode_draws_symbols_with_half_cells_and_gives_them_back(
+    fake_desktop: StatefulDesktop, tmp_path: Path
+) -> None:
+    app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.screen.query(ScreenPreview), what="the preview")
+        preview = app.screen.query_one(ScreenPreview)
+        await app.set_graphics("symbols")
+        await wait_for(pilot, lambda: type(preview.query_one("#frame")) is SymbolsFrame)
+        preview.focus()
+        await pilot.press("l")
+        await wait_for(pilot, lambda: type(preview.query_one("#frame")) is HalfcellFrame)
+        assert preview.live and preview.graphics_mode == "symbols"
+        await pilot.press("l")
+        await wait_for(pilot, lambda: type(preview.query_one("#frame")) is SymbolsFrame)
+        frame = preview.query_one(SymbolsFrame)
+        await wait_for(pilot, lambda: frame.encoded is not None, what="the frame drawn again")

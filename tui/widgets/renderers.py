@@ -27,7 +27,7 @@ from tui.widgets.kitty_frame import KittyFrame
 from tui.widgets.sixel_frame import SixelFrame
 from tui.widgets.symbols import SymbolsFrame
 
-__all__ = ["mode_of", "renderer_density", "renderer_for", "resolve_mode"]
+__all__ = ["live_renderer", "mode_of", "renderer_density", "renderer_for", "resolve_mode"]
 
 _RENDERERS: dict[DrawMode, type[Widget]] = {
     "kitty": KittyFrame,
@@ -45,6 +45,17 @@ def resolve_mode(setting: str) -> DrawMode:
 def renderer_for(setting: str) -> type[Widget]:
     """The image widget class for the ``graphics`` setting on this terminal."""
     return _RENDERERS[resolve_mode(setting)]
+
+
+_LIVE: dict[type[Widget], type[Widget]] = {SymbolsFrame: HalfcellFrame}
+"""Stand-ins in live mode, where measurement says the renderer is too slow for it:
+symbols reach 4-10 frames/s at 120x36-240x70 (``benchmarks/tui_preview.py``), half-cells
+22-28."""
+
+
+def live_renderer(renderer: type[Widget]) -> type[Widget]:
+    """What draws in live mode for ``renderer`` (itself unless it is too slow)."""
+    return _LIVE.get(renderer, renderer)
 
 
 def mode_of(renderer: type[Widget]) -> str:

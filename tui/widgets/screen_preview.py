@@ -38,7 +38,7 @@ from tui.frames import Encoder, Frame, prepare_frame, save_png
 from tui.graphics import cell_size
 from tui.polling import poll
 from tui.widgets.image_frame import ImageFrame
-from tui.widgets.renderers import mode_of, renderer_density, renderer_for
+from tui.widgets.renderers import live_renderer, mode_of, renderer_density, renderer_for
 from tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
@@ -205,7 +205,8 @@ class ScreenPreview(Widget, can_focus=True):
         self._client = client
         self._target = target
         self._settings = settings or Settings()
-        self._renderer: type[Widget] = renderer or renderer_for(self._settings.graphics)
+        self._chosen: type[Widget] = renderer or renderer_for(self._settings.graphics)
+        self._renderer: type[Widget] = self._chosen
         self._wake: asyncio.Event | None = None
         self._frame: Frame | None = None
         self._last_data: bytes | None = None
@@ -251,12 +252,23 @@ class ScreenPreview(Widget, can_focus=True):
 
     @property
     def graphics_mode(self) -> str:
-        """How the preview draws now: ``kitty``, ``sixel``, ``symbols`` or ``halfcell``."""
-        return mode_of(self._renderer)
+        """How the preview draws: ``kitty``, ``sixel``, ``symbols`` or ``halfcell`` (live
+        mode may stand in half-cells for symbols, see :meth:`set_renderer`)."""
+        return mode_of(self._chosen)
 
     async def set_renderer(self, renderer: type[Widget]) -> None:
         """Draw with ``renderer`` from now on: the image widget is replaced and the last
-        frame drawn again in the new way (at once, from the bytes already fetched)."""
+        frame drawn again in the new way (at once, from the bytes already fetched).
+
+        In live mode a renderer too slow for it draws with its live stand-in
+        (:func:`~tui.widgets.renderers.live_renderer`: symbols become half-cells) until
+        live mode ends.
+        """
+        self._chosen = renderer
+        await self._draw_with(live_renderer(renderer) if self.live else renderer)
+
+    async def _draw_with(self, renderer: type[Widget]) -> None:
+        """Replace the image widget by one of ``renderer`` and draw the last frame on it."""
         if renderer is self._renderer:
             return
         self._renderer = renderer
@@ -337,6 +349,9 @@ class ScreenPreview(Widget, can_focus=True):
     def watch_live(self) -> None:
         self._sync_classes()
         self._poke()
+        wanted = live_renderer(self._chosen) if self.live else self._chosen
+        if wanted is not self._renderer:
+            self.run_worker(self._draw_with(wanted), group="renderer", exit_on_error=False)
 
     def watch_interval(self) -> None:
         self._poke()
