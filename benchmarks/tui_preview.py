@@ -110,7 +110,8 @@ async def measure(
     download_dir: Path,
 ) -> Result:
     settings = Settings(download_dir=download_dir)
-    preview = ScreenPreview(client, url, settings, renderer=RENDERERS[name])
+    # Each renderer is measured itself, live mode included (no half-cell stand-in).
+    preview = ScreenPreview(client, url, settings, renderer=RENDERERS[name], live_stand_in=False)
     app = Harness(preview)
     async with app.run_test(size=size) as pilot:
         deadline = time.monotonic() + 30

@@ -189,6 +189,7 @@ class ScreenPreview(Widget, can_focus=True):
         *,
         renderer: type[Widget] | None = None,
         paused: bool = False,
+        live_stand_in: bool = True,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -198,7 +199,8 @@ class ScreenPreview(Widget, can_focus=True):
         ``settings`` gives the first refresh interval and the directory ``s`` saves into.
         ``renderer`` is an image widget class (default: the one for the ``graphics``
         setting on this terminal, :func:`~tui.widgets.renderers.renderer_for`).
-        ``paused`` starts without fetching. Capture time and age are read through
+        ``paused`` starts without fetching. ``live_stand_in=False`` keeps the renderer in
+        live mode too (benchmarks measure it so). Capture time and age are read through
         :mod:`tui.clock`, which snapshot tests freeze.
         """
         super().__init__(name=name, id=id, classes=classes)
@@ -206,6 +208,7 @@ class ScreenPreview(Widget, can_focus=True):
         self._target = target
         self._settings = settings or Settings()
         self._chosen: type[Widget] = renderer or renderer_for(self._settings.graphics)
+        self._live_stand_in = live_stand_in
         self._renderer: type[Widget] = self._chosen
         self._wake: asyncio.Event | None = None
         self._frame: Frame | None = None
@@ -265,7 +268,13 @@ class ScreenPreview(Widget, can_focus=True):
         live mode ends.
         """
         self._chosen = renderer
-        await self._draw_with(live_renderer(renderer) if self.live else renderer)
+        await self._draw_with(self._wanted())
+
+    def _wanted(self) -> type[Widget]:
+        """The renderer to draw with now: the chosen one, or its live stand-in."""
+        if self.live and self._live_stand_in:
+            return live_renderer(self._chosen)
+        return self._chosen
 
     async def _draw_with(self, renderer: type[Widget]) -> None:
         """Replace the image widget by one of ``renderer`` and draw the last frame on it."""
@@ -349,7 +358,7 @@ class ScreenPreview(Widget, can_focus=True):
     def watch_live(self) -> None:
         self._sync_classes()
         self._poke()
-        wanted = live_renderer(self._chosen) if self.live else self._chosen
+        wanted = self._wanted()
         if wanted is not self._renderer:
             self.run_worker(self._draw_with(wanted), group="renderer", exit_on_error=False)
 
