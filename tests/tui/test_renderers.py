@@ -16,6 +16,7 @@ from textual_image.widget import HalfcellImage
 from tests.tui.conftest import WidgetApp, make_app, wait_for
 from tests.tui.fake_desktop import StatefulDesktop
 from tui import chafa_canvas
+from tui.widgets import renderers
 from tui.widgets.halfcell import HalfcellFrame
 from tui.widgets.image_frame import ImageFrame
 from tui.widgets.kitty_frame import KittyFrame
@@ -171,8 +172,8 @@ async def test_the_palette_switches_how_the_preview_draws(
         assert app.image_renderer is widget  # a desktop opened later draws the same way
 
 
-async def test_live_mode_draws_symbols_with_half_cells_and_gives_them_back(
-    fake_desktop: StatefulDesktop, tmp_path: Path
+async def test_live_mode_draws_symbols_with_half_cells_in_a_big_pane_and_gives_them_back(
+    fake_desktop: StatefulDesktop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -181,6 +182,14 @@ async def test_live_mode_draws_symbols_with_half_cells_and_gives_them_back(
         await app.set_graphics("symbols")
         await wait_for(pilot, lambda: type(preview.query_one("#frame")) is SymbolsFrame)
         preview.focus()
+        # This pane is small enough for symbols live.
+        await pilot.press("l")
+        await pilot.pause(0.3)
+        assert preview.live and type(preview.query_one("#frame")) is SymbolsFrame
+        await pilot.press("l")
+        # A pane above the limit is not: lower the limit under this pane's size.
+        box = preview.query_one("#viewport").content_size
+        monkeypatch.setattr(renderers, "LIVE_SYMBOLS_MAX_CELLS", box.width * box.height - 1)
         await pilot.press("l")
         await wait_for(pilot, lambda: type(preview.query_one("#frame")) is HalfcellFrame)
         assert preview.live and preview.graphics_mode == "symbols"

@@ -48,13 +48,19 @@ def renderer_for(setting: str) -> type[Widget]:
 
 
 _LIVE: dict[type[Widget], type[Widget]] = {SymbolsFrame: HalfcellFrame}
-"""Stand-ins in live mode, where measurement says the renderer is too slow for it:
-symbols reach 4-10 frames/s at 120x36-240x70 (``benchmarks/tui_preview.py``), half-cells
-22-28."""
+"""Stand-ins in live mode where measurement says the renderer is too slow for it."""
+
+LIVE_SYMBOLS_MAX_CELLS = 6000
+"""The largest pane (in cells) symbols draw in live mode. Measured with a desktop whose
+text scrolls (``benchmarks/tui_preview.py``): at 120x36 symbols 24 frames/s, half-cells
+29; at 240x70 symbols 6.5, half-cells 15."""
 
 
-def live_renderer(renderer: type[Widget]) -> type[Widget]:
-    """What draws in live mode for ``renderer`` (itself unless it is too slow)."""
+def live_renderer(renderer: type[Widget], cells: int) -> type[Widget]:
+    """What draws in live mode for ``renderer`` in a pane of ``cells`` cells: itself,
+    unless it is too slow there."""
+    if cells <= LIVE_SYMBOLS_MAX_CELLS:
+        return renderer
     return _LIVE.get(renderer, renderer)
 
 

@@ -247,6 +247,9 @@ class ScreenPreview(Widget, can_focus=True):
         self._poke()
 
     def on_resize(self) -> None:
+        if self.live and self._wanted() is not self._renderer:
+            self.run_worker(self._draw_with(self._wanted()), group="renderer", exit_on_error=False)
+            return
         # Paused or slow, the frame shown would keep the old pane's size for a long time.
         if self._last_data is not None and not self.live:
             self.run_worker(self._redecode(), group="redecode", exclusive=True, exit_on_error=False)
@@ -263,9 +266,9 @@ class ScreenPreview(Widget, can_focus=True):
         """Draw with ``renderer`` from now on: the image widget is replaced and the last
         frame drawn again in the new way (at once, from the bytes already fetched).
 
-        In live mode a renderer too slow for it draws with its live stand-in
-        (:func:`~tui.widgets.renderers.live_renderer`: symbols become half-cells) until
-        live mode ends.
+        In live mode a renderer too slow for it in a pane this big draws with its live
+        stand-in (:func:`~tui.widgets.renderers.live_renderer`: symbols become half-cells
+        above 6000 cells) until live mode ends or the pane shrinks.
         """
         self._chosen = renderer
         await self._draw_with(self._wanted())
@@ -273,7 +276,8 @@ class ScreenPreview(Widget, can_focus=True):
     def _wanted(self) -> type[Widget]:
         """The renderer to draw with now: the chosen one, or its live stand-in."""
         if self.live and self._live_stand_in:
-            return live_renderer(self._chosen)
+            box = self._frame_box()
+            return live_renderer(self._chosen, box.width * box.height)
         return self._chosen
 
     async def _draw_with(self, renderer: type[Widget]) -> None:
