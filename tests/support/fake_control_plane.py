@@ -49,7 +49,7 @@ class FakeDesktop:
     pids: dict[str, int] = field(default_factory=dict)
     token: str = DESKTOP_TOKEN
     silent: bool = False
-    """The stream sends its headers and then nothing (a desktop that hangs)."""
+    """A desktop that hangs: its streams send nothing more, its other answers never come."""
     recording: bool = False
     waiters: set[asyncio.Event] = field(default_factory=set)
 
@@ -226,7 +226,9 @@ class FakeCloud:
         if auth != f"Bearer {desktop.token}":
             await _json(send, 401, {"message": "missing or wrong token"})
             return
-        if method == "GET" and path == Routes.STATUS.path():
+        if desktop.silent and path != Routes.STATUS_STREAM.path():
+            await _disconnected(receive)
+        elif method == "GET" and path == Routes.STATUS.path():
             await _json(send, 200, desktop.status())
         elif method == "GET" and path == Routes.STATUS_STREAM.path():
             await self._stream(desktop, receive, send)
