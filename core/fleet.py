@@ -18,7 +18,9 @@ How it follows them:
   long-lived connections, so they never take the connections other calls need.
 * **Polling the rest round-robin**: ``GET /api/status`` at most ``poll_concurrency`` at a
   time, each desktop every ``poll_interval`` seconds, stretched so that no more than
-  ``max_poll_rate`` requests a second go out (1,000 desktops at 50 a second: every 20 s).
+  ``max_poll_rate`` requests a second go out (1,000 desktops at 20 a second: every 50 s),
+  evenly spaced. A desktop's first poll is not paced (only bounded by the slots), so
+  every desktop has a status as soon as possible.
   A desktop that cannot be reached waits longer after each failure (doubling, up to
   ``max_backoff``); one answer resets it.
 * **Never blaming a desktop for a client-side limit.** A poll's time limit starts once it
@@ -96,9 +98,11 @@ class Fleet:
       ``CALL_CONNECTIONS``, so the fleet never holds every connection the screen needs);
     * ``poll_timeout``: one poll's limit, counted once it has its slot;
     * ``max_backoff``: the longest wait between polls of an unreachable desktop;
-    * ``recording_interval``: how often a followed desktop's recording is checked
-      (``GET /api/recording``; ``None``: never, ``recording`` stays as the consumer
-      says with :meth:`note_recording`);
+    * ``recording_interval``: how often a streamed desktop's recording is checked
+      (``GET /api/recording``, in a poll slot; ``None``: never). A polled desktop's
+      ``recording`` stays as last known (checking 1,000 of them every 30 s would cost as
+      much as polling them); the consumer reports its own changes with
+      :meth:`note_recording`;
     * ``batch_interval``: the shortest time between two batches of :meth:`changes`;
     * ``heartbeat``: the desktops' heartbeat; a stream silent for three is reported
       unreachable ("no event for 6 s"), as :class:`~core.status_feed.StatusFeed` says;
@@ -111,7 +115,7 @@ class Fleet:
         *,
         max_streams: int = 64,
         poll_interval: float = 10.0,
-        max_poll_rate: float = 50.0,
+        max_poll_rate: float = 20.0,
         poll_concurrency: int = 16,
         poll_timeout: float = 5.0,
         max_backoff: float = 60.0,
@@ -144,6 +148,7 @@ class Fleet:
         self._pending: dict[str, DesktopReport] = {}
         self._changed = asyncio.Event()
         self._rebalance_due = True
+        self._polled = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: asyncio.Task[None] | None = None
         self._closed = False
@@ -282,6 +287,7 @@ class Fleet:
 
     async def _run(self) -> None:
         last_rebalance = float("-inf")
+        next_paced = float("-inf")  # the earliest start of the next paced poll
         while True:
             now = self._clock()
             if self._rebalance_due and now - last_rebalance >= self.rebalance_interval:
@@ -295,10 +301,15 @@ class Fleet:
                 if desktop is None or desktop.generation != generation or not desktop.polling:
                     heapq.heappop(self._queue)
                     continue
+                first = desktop.report.received_at is None and not desktop.failures
+                if not first:  # first statuses come as fast as the slots allow
+                    due = max(due, next_paced)
                 if due > now:
                     wait = due - now if wait is None else min(wait, due - now)
                     break
                 heapq.heappop(self._queue)
+                if not first:
+                    next_paced = max(now, next_paced) + 1.0 / self.max_poll_rate
                 await self._slots.acquire()  # bounded concurrency; the timer starts after
                 task = asyncio.create_task(self._poll(desktop, generation))
                 self._tasks.add(task)
@@ -322,6 +333,7 @@ class Fleet:
         rest.sort(key=lambda d: (not d.report.trouble, d.report.health.severity, d.order))
         chosen.extend(rest)
         streamed = {d.target.key for d in chosen[: self.max_streams]}
+        self._polled = len(followable) - len(streamed)
         for desktop in followable:
             if desktop.target.key in streamed:
                 if desktop.stream is None:
@@ -349,16 +361,16 @@ class Fleet:
             desktop.stream = None
 
     def _interval(self) -> float:
-        """Seconds between two polls of one desktop, stretched to keep to ``max_poll_rate``."""
-        polled = sum(1 for d in self._desktops.values() if d.polling)
-        return max(self.poll_interval, polled / self.max_poll_rate)
+        """Seconds between two polls of one desktop, stretched to keep to ``max_poll_rate``
+        (the count of polled desktops is taken at each rebalance)."""
+        return max(self.poll_interval, self._polled / self.max_poll_rate)
 
     def _schedule(self, desktop: _Desktop, due: float) -> None:
         heapq.heappush(self._queue, (due, next(self._tie), desktop.target.key, desktop.generation))
         self._wake.set()
 
     async def _poll(self, desktop: _Desktop, generation: int) -> None:
-        """One ``GET /api/status`` (and the recording when due); holds a slot until done."""
+        """One ``GET /api/status``; holds a slot until done."""
         try:
             interval = self._interval()
             try:
@@ -385,7 +397,6 @@ class Fleet:
                 return
             desktop.failures = 0
             self._status(desktop, status, "poll")
-            await self._recording(desktop)
             self._schedule(desktop, self._clock() + interval)
         finally:
             self._slots.release()

@@ -10,6 +10,8 @@ import asyncio
 from collections.abc import AsyncGenerator
 from contextlib import AsyncExitStack, aclosing
 
+import pytest
+
 from core.desktop import AsyncDesktopClient
 from core.models import DesktopProcessStatusList
 from core.transport import CALL_CONNECTIONS, AsyncTransport
@@ -37,3 +39,16 @@ async def test_streams_past_the_call_pool_do_not_starve_calls() -> None:
             # ... and while they are all open, a call to another desktop still answers.
             status = await client.process_status(desktop_ref(url, ids[streams]), http_timeout=3)
             assert status.running == 4
+
+
+def test_a_missing_sniffio_is_looked_for_once() -> None:
+    """httpcore imports sniffio on every lock; a failed import is not remembered by Python,
+    so the transport remembers it (2 ms of CPU a request when 1,000 desktops were polled)."""
+    import importlib.util
+    import sys
+
+    import core.transport  # noqa: F401
+
+    if importlib.util.find_spec("sniffio") is not None:
+        pytest.skip("sniffio is installed")
+    assert "sniffio" in sys.modules and sys.modules["sniffio"] is None

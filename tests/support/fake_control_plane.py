@@ -79,6 +79,8 @@ class FakeCloud:
         self.fail_status: int | None = None
         """Answer every listing with this status (503: a control plane that is down)."""
         self.listing_requests = 0
+        self.status_requests = 0
+        """``GET /api/status`` answered, over every desktop."""
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._next = 0
@@ -229,6 +231,7 @@ class FakeCloud:
         if desktop.silent and path != Routes.STATUS_STREAM.path():
             await _disconnected(receive)
         elif method == "GET" and path == Routes.STATUS.path():
+            self.status_requests += 1
             await _json(send, 200, desktop.status())
         elif method == "GET" and path == Routes.STATUS_STREAM.path():
             await self._stream(desktop, receive, send)
