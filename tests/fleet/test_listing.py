@@ -80,20 +80,29 @@ async def test_a_refused_key_is_one_error_and_no_storm(cloud: FakeCloud, cloud_u
     async with transport_for(cloud_url, key="wrong") as transport:
         watch = SandboxWatch(transport, min_interval=0.01, max_interval=30)
         seen: list[ListingUpdate] = []
+        arrived = asyncio.Event()
 
         async def follow() -> None:
             async for update in watch.updates():
                 seen.append(update)
+                arrived.set()
+
+        async def until_seen(count: int) -> None:
+            async with asyncio.timeout(10):
+                while len(seen) < count:
+                    arrived.clear()
+                    await arrived.wait()
 
         following = asyncio.create_task(follow())
-        await asyncio.sleep(0.5)
+        await until_seen(1)
+        await asyncio.sleep(0.5)  # no second try comes by itself
         assert len(seen) == 1 and cloud.listing_requests == 1
         update = seen[0]
         assert update.refused and update.rows == ()
         assert update.error is not None and "refused the API key" in update.error
         assert "401" in update.error
         watch.refresh()  # the user asks again: one more request
-        await asyncio.sleep(0.3)
+        await until_seen(2)
         assert len(seen) == 2 and cloud.listing_requests == 2
         following.cancel()
 
