@@ -201,11 +201,13 @@ async def walk_sandboxes(
     The spec's pagination is by page number over a list that changes while it is walked.
     A sandbox created meanwhile pushes the rest one place later: a row is read twice, and
     kept once. A sandbox deleted meanwhile pulls the rest one place earlier: the row that
-    slid from the next page onto the one just read would be missed. So when
-    ``total_items`` changes between two answers the previous page is read again and merged,
-    and the walk says it was ``disturbed`` (the watcher then keeps rows of the previous
-    listing it did not see, until a quiet walk confirms they are gone). Errors raise as
-    :func:`list_sandboxes_page` raises them; the rows yielded so far stay valid.
+    slid from the next page onto the one just read would be missed. A row can only be
+    missed when more sandboxes went than came, which shows as a drop in ``total_items``
+    between two answers: then the pages the rows slid onto are read again (one page per
+    ``page_size`` gone) and merged, and the walk says it was ``disturbed`` (the watcher
+    then keeps rows of the previous listing it did not see, until a quiet walk confirms
+    they are gone). Errors raise as :func:`list_sandboxes_page` raises them; the rows
+    yielded so far stay valid.
     """
     rows: dict[str, SandboxSummary] = {}
     total: int | None = None
@@ -217,15 +219,19 @@ async def walk_sandboxes(
         )
         if total is not None and batch.total_items != total:
             disturbed = True
-            if page > 1 and batch.total_items < total:
-                again = await list_sandboxes_page(
+            # A net shift to the left of k places is at most the drop in total_items: read
+            # again the pages the k rows before this page now fall on.
+            gone = total - batch.total_items
+            first_again = max(1, page - math.ceil(gone / page_size)) if gone > 0 else page
+            for again in range(first_again, page):
+                earlier = await list_sandboxes_page(
                     transport,
                     state=state,
-                    page=page - 1,
+                    page=again,
                     page_size=page_size,
                     http_timeout=http_timeout,
                 )
-                rows.update((s.id, s) for s in again.items)
+                rows.update((s.id, s) for s in earlier.items)
         total = batch.total_items
         rows.update((s.id, s) for s in batch.items)
         pages = max(1, math.ceil(total / page_size))

@@ -52,6 +52,21 @@ async def test_a_sandbox_deleted_mid_walk_drops_no_other(cloud: FakeCloud, cloud
     assert rest[-1].disturbed
 
 
+@pytest.mark.parametrize("churn", [(3, 0), (3, 3), (120, 1), (1, 4)])
+async def test_a_walk_while_the_account_changes_misses_no_sandbox_that_stayed(
+    cloud: FakeCloud, cloud_url: str, churn: tuple[int, int]
+) -> None:
+    before = {r["id"] for r in cloud.sandboxes}
+    cloud.churn = churn  # after every page: so many deleted, so many created
+    async with transport_for(cloud_url) as transport:
+        steps = [step async for step in walk_sandboxes(transport, page_size=50)]
+    cloud.churn = (0, 0)
+    stayed = before & {r["id"] for r in cloud.sandboxes}
+    listed = {s.id for s in steps[-1].rows}
+    assert stayed - listed == set()
+    assert len(steps[-1].rows) == len(listed)  # each once
+
+
 async def test_the_watch_keeps_rows_when_the_control_plane_goes_down(
     cloud: FakeCloud, cloud_url: str
 ) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -79,6 +80,10 @@ class FakeCloud:
         self.fail_status: int | None = None
         """Answer every listing with this status (503: a control plane that is down)."""
         self.listing_requests = 0
+        self.churn: tuple[int, int] = (0, 0)
+        """After each listing page answered: this many random sandboxes deleted, and this
+        many created (the account changing under a walk)."""
+        self._random = random.Random(7)
         self.status_requests = 0
         """``GET /api/status`` answered, over every desktop."""
         self._lock = threading.Lock()
@@ -217,6 +222,11 @@ class FakeCloud:
             rows.reverse()
         chunk = rows[(page - 1) * size : page * size]
         await _json(send, 200, {"items": chunk, "total_items": len(rows)})
+        deleted, created = self.churn
+        for _ in range(deleted):
+            self.delete(self._random.choice(self.sandboxes)["id"])
+        for _ in range(created):
+            self.create(self._random.choice(_STATES))
 
     async def _desktop(
         self, sandbox_id: str, path: str, method: str, auth: str, receive: Receive, send: Send
