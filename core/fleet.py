@@ -21,8 +21,8 @@ How it follows them:
   ``max_poll_rate`` requests a second go out (1,000 desktops at 20 a second: every 50 s),
   evenly spaced. A desktop's first poll is not paced (only bounded by the slots), so
   every desktop has a status as soon as possible.
-  A desktop that cannot be reached waits longer after each failure (doubling, up to
-  ``max_backoff``); one answer resets it.
+  A desktop that cannot be reached waits longer after each failure (doubling from the
+  interval, up to ``max_backoff``, never less than the interval); one answer resets it.
 * **Never blaming a desktop for a client-side limit.** A poll's time limit starts once it
   has its slot; a poll that waited for a connection of the client's own pool
   (:func:`~core.fleet_health.is_client_side`) leaves the desktop's health as it was and is
@@ -46,6 +46,7 @@ import asyncio
 import heapq
 import itertools
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
@@ -97,7 +98,8 @@ class Fleet:
     * ``poll_concurrency``: polls in flight at most (keep it under the transport's
       ``CALL_CONNECTIONS``, so the fleet never holds every connection the screen needs);
     * ``poll_timeout``: one poll's limit, counted once it has its slot;
-    * ``max_backoff``: the longest wait between polls of an unreachable desktop;
+    * ``max_backoff``: the longest wait between polls of an unreachable desktop (or the
+      interval, when that is longer);
     * ``recording_interval``: how often a streamed desktop's recording is checked
       (``GET /api/recording``, in a poll slot; ``None``: never). A polled desktop's
       ``recording`` stays as last known (checking 1,000 of them every 30 s would cost as
@@ -143,6 +145,7 @@ class Fleet:
         self._order = itertools.count()
         self._slots = asyncio.Semaphore(poll_concurrency)
         self._queue: list[tuple[float, int, str, int]] = []  # (due, tie, key, generation)
+        self._first: deque[tuple[str, int]] = deque()  # (key, generation): never polled yet
         self._tie = itertools.count()
         self._wake = asyncio.Event()
         self._pending: dict[str, DesktopReport] = {}
@@ -295,29 +298,40 @@ class Fleet:
                 last_rebalance = now
                 self._rebalance()
             wait = self.rebalance_interval if self._rebalance_due else None
+            # First statuses come as fast as the slots allow, ahead of every paced poll.
+            while self._first:
+                key, generation = self._first.popleft()
+                desktop = self._desktops.get(key)
+                if desktop is not None and desktop.generation == generation and desktop.polling:
+                    await self._launch(desktop, generation)
+            now = self._clock()
             while self._queue:
                 due, _, key, generation = self._queue[0]
                 desktop = self._desktops.get(key)
                 if desktop is None or desktop.generation != generation or not desktop.polling:
                     heapq.heappop(self._queue)
                     continue
-                first = desktop.report.received_at is None and not desktop.failures
-                if not first:  # first statuses come as fast as the slots allow
-                    due = max(due, next_paced)
+                due = max(due, next_paced)
                 if due > now:
                     wait = due - now if wait is None else min(wait, due - now)
                     break
                 heapq.heappop(self._queue)
-                if not first:
-                    next_paced = max(now, next_paced) + 1.0 / self.max_poll_rate
-                await self._slots.acquire()  # bounded concurrency; the timer starts after
-                task = asyncio.create_task(self._poll(desktop, generation))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                next_paced = max(now, next_paced) + 1.0 / self.max_poll_rate
+                await self._launch(desktop, generation)
                 now = self._clock()
+                if self._first:
+                    wait = 0.0  # desktops came meanwhile: their first polls go first
+                    break
             self._wake.clear()
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def _launch(self, desktop: _Desktop, generation: int) -> None:
+        """Start one poll once a slot is free (bounded concurrency; its timer starts then)."""
+        await self._slots.acquire()
+        task = asyncio.create_task(self._poll(desktop, generation))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _rebalance(self) -> None:
         """Choose the streamed set: priority keys, then trouble (worst first), then the rest."""
@@ -348,10 +362,12 @@ class Fleet:
                     desktop.polling = True
                     desktop.generation += 1
                     # First status at once; after a stream, one interval from its last.
-                    due = self._clock()
-                    if desktop.report.received_at is not None:
-                        due = desktop.report.received_at + self._interval()
-                    self._schedule(desktop, due)
+                    if desktop.report.received_at is None and not desktop.failures:
+                        self._first.append((desktop.target.key, desktop.generation))
+                        self._wake.set()
+                    else:
+                        due = (desktop.report.received_at or self._clock()) + self._interval()
+                        self._schedule(desktop, due)
 
     def _drop(self, desktop: _Desktop) -> None:
         desktop.generation += 1
@@ -384,7 +400,8 @@ class Fleet:
                     self._schedule(desktop, self._clock() + min(1.0, interval))
                     return
                 desktop.failures += 1
-                delay = min(self.max_backoff, interval * 2 ** (desktop.failures - 1))
+                # Never sooner than a desktop that answers; doubling up to max_backoff.
+                delay = min(max(self.max_backoff, interval), interval * 2 ** (desktop.failures - 1))
                 self._set(
                     desktop,
                     desktop.report.without_status(

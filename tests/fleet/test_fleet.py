@@ -30,7 +30,7 @@ def fast_fleet(client: AsyncDesktopClient, **kwargs: object) -> Fleet:
 
 
 async def until(
-    fleet: Fleet, check: Callable[[dict[str, DesktopReport]], bool], limit: float = 10
+    fleet: Fleet, check: Callable[[dict[str, DesktopReport]], bool], limit: float = 20
 ) -> dict[str, DesktopReport]:
     """Read the fleet's batches until ``check`` holds for its reports; the reports then."""
     try:
@@ -182,3 +182,21 @@ async def test_polling_keeps_to_its_rate_and_concurrency(
         assert polled >= 30
         assert cloud.status_requests - requests <= 2.0 * 40 + 2
         assert all(r.via == "poll" for r in later.values())
+
+
+async def test_new_desktops_get_their_first_status_ahead_of_paced_polls(
+    cloud: FakeCloud, cloud_url: str, client: AsyncDesktopClient
+) -> None:
+    ids = cloud.desktop_ids()
+    for sandbox_id in ids[:30]:
+        cloud.set_desktop(sandbox_id, token="refused")  # polled again and again, paced
+    targets = desktop_targets(cloud, cloud_url)
+    failing = [t for t in targets if t.key in ids[:30]]
+    async with fast_fleet(client, max_streams=0, max_poll_rate=2, max_backoff=0.5) as fleet:
+        fleet.set_targets(failing)
+        await until(fleet, lambda r: all(x.reason == "401 wrong token" for x in r.values()))
+        await asyncio.sleep(1.0)  # their next polls are due: 30 at 2 a second
+        fleet.set_targets(targets)
+        new = [t.key for t in targets if t not in failing]
+        # Not after the 15 s the paced polls take: first statuses are not paced.
+        await until(fleet, lambda r: all(r[k].health is Health.RUNNING for k in new), limit=4)
