@@ -76,6 +76,7 @@ class DesktopScreen(Screen[None]):
             "i",
             "control_preview",
             "Control",
+            show=False,
             id="desktop.control",
             tooltip="Control the desktop from the preview (mouse and keys); ctrl+] leaves",
         ),

@@ -152,13 +152,6 @@ class ScreenPreview(Widget, can_focus=True):
             id="preview.live",
             tooltip="Live mode: ask for the next frame as soon as one is shown",
         ),
-        Binding(
-            "i",
-            "control",
-            "Control",
-            id="preview.control",
-            tooltip="Control the desktop from the preview: mouse and keys go to it; ctrl+] leaves",
-        ),
     ]
 
     ALLOW_SELECT = False
@@ -426,7 +419,8 @@ class ScreenPreview(Widget, can_focus=True):
             self.interval = longer[0]
 
     def action_control(self) -> None:
-        """Enter control mode (the preview takes the focus and runs live)."""
+        """Enter control mode (the preview takes the focus and runs live). Bound to ``i``
+        on the desktop screen, so it works from any pane."""
         if self.controlling:
             return
         self.focus()
@@ -497,7 +491,7 @@ class ScreenPreview(Widget, can_focus=True):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # In control mode the footer greys the preview's keys out (they go to the desktop).
-        return not self.controlling or action == "control"
+        return not self.controlling
 
     def on_key(self, event: events.Key) -> None:
         if not self.controlling:
