@@ -113,8 +113,8 @@ async def run(rounds: int, renderer: str) -> None:
                 pending.setdefault("queued", time.perf_counter())
                 send(action)
 
-            def spy_sent(action: object) -> None:
-                control_sent(action)
+            def spy_sent(action: object, result: object) -> None:
+                control_sent(action, result)
                 pending.setdefault("sent", time.perf_counter())
 
             def spy_show(frame: Any, *args: Any, **kwargs: Any) -> None:

@@ -69,6 +69,11 @@ LIVE_MAX_FPS = 30.0
 PREVIEW_JPEG_QUALITY = 70
 """JPEG quality asked for preview frames: a pane of terminal cells shows no more."""
 
+POINTER_POLL = 1.0
+"""Seconds between reads of the desktop's pointer in control mode, for the mark: the
+pointer actions sent say where they left it, so this only catches moves by the desktop's
+own programs (each read costs the host an xdotool process)."""
+
 _HIDDEN_POLL = 0.5
 """Seconds between checks whether a hidden or paused preview became visible again."""
 
@@ -253,6 +258,7 @@ class ScreenPreview(Widget, can_focus=True):
         self._sender: ControlSender | None = None
         self._gestures = Gestures()
         self._live_before = False
+        self._pointer_read_at = float("-inf")
         self.set_reactive(ScreenPreview.interval, self._settings.preview_interval)
         self.set_reactive(ScreenPreview.paused, paused)
 
@@ -477,6 +483,7 @@ class ScreenPreview(Widget, can_focus=True):
                 self.run_worker(sender.close(), group="control", exit_on_error=False)
             self.live = self._live_before
             self.pointer = None
+            self._pointer_read_at = float("-inf")
         self.border_title = "CONTROL: ctrl+] leaves" if controlling else None
         self._sync_classes()
         self.refresh_bindings()
@@ -571,8 +578,11 @@ class ScreenPreview(Widget, can_focus=True):
             self._sender.send(action)
             self._poke()
 
-    def _control_sent(self, action: object) -> None:
+    def _control_sent(self, action: object, result: object) -> None:
         self.sent_count += 1
+        x, y = getattr(result, "x", None), getattr(result, "y", None)
+        if isinstance(x, int) and isinstance(y, int):
+            self.pointer = (x, y)
         self._poke()  # the next frame shows the effect as soon as it can
 
     def _control_failed(self, exc: BaseException) -> None:
@@ -620,10 +630,11 @@ class ScreenPreview(Widget, can_focus=True):
                 quality=PREVIEW_JPEG_QUALITY,
                 http_timeout=max(10.0, self.interval * 2),
             )
-            if self.controlling:
+            if self.controlling and clock.monotonic() - self._pointer_read_at > POINTER_POLL:
+                self._pointer_read_at = clock.monotonic()
                 data, pointer = await asyncio.gather(shot, self._read_pointer())
             else:
-                data, pointer = await shot, None
+                data, pointer = await shot, self.pointer if self.controlling else None
             image, source, cells, encoded = await asyncio.to_thread(
                 prepare_frame, data, box, cell, density, encode, pointer
             )
