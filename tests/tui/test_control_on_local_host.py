@@ -99,6 +99,15 @@ async def test_clicks_at_known_cells_move_the_desktop_pointer_there(
         await pilot.click(preview, offset=(left, status))
         await pilot.pause(0.3)
         assert preview.sent_count == sent
+        # A press when control mode ends is forgotten: its release sends nothing, and the
+        # desktop never saw a button go down.
+        await pilot.mouse_down(preview, offset=(left + 2, top + 2))
+        await pilot.press(LEAVE_KEY)
+        await wait_for(pilot, lambda: not preview.controlling, what="control mode left")
+        await pilot.mouse_up(preview, offset=(left + 5, top + 5))
+        await pilot.pause(0.3)
+        assert preview.sent_count == sent
+        assert await pointer(env) == expected
 
 
 async def _pointer_at(env: dict[str, str], expected: tuple[int, int]) -> tuple[int, int] | None:
