@@ -268,7 +268,11 @@ class DesktopScreen(Screen[None]):
             return
         for old in self.query(RecordingPlayer):
             await old.remove()
-        url, headers = self.client.recording_source(self.target, event.recording_id)
+        try:
+            url, headers = self.client.recording_source(self.target, event.recording_id)
+        except Exception as exc:  # a recording id or desktop the client refuses
+            self.notify(f"Cannot play: {report('play', exc)}", severity="error", markup=False)
+            return
         preview = self.query_one(ScreenPreview)
         preview.leave_control()
         player = RecordingPlayer(
