@@ -514,6 +514,16 @@ class AsyncDesktopClient:
         )
         return response.content
 
+    def recording_source(
+        self, sandbox: SandboxRef, recording_id: str
+    ) -> tuple[str, dict[str, str]]:
+        """The URL of a recording's MP4 and the headers to read it with (the token in
+        ``Authorization``), for a reader other than this client (PyAV's FFmpeg, which
+        streams it with range requests). The token is never put in the URL. No I/O."""
+        endpoint = self.endpoint(sandbox)
+        path = Routes.DOWNLOAD_RECORDING.path(recording_id=checked_recording_id(recording_id))
+        return endpoint.url(path), self._transport.headers(endpoint)
+
     async def download_recording_to(
         self,
         sandbox: SandboxRef,

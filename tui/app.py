@@ -55,6 +55,7 @@ class Leap0App(App[None]):
         STYLES / "app.tcss",
         STYLES / "desktop.tcss",
         STYLES / "picker.tcss",
+        STYLES / "preview.tcss",
     ]
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -265,7 +265,8 @@ class ControlSender:
     Consecutive typed text is joined into one call, and of consecutive moves only the
     last is sent (the pointer need not visit every cell it crossed), so a burst of input
     never queues up seconds of requests. ``on_error`` gets each failure's exception; the
-    sender carries on with the next action.
+    sender carries on with the next action. ``on_sent`` gets each action the desktop
+    accepted and its answer (for pointer actions, where the pointer ended up).
     """
 
     def __init__(
@@ -273,7 +274,7 @@ class ControlSender:
         client: AsyncDesktopClient,
         target: SandboxRef,
         on_error: Callable[[BaseException], object],
-        on_sent: Callable[[Action], object] | None = None,
+        on_sent: Callable[[Action, object], object] | None = None,
     ) -> None:
         self._client = client
         self._target = target
@@ -315,14 +316,14 @@ class ControlSender:
         while not self._queue.empty():
             action = self._next(self._queue.get_nowait())
             try:
-                await self._call(action)
+                result = await self._call(action)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 self._on_error(exc)
             else:
                 if self._on_sent is not None:
-                    self._on_sent(action)
+                    self._on_sent(action, result)
 
     def _call(self, action: Action) -> Awaitable[object]:
         client, target = self._client, self._target
@@ -343,6 +344,6 @@ class ControlSender:
                 return self._scroll_at(x, y, direction, amount)
         raise TypeError(f"not an action: {action!r}")
 
-    async def _scroll_at(self, x: int, y: int, direction: str, amount: int) -> None:
+    async def _scroll_at(self, x: int, y: int, direction: str, amount: int) -> object:
         await self._client.move_pointer(self._target, x=x, y=y)
-        await self._client.scroll(self._target, direction=direction, amount=amount)
+        return await self._client.scroll(self._target, direction=direction, amount=amount)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image as PILImage
+from PIL import ImageDraw
 from textual.geometry import Size
 
 from tui.files import numbered_names, write_file
@@ -21,6 +22,7 @@ __all__ = [
     "Encoder",
     "Frame",
     "decode_frame",
+    "draw_pointer",
     "fit_cells",
     "frame_pixels",
     "prepare_frame",
@@ -103,19 +105,48 @@ def decode_frame(
     return image, source
 
 
+def draw_pointer(
+    image: PILImage.Image,
+    source: tuple[int, int],
+    point: tuple[int, int],
+    cells: tuple[int, int],
+) -> None:
+    """Draw the desktop pointer at ``point`` (desktop pixels of a ``source``-sized screen)
+    onto ``image`` (that screen shrunk), in place: a cross about one cell wide and tall,
+    yellow on a black outline, so it shows on light and dark windows and in every renderer
+    (it is part of the picture, so kitty's image, which lies over text, cannot hide it).
+    ``cells`` is what the image covers; the cross spans one of them either way.
+    """
+    if source[0] <= 0 or source[1] <= 0 or cells[0] <= 0 or cells[1] <= 0:
+        return
+    x = point[0] * image.width / source[0]
+    y = point[1] * image.height / source[1]
+    arm_x = max(1.0, image.width / cells[0])
+    arm_y = max(1.0, image.height / cells[1])
+    line = max(1, round(min(arm_x, arm_y) / 4))
+    draw = ImageDraw.Draw(image)
+    for colour, width in (((0, 0, 0), line + 2), ((255, 230, 0), line)):
+        draw.line([(x - arm_x, y), (x + arm_x, y)], fill=colour, width=width)
+        draw.line([(x, y - arm_y), (x, y + arm_y)], fill=colour, width=width)
+
+
 def prepare_frame(
     data: bytes,
     box: Size,
     cell: tuple[int, int],
     density: tuple[int, int],
     encode: Encoder | None,
+    pointer: tuple[int, int] | None = None,
 ) -> tuple[PILImage.Image, tuple[int, int], tuple[int, int], Any]:
     """:func:`decode_frame`, then the cells the image covers in ``box`` and what ``encode``
     makes of it there (``None`` without one): the image, the source's size, the cells and
-    the encoded frame. Blocking: run it in a thread.
+    the encoded frame. ``pointer`` (desktop pixels) is marked on the image
+    (:func:`draw_pointer`). Blocking: run it in a thread.
     """
     image, source = decode_frame(data, box, cell, density)
     cells = fit_cells(source, box, cell)
+    if pointer is not None:
+        draw_pointer(image, source, pointer, cells)
     encoded = encode(image, cells, cell) if encode is not None else None
     return image, source, cells, encoded
 

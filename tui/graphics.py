@@ -121,3 +121,10 @@ def write_to_terminal(app: App[object], text: str) -> None:
     driver = getattr(app, "_driver", None)
     if driver is not None and not getattr(app, "is_headless", False):
         driver.write(text)
+
+
+def pixel_mouse(app: App[object]) -> bool:
+    """Whether the terminal reports the mouse in pixels (SGR pixel mode, 1016), which Textual
+    turns on itself when the terminal answers in-band resize (mode 2048): mouse events then
+    carry fractions of a cell (``event.pointer_x``); otherwise whole cells."""
+    return bool(getattr(getattr(app, "_driver", None), "_mouse_pixels", False))

@@ -174,13 +174,19 @@ class Player:
 
     def _frames(self, container: Any, stream: Any, at: float | None) -> Iterator[Any]:
         """Frames from ``at`` seconds on (``None``: from where the decoder is): from the
-        keyframe before it, those before ``at`` decoded and dropped."""
+        keyframe before it, those before ``at`` decoded and dropped; the last frame when
+        ``at`` is past it (the duration ends after the last frame's time)."""
         if at is not None:
             container.seek(int(at / stream.time_base), stream=stream, backward=True)
+        skipped = None
         for frame in container.decode(stream):
             if at is not None and frame.time is not None and frame.time + 1e-6 < at:
+                skipped = frame
                 continue
+            skipped = None
             yield frame
+        if skipped is not None:  # ``at`` lies after the last frame: show the last one
+            yield skipped
 
     def _obey(
         self, command: _Command, container: Any, stream: Any, frames: Iterator[Any], clock: _Clock
@@ -241,7 +247,8 @@ class Player:
         source_w, source_h = frame.width, frame.height
         scale = min(width / source_w, height / source_h)
         size = (max(1, round(source_w * scale)), max(1, round(source_h * scale)))
-        return frame.to_image(width=size[0], height=size[1])
+        image: Image = frame.to_image(width=size[0], height=size[1])
+        return image
 
 
 class _Closed(Exception):

@@ -164,3 +164,61 @@ def test_the_local_desktop_stops_when_the_app_is_terminated_or_its_terminal_clos
     else:
         terminal.tmux("kill-session", "-t", terminal.name)  # the terminal goes away: SIGHUP
     assert _gone(host), f"the local desktop host outlived the app ({how})"
+
+
+def _x_env_of(host_pid: int) -> dict[str, str]:
+    """DISPLAY and XAUTHORITY of the display a host started: its Xvfb has the cookie file
+    (``-auth``), its x11vnc the display (``-display``; Xvfb runs with ``-displayfd``)."""
+    found: dict[str, str] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+            args = [a.decode() for a in (proc / "cmdline").read_bytes().split(b"\0")]
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) != host_pid:
+            continue
+        for flag, name in (("-auth", "XAUTHORITY"), ("-display", "DISPLAY")):
+            if flag in args:
+                found[name] = args[args.index(flag) + 1]
+    assert set(found) == {"XAUTHORITY", "DISPLAY"}, found
+    return {**os.environ, **found}
+
+
+def _pointer(env: dict[str, str]) -> tuple[int, int]:
+    out = subprocess.run(
+        ["xdotool", "getmouselocation", "--shell"], env=env, capture_output=True, text=True
+    ).stdout
+    values = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    return int(values["X"]), int(values["Y"])
+
+
+def test_i_controls_the_desktop_from_the_preview_in_tmux(
+    terminal: Terminal, tmp_path: Path
+) -> None:
+    """``i``, a click (the terminal's own SGR mouse bytes) on the preview moves the
+    desktop's pointer, ``q`` goes to the desktop instead of quitting, ``ctrl+]`` leaves."""
+    terminal.wait_for(r"Processes · running 4/4", timeout=120)
+    env = _x_env_of(_host_pid(tmp_path / "state"))
+    subprocess.run(["xdotool", "mousemove", "1", "1"], env=env, check=True)
+    terminal.keys("i")
+    terminal.wait_for(r"CONTROL: ctrl\+\] leaves", timeout=10)
+    terminal.wait_for(r"CONTROL: ctrl\+\] leaves · \d+x\d+", timeout=10)  # a frame
+    # Button 1 pressed and released at column 90, row 12 (1-based) of the terminal: inside
+    # the preview's picture at 120x36 (right half, below the header).
+    terminal.tmux("send-keys", "-t", terminal.name, "-l", "\x1b[<0;90;12M\x1b[<0;90;12m")
+    deadline = time.monotonic() + 10
+    while _pointer(env) == (1, 1) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    x, y = _pointer(env)
+    assert (x, y) != (1, 1) and 0 < x < 1440 and 0 < y < 900
+    terminal.keys("q")
+    time.sleep(0.5)
+    assert "CONTROL" in terminal.screen() and terminal.command() != "sleep"
+    terminal.keys("C-]")
+    deadline = time.monotonic() + 10
+    while "CONTROL" in terminal.screen() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "CONTROL" not in terminal.screen()

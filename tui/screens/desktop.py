@@ -29,6 +29,7 @@ from tui.screens.confirm import ConfirmScreen
 from tui.widgets.display_info import DisplayInfo
 from tui.widgets.log_viewer import LogViewer
 from tui.widgets.process_table import ProcessTable
+from tui.widgets.recording_player import RecordingPlayer
 from tui.widgets.recordings import RecordingsBrowser
 from tui.widgets.screen_preview import ScreenPreview
 from tui.widgets.status_line import StatusLine
@@ -70,6 +71,14 @@ class DesktopScreen(Screen[None]):
         Binding("3", "show_pane('logs')", "Logs", id="desktop.pane.logs", show=False),
         Binding(
             "4", "show_pane('recordings')", "Recordings", id="desktop.pane.recordings", show=False
+        ),
+        Binding(
+            "i",
+            "control_preview",
+            "Control",
+            show=False,
+            id="desktop.control",
+            tooltip="Control the desktop from the preview (mouse and keys); ctrl+] leaves",
         ),
         Binding(
             "escape",
@@ -197,6 +206,13 @@ class DesktopScreen(Screen[None]):
                     self.set_focus(widget)
                     return
 
+    def action_control_preview(self) -> None:
+        """Show the preview and enter control mode (a recording playing is closed first)."""
+        for player in self.query(RecordingPlayer):
+            self._close_player(player)
+        self.action_show_pane("preview")
+        self.query_one(ScreenPreview).action_control()
+
     def action_open_browser(self) -> None:
         self._open_browser()
 
@@ -243,6 +259,39 @@ class DesktopScreen(Screen[None]):
     def _process_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key.value is not None:
             self._show_logs(event.row_key.value)
+
+    @on(RecordingsBrowser.PlayRequested)
+    async def _play_requested(self, event: RecordingsBrowser.PlayRequested) -> None:
+        """Play the recording in the preview pane, in place of the live preview."""
+        event.stop()
+        if event.recording_id is None:
+            return
+        for old in self.query(RecordingPlayer):
+            await old.remove()
+        try:
+            url, headers = self.client.recording_source(self.target, event.recording_id)
+        except Exception as exc:  # a recording id or desktop the client refuses
+            self.notify(f"Cannot play: {report('play', exc)}", severity="error", markup=False)
+            return
+        preview = self.query_one(ScreenPreview)
+        preview.leave_control()
+        player = RecordingPlayer(
+            url, headers=headers, title=event.recording_id, renderer=preview.renderer
+        )
+        preview.display = False
+        await self.query_one("#pane-preview").mount(player)
+        self.pane = "preview"
+        self.set_focus(player)
+
+    @on(RecordingPlayer.Closed)
+    def _player_closed(self, event: RecordingPlayer.Closed) -> None:
+        event.stop()
+        self._close_player(event.player)
+        self.action_show_pane("recordings")
+
+    def _close_player(self, player: RecordingPlayer) -> None:
+        player.remove()
+        self.query_one(ScreenPreview).display = True
 
     @on(ProcessTable.StatusChanged)
     def _status_changed(self, event: ProcessTable.StatusChanged) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -94,6 +94,13 @@ class RecordingsBrowser(Widget):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "enter",
+            "play",
+            "Play",
+            id="recordings.play",
+            tooltip="Play the selected recording in the preview pane",
+        ),
         Binding(
             "R",
             "start_recording",
@@ -177,6 +184,9 @@ class RecordingsBrowser(Widget):
         """A recording was saved to ``path``."""
 
         path: Path
+
+    class PlayRequested(_Changed):
+        """``enter`` on a finished recording: play it (the screen plays it in the preview)."""
 
     def __init__(
         self,
@@ -425,6 +435,26 @@ class RecordingsBrowser(Widget):
     def on_show(self) -> None:
         if self._loaded:
             self.refresh_list()
+
+    @on(DataTable.RowSelected, "#table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        """``enter`` on a row plays it, unless it is still being written."""
+        event.stop()
+        self.action_play()
+
+    def action_play(self) -> None:
+        recording = self.selected
+        if recording is None:
+            self.notify("No recording selected", severity="warning", markup=False)
+            return
+        if recording.active:
+            self.notify(
+                f"Recording {recording.id} is still being recorded: stop it (S) to play it",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.post_message(self.PlayRequested(self, recording.id))
 
     def on_download_row_finished(self, event: DownloadRow.Finished) -> None:
         event.stop()

@@ -14,11 +14,15 @@ Tests may still pass a textual-image widget class (``HalfcellImage``, ``UnicodeI
 
 from __future__ import annotations
 
+from typing import Any
+
+from PIL import Image as PILImage
 from textual.widget import Widget
 from textual_image.renderable.halfcell import Image as HalfcellRenderable
 from textual_image.renderable.unicode import Image as UnicodeRenderable
 
 from tui import chafa_canvas
+from tui.frames import Encoder
 from tui.graphics import cell_size, renderable_of, terminal_answers
 from tui.terminal_probe import DrawMode, choose_mode
 from tui.widgets.halfcell import HalfcellFrame
@@ -27,7 +31,15 @@ from tui.widgets.kitty_frame import KittyFrame
 from tui.widgets.sixel_frame import SixelFrame
 from tui.widgets.symbols import SymbolsFrame
 
-__all__ = ["live_renderer", "mode_of", "renderer_density", "renderer_for", "resolve_mode"]
+__all__ = [
+    "encoder_of",
+    "live_renderer",
+    "mode_of",
+    "renderer_density",
+    "renderer_for",
+    "resolve_mode",
+    "show_on",
+]
 
 _RENDERERS: dict[DrawMode, type[Widget]] = {
     "kitty": KittyFrame,
@@ -83,3 +95,27 @@ def renderer_density(renderer: type[Widget]) -> tuple[int, int]:
     if renderable is UnicodeRenderable:
         return (1, 1)
     return cell_size()
+
+
+def encoder_of(renderer: type[Widget]) -> Encoder | None:
+    """What makes ``renderer``'s frames in a decoding thread, if anything (the preview's
+    own frames; textual-image's widgets draw from the image itself)."""
+    if issubclass(renderer, ImageFrame):
+        return renderer.encode
+    return None
+
+
+def show_on(
+    widget: Widget, image: PILImage.Image, cells: tuple[int, int] | None, encoded: Any
+) -> None:
+    """Show ``image`` on an image widget of any renderer: a preview frame with the ``cells``
+    and ``encoded`` made in the decoding thread (:func:`encoder_of`), a textual-image
+    widget from the image alone."""
+    if isinstance(widget, ImageFrame):
+        widget.show_image(image, cells if encoded is not None else None, encoded)
+        return
+    show = getattr(widget, "show_image", None)
+    if show is not None:
+        show(image)
+    else:
+        widget.image = image  # type: ignore[attr-defined]

@@ -12,6 +12,12 @@ Frames are asked for as JPEG (the desktop encodes a 1440x900 PNG in 50-70 ms, a 
 about 5), decoded in a thread at reduced size (``Image.draft``) and shrunk to what the pane
 can show before the image widget gets them: it re-renders from what it holds on every
 refresh, so a full-size frame would cost that much on every repaint.
+
+Control mode (``i``, :mod:`tui.control` for the logic): the mouse on the picture and the
+keys typed go to the desktop, the preview runs live with the desktop's pointer marked on
+the picture, and ``ctrl+]`` leaves. While it is on, the preview consumes every key
+(:meth:`ScreenPreview.check_consume_key`), so no binding of the app, the screen or the
+preview fires, priority ones included.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from PIL import Image as PILImage
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Middle
@@ -33,12 +40,19 @@ from textual.widget import Widget
 
 from core.config import Settings
 from tui import clock
+from tui.control import LEAVE_KEY, ControlSender, Gestures, ImageBox, Scroll, action_for_key
 from tui.failures import one_line, report
 from tui.frames import Encoder, Frame, prepare_frame, save_png
-from tui.graphics import cell_size
+from tui.graphics import cell_size, pixel_mouse
 from tui.polling import poll
-from tui.widgets.image_frame import ImageFrame
-from tui.widgets.renderers import live_renderer, mode_of, renderer_density, renderer_for
+from tui.widgets.renderers import (
+    encoder_of,
+    live_renderer,
+    mode_of,
+    renderer_density,
+    renderer_for,
+    show_on,
+)
 from tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
@@ -54,6 +68,11 @@ LIVE_MAX_FPS = 30.0
 
 PREVIEW_JPEG_QUALITY = 70
 """JPEG quality asked for preview frames: a pane of terminal cells shows no more."""
+
+POINTER_POLL = 1.0
+"""Seconds between reads of the desktop's pointer in control mode, for the mark: the
+pointer actions sent say where they left it, so this only catches moves by the desktop's
+own programs (each read costs the host an xdotool process)."""
 
 _HIDDEN_POLL = 0.5
 """Seconds between checks whether a hidden or paused preview became visible again."""
@@ -140,6 +159,8 @@ class ScreenPreview(Widget, can_focus=True):
         ),
     ]
 
+    ALLOW_SELECT = False
+
     paused: reactive[bool] = reactive(False)
     """Refreshing stopped by the user (``p``). A hidden preview also stops, without this."""
 
@@ -154,6 +175,9 @@ class ScreenPreview(Widget, can_focus=True):
 
     error: reactive[str | None] = reactive(None)
     """One line saying why the last attempt failed, or ``None``."""
+
+    controlling: reactive[bool] = reactive(False)
+    """Control mode: the mouse on the picture and the keys typed go to the desktop."""
 
     @dataclass
     class _Event(Message):
@@ -180,6 +204,12 @@ class ScreenPreview(Widget, can_focus=True):
 
     class CaptureRecovered(_Event):
         """A frame arrived again after :class:`CaptureFailed`."""
+
+    @dataclass
+    class ControlChanged(_Event):
+        """Control mode was entered (``controlling``) or left."""
+
+        controlling: bool
 
     def __init__(
         self,
@@ -221,6 +251,14 @@ class ScreenPreview(Widget, can_focus=True):
         """Frames shown since mount (benchmarks and tests read it)."""
         self.request_count = 0
         """Screenshot requests sent by the refresh loop since mount."""
+        self.pointer: tuple[int, int] | None = None
+        """The desktop pointer as last read in control mode (desktop pixels)."""
+        self.sent_count = 0
+        """Control actions the desktop accepted since mount (tests read it)."""
+        self._sender: ControlSender | None = None
+        self._gestures = Gestures()
+        self._live_before = False
+        self._pointer_read_at = float("-inf")
         self.set_reactive(ScreenPreview.interval, self._settings.preview_interval)
         self.set_reactive(ScreenPreview.paused, paused)
 
@@ -245,6 +283,11 @@ class ScreenPreview(Widget, can_focus=True):
 
     def on_show(self) -> None:
         self._poke()
+
+    def on_unmount(self) -> None:
+        if self._sender is not None:
+            sender, self._sender = self._sender, None
+            self.app.run_worker(sender.close(), exit_on_error=False)
 
     def on_resize(self) -> None:
         if self.live and self._wanted() is not self._renderer:
@@ -296,9 +339,42 @@ class ScreenPreview(Widget, can_focus=True):
             )
 
     @property
+    def renderer(self) -> type[Widget]:
+        """The image widget class drawing now (what a recording played here should use)."""
+        return self._renderer
+
+    @property
     def frame(self) -> Frame | None:
         """The frame on show, if any."""
         return self._frame
+
+    def image_box(self) -> ImageBox | None:
+        """Where the picture is drawn in the preview (cells from its top left) and the
+        desktop's size; ``None`` before the first frame.
+
+        Every renderer draws the picture over exactly its widget's content region: the
+        preview's own frames (symbols, Sixel, kitty) size themselves to the cells they were
+        given and scale the picture to all of them (Chafa's canvas, Sixel's rows of
+        ``cells x cell`` pixels, kitty's ``c=,r=`` placement); textual-image's half-cells
+        size the widget and the picture with the same ``ImageSize``. The widget itself is
+        centred in the viewport.
+        """
+        frame = self._frame
+        try:
+            widget = self.query_one("#frame")
+        except Exception:
+            return None
+        region = widget.content_region
+        if frame is None or region.width <= 0 or region.height <= 0:
+            return None
+        return ImageBox(
+            region.x - self.region.x,
+            region.y - self.region.y,
+            region.width,
+            region.height,
+            frame.width,
+            frame.height,
+        )
 
     @property
     def visible_to_user(self) -> bool:
@@ -348,6 +424,21 @@ class ScreenPreview(Widget, can_focus=True):
         if longer:
             self.interval = longer[0]
 
+    def action_control(self) -> None:
+        """Enter control mode (the preview takes the focus and runs live). Bound to ``i``
+        on the desktop screen, so it works from any pane."""
+        if self.controlling:
+            return
+        self.focus()
+        self.controlling = True
+
+    def leave_control(self) -> None:
+        """Leave control mode: what was not sent yet is dropped, a press not released yet
+        is forgotten (the desktop never saw it: nothing stays held), live mode goes back to
+        what it was."""
+        if self.controlling:
+            self.controlling = False
+
     def action_save_screenshot(self) -> None:
         self.run_worker(
             self._save_screenshot(), name="save screenshot", group="save", exit_on_error=False
@@ -375,6 +466,131 @@ class ScreenPreview(Widget, can_focus=True):
 
     def watch_error(self) -> None:
         self._update_status()
+
+    def watch_controlling(self, controlling: bool) -> None:
+        self._gestures.cancel()
+        self.release_mouse()
+        if controlling:
+            self._live_before = self.live
+            self._sender = ControlSender(
+                self._client, self._target, self._control_failed, self._control_sent
+            )
+            self.live = True
+            self.paused = False
+        else:
+            sender, self._sender = self._sender, None
+            if sender is not None:
+                self.run_worker(sender.close(), group="control", exit_on_error=False)
+            self.live = self._live_before
+            self.pointer = None
+            self._pointer_read_at = float("-inf")
+        self.border_title = "CONTROL: ctrl+] leaves" if controlling else None
+        self._sync_classes()
+        self.refresh_bindings()
+        self.post_message(self.ControlChanged(self, controlling))
+
+    # ── control mode ──
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        """In control mode every key but ``ctrl+]`` is the desktop's: Textual then drops
+        the bindings of everything above the preview for it (priority ones too)."""
+        return self.controlling and key != LEAVE_KEY
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # In control mode the footer greys the preview's keys out (they go to the desktop).
+        return not self.controlling
+
+    def on_key(self, event: events.Key) -> None:
+        if not self.controlling:
+            return
+        event.stop()
+        event.prevent_default()
+        if event.key == LEAVE_KEY:
+            self.leave_control()
+            return
+        action = action_for_key(event.key, event.character)
+        if action is not None:
+            self._send(action)
+
+    def on_blur(self) -> None:
+        self.leave_control()
+
+    def _desktop_point(self, event: events.MouseEvent) -> tuple[int, int] | None:
+        """The desktop pixel under a mouse event, or ``None`` off the picture. Without
+        pixel reports a cell stands for its centre."""
+        box = self.image_box()
+        if box is None:
+            return None
+        x = event.pointer_screen_x - self.region.x
+        y = event.pointer_screen_y - self.region.y
+        if not pixel_mouse(self.app):
+            x, y = int(x) + 0.5, int(y) + 0.5
+        return box.desktop_point(x, y)
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        if not self.controlling:
+            return
+        event.stop()
+        event.prevent_default()
+        point = self._desktop_point(event)
+        self._gestures.press(point, event.button)
+        if point is not None:
+            self.capture_mouse()
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        if not self.controlling:
+            return
+        event.stop()
+        event.prevent_default()
+        self.release_mouse()
+        action = self._gestures.release(self._desktop_point(event), event.button)
+        if action is not None:
+            self._send(action)
+
+    def on_click(self, event: events.Click) -> None:
+        if self.controlling:
+            event.stop()
+            event.prevent_default()
+
+    def _scroll(self, event: events.MouseEvent, direction: str) -> None:
+        if not self.controlling:
+            return
+        event.stop()
+        event.prevent_default()
+        point = self._desktop_point(event)
+        if point is not None:
+            self._send(Scroll(point[0], point[1], direction))  # type: ignore[arg-type]
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        self._scroll(event, "up")
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        self._scroll(event, "down")
+
+    def on_mouse_scroll_left(self, event: events.MouseScrollLeft) -> None:
+        self._scroll(event, "left")
+
+    def on_mouse_scroll_right(self, event: events.MouseScrollRight) -> None:
+        self._scroll(event, "right")
+
+    def _send(self, action: Any) -> None:
+        if self._sender is not None:
+            self._sender.send(action)
+            self._poke()
+
+    def _control_sent(self, action: object, result: object) -> None:
+        self.sent_count += 1
+        x, y = getattr(result, "x", None), getattr(result, "y", None)
+        if isinstance(x, int) and isinstance(y, int):
+            self.pointer = (x, y)
+        self._poke()  # the next frame shows the effect as soon as it can
+
+    def _control_failed(self, exc: BaseException) -> None:
+        self.notify(
+            f"Control: {report('control', exc) if isinstance(exc, Exception) else exc}",
+            severity="error",
+            markup=False,
+        )
 
     # ── the refresh loop ──
 
@@ -408,14 +624,19 @@ class ScreenPreview(Widget, can_focus=True):
         renderer, encode = self._renderer, self._encoder()
         self.request_count += 1
         try:
-            data = await self._client.screenshot(
+            shot = self._client.screenshot(
                 self._target,
                 image_format="jpeg",
                 quality=PREVIEW_JPEG_QUALITY,
                 http_timeout=max(10.0, self.interval * 2),
             )
+            if self.controlling and clock.monotonic() - self._pointer_read_at > POINTER_POLL:
+                self._pointer_read_at = clock.monotonic()
+                data, pointer = await asyncio.gather(shot, self._read_pointer())
+            else:
+                data, pointer = await shot, self.pointer if self.controlling else None
             image, source, cells, encoded = await asyncio.to_thread(
-                prepare_frame, data, box, cell, density, encode
+                prepare_frame, data, box, cell, density, encode, pointer
             )
         except asyncio.CancelledError:
             raise
@@ -453,6 +674,17 @@ class ScreenPreview(Widget, can_focus=True):
             self._frame = Frame(image, frame.width, frame.height, frame.captured_at, frame.latency)
             self._cells, self._encoded = cells, encoded
             self._set_image(image)
+
+    async def _read_pointer(self) -> tuple[int, int] | None:
+        """Where the desktop's pointer is (marked on the picture in control mode)."""
+        try:
+            position = await self._client.pointer_position(self._target, http_timeout=5.0)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the frame comes without the mark; the screenshot says the rest
+            return None
+        self.pointer = (position.x, position.y)
+        return self.pointer
 
     def _fail(self, prefix: str | None, exc: Exception) -> None:
         """Show why the last attempt failed; the first failure of an outage is logged."""
@@ -513,22 +745,11 @@ class ScreenPreview(Widget, can_focus=True):
             widget = self.query_one("#frame", self._renderer)
         except Exception:  # being replaced (set_renderer)
             return
-        if isinstance(widget, ImageFrame):
-            widget.show_image(
-                image, self._cells if self._encoded is not None else None, self._encoded
-            )
-            return
-        show = getattr(widget, "show_image", None)
-        if show is not None:
-            show(image)
-        else:
-            widget.image = image  # type: ignore[attr-defined]
+        show_on(widget, image, self._cells, self._encoded)
 
     def _encoder(self) -> Encoder | None:
         """What makes the current renderer's frames in the decoding thread, if anything."""
-        if issubclass(self._renderer, ImageFrame):
-            return self._renderer.encode
-        return None
+        return encoder_of(self._renderer)
 
     def _frame_box(self) -> Size:
         try:
@@ -549,6 +770,7 @@ class ScreenPreview(Widget, can_focus=True):
         self.set_class(self.paused, "-paused")
         self.set_class(self.live, "-live")
         self.set_class(self.stale, "-stale")
+        self.set_class(self.controlling, "-control")
         self._update_status()
 
     def _status_text(self) -> str:
@@ -566,6 +788,8 @@ class ScreenPreview(Widget, can_focus=True):
             parts.append(_format_interval(self.interval))
         if self._saving:
             parts.append("saving PNG…")
+        if self.controlling:
+            parts.insert(0, "CONTROL: ctrl+] leaves")
         if self.error:
             parts.insert(0, ("stale: " if frame is not None else "") + self.error)
         elif frame is None and not self.paused:
