@@ -16,7 +16,7 @@ from PIL import Image as PILImage
 from PIL import ImageDraw
 from textual.geometry import Size
 
-from tui.files import numbered_names, write_file
+from tui.files import save_new
 
 __all__ = [
     "Encoder",
@@ -155,7 +155,7 @@ def save_png(data: bytes, directory: Path, stem: str) -> tuple[Path, tuple[int, 
     """Write PNG ``data`` to ``directory`` under a new name starting with ``stem``.
 
     The bytes are checked to be a complete PNG first. The file is written whole or not at
-    all (:func:`tui.files.write_file`) under the first name no file has: ``stem.png``,
+    all under the first name no file has (:func:`tui.files.save_new`): ``stem.png``,
     ``stem-1.png``, ... An existing file is never replaced. Returns the path and the image's
     size in pixels. Blocking: run it in a thread.
 
@@ -169,9 +169,4 @@ def save_png(data: bytes, directory: Path, stem: str) -> tuple[Path, tuple[int, 
             image.verify()
     except (OSError, SyntaxError) as exc:
         raise ValueError(f"the desktop sent a broken PNG ({exc})") from exc
-    for name in numbered_names(f"{stem}.png", 1000):
-        try:
-            return write_file(directory / name, data), size
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"no free name for {stem}.png in {directory}")
+    return save_new(directory, f"{stem}.png", data), size

@@ -23,7 +23,6 @@ preview fires, priority ones included.
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -42,6 +41,7 @@ from core.config import Settings
 from tui import clock
 from tui.control import LEAVE_KEY, ControlSender, Gestures, ImageBox, Scroll, action_for_key
 from tui.failures import one_line, report
+from tui.files import screenshot_stem
 from tui.frames import Encoder, Frame, prepare_frame, save_png
 from tui.graphics import cell_size, pixel_mouse
 from tui.polling import poll
@@ -713,7 +713,7 @@ class ScreenPreview(Widget, can_focus=True):
         self._saving += 1
         self._update_status()
         try:
-            stem = time.strftime("screenshot-%Y%m%d-%H%M%S", time.localtime(clock.wall()))
+            stem = screenshot_stem(clock.wall())
             try:
                 data = await self._client.screenshot(
                     self._target, image_format="png", http_timeout=30.0
