@@ -13,7 +13,7 @@ class KeyFooter(Footer):
     """Textual's footer, whose palette hint (docked right) steps aside when the keys need
     its room: Textual draws the keys that do not fit under the hint ("q Qui^p palette").
     The hint goes (``-crowded``) while the keys and it do not both fit; ``ctrl+p`` still
-    works and the help lists it."""
+    works, and the help lists it."""
 
     DEFAULT_CSS = """
     KeyFooter.-crowded FooterKey.-command-palette {
