@@ -29,7 +29,7 @@ from tui.bindings import screen_actions
 from tui.local import LocalHost, LocalHostError
 from tui.shutdown import LoopSignals, exit_status
 from tui.stylesheets import STYLES
-from tui.themes import DEFAULT_THEME, THEMES
+from tui.themes import THEMES, theme_for
 
 if TYPE_CHECKING:
     from core.config import Settings
@@ -132,7 +132,7 @@ class Leap0App(App[None]):
         else:
             from tui.screens.starting import StartingScreen
 
-            self.theme = DEFAULT_THEME
+            self.theme = theme_for(self.console.color_system, no_color=self.no_color)
             self.push_screen(StartingScreen("Starting…"))
             self._load()
 
@@ -171,12 +171,14 @@ class Leap0App(App[None]):
                 await self._client.aclose()
 
     def _apply_theme(self, name: str | None) -> None:
+        """The theme the settings name, else the one for the terminal's colours."""
         if name and name in self.available_themes:
             self.theme = name
             return
+        fallback = theme_for(self.console.color_system, no_color=self.no_color)
         if name:
-            self.notify(f"No theme named {name!r}; using {DEFAULT_THEME}.", severity="warning")
-        self.theme = DEFAULT_THEME
+            self.notify(f"No theme named {name!r}; using {fallback}.", severity="warning")
+        self.theme = fallback
 
     def _on_signal(self, sig: signal.Signals) -> None:
         log.info("received %s; exiting", sig.name)

@@ -1,10 +1,20 @@
-"""leap0-tui's own themes (Textual's built-in ones stay available in the palette)."""
+"""leap0-tui's own themes (Textual's built-in ones stay available in the palette), and which
+one a terminal gets when the user names none.
+
+A terminal that says it has 16 colours (``TERM=xterm`` and no ``COLORTERM``: plain xterm,
+mlterm, many SSH sessions) gets :data:`LEAP0_ANSI`, drawn in the terminal's own palette:
+the dark theme's colours squeezed into 16 give grey on blue for the selected row. One that
+says it has more (``COLORTERM=truecolor``/``24bit``, ``TERM=*-256color``) gets the dark
+theme. With ``NO_COLOR`` Textual draws every colour of the dark theme in grey, which
+keeps the selected row and the focus apart; the ANSI theme's colours would be dropped,
+leaving them nowhere (see :func:`theme_for`).
+"""
 
 from __future__ import annotations
 
 from textual.theme import Theme
 
-__all__ = ["DEFAULT_THEME", "THEMES"]
+__all__ = ["ANSI_THEME", "DEFAULT_THEME", "THEMES", "theme_for"]
 
 LEAP0_DARK = Theme(
     name="leap0-dark",
@@ -36,5 +46,61 @@ LEAP0_LIGHT = Theme(
     dark=False,
 )
 
-THEMES: tuple[Theme, ...] = (LEAP0_DARK, LEAP0_LIGHT)
+LEAP0_ANSI = Theme(
+    name="leap0-ansi",
+    ansi=True,
+    primary="ansi_blue",
+    secondary="ansi_magenta",
+    accent="ansi_yellow",
+    warning="ansi_yellow",
+    error="ansi_red",
+    success="ansi_green",
+    foreground="ansi_default",
+    background="ansi_default",
+    surface="ansi_default",
+    panel="ansi_default",
+    boost="ansi_default",
+    dark=True,
+    variables={
+        # Textual's ansi-dark, with the selected row and the footer's keys in colours
+        # every 16-colour palette keeps apart from the text.
+        "ansi-background": "ansi_black",
+        "ansi-foreground": "ansi_white",
+        "border-blurred": "ansi_bright_black",
+        "block-cursor-foreground": "ansi_black",
+        "block-cursor-background": "ansi_cyan",
+        "block-cursor-text-style": "bold",
+        "block-cursor-blurred-foreground": "ansi_bright_white",
+        "block-cursor-blurred-background": "ansi_bright_black",
+        "block-hover-background": "ansi_bright_black",
+        "footer-key-foreground": "ansi_yellow",
+        "footer-description-foreground": "ansi_default",
+        "input-cursor-background": "ansi_black",
+        "input-cursor-foreground": "ansi_bright_white",
+        "input-cursor-text-style": "none",
+        "input-selection-background": "ansi_bright_blue",
+        "input-selection-foreground": "ansi_black",
+        "screen-selection-background": "ansi_bright_blue",
+        "screen-selection-foreground": "ansi_black",
+    },
+)
+"""For terminals of 16 colours: every colour is one of the terminal's own."""
+
+THEMES: tuple[Theme, ...] = (LEAP0_DARK, LEAP0_LIGHT, LEAP0_ANSI)
 DEFAULT_THEME = LEAP0_DARK.name
+ANSI_THEME = LEAP0_ANSI.name
+
+FEW_COLOURS = frozenset({"standard", "windows"})
+"""Rich's names for the colour systems of 16 (or 8) colours."""
+
+
+def theme_for(color_system: str | None, *, no_color: bool = False) -> str:
+    """The theme for a terminal whose colours Rich found to be ``color_system``
+    (``Console.color_system``: from ``COLORTERM`` and ``TERM``): the ANSI theme for 16
+    colours or none known, the dark one for 256 or true colour, and with ``no_color``
+    (``NO_COLOR`` set) the dark one, in grey."""
+    if no_color:
+        return DEFAULT_THEME
+    if color_system is None or color_system in FEW_COLOURS:
+        return ANSI_THEME
+    return DEFAULT_THEME

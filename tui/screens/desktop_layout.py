@@ -26,6 +26,10 @@ SIDE_WIDTH = 54
 """The left column's narrowest width: the process table's, window list's and recordings'
 fixed columns (52 cells with their padding) and a border."""
 
+SIDE_SHARE = 0.4
+"""The left column's largest share of the width: on a very wide, short terminal the
+preview's pane is wider than its image (centred) rather than the left column a field."""
+
 BOTTOM_ROWS = 8
 """The recordings pane's fewest rows: its border, status line, header and four rows."""
 
@@ -66,7 +70,8 @@ def wide_layout(
     twice as tall as wide takes about 3.2 columns per row. The preview takes every column
     the left column can spare, and as many rows as that width needs (keeping ``BOTTOM_ROWS``
     for the recordings); when the height is what limits it, the columns it cannot use go to the
-    left column, so no pane is left with empty cells another one could use.
+    left column (up to ``SIDE_SHARE`` of the width), so no pane is left with empty cells
+    another one could use.
     """
     width, height = size
     body = max(1, height - CHROME_ROWS)
@@ -79,11 +84,10 @@ def wide_layout(
     image_cols = max(1, width - SIDE_WIDTH - chrome_w)
     image_rows = max(1, round(image_cols * rows_per_column))
     most_rows = max(1, body - BOTTOM_ROWS - chrome_h)
-    if image_rows > most_rows:
-        # The height limits the image: narrow it to what those rows show, and widen the
-        # left column by what is left over.
-        image_rows = most_rows
-        image_cols = max(1, round(image_rows / rows_per_column))
-    side = max(SIDE_WIDTH, width - image_cols - chrome_w)
+    # Whole rows: the image is as wide as those rows make it (the height may limit it
+    # more), and the left column gets what is left over.
+    image_rows = min(image_rows, most_rows)
+    image_cols = min(image_cols, max(1, round(image_rows / rows_per_column)))
+    side = max(SIDE_WIDTH, min(width - image_cols - chrome_w, int(width * SIDE_SHARE)))
     top = min(body - 1, image_rows + chrome_h)
     return WideLayout(side=side, top=max(1, top))
