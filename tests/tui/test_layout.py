@@ -11,8 +11,8 @@ from textual.widgets import Footer
 
 from tests.tui.conftest import make_app, wait_for
 from tests.tui.fake_desktop import StatefulDesktop
-from tui.screens.desktop import DesktopScreen
 from tui.frames import fit_cells
+from tui.screens.desktop import DesktopScreen
 from tui.screens.desktop_layout import (
     BOTTOM_ROWS,
     SIDE_SHARE,
