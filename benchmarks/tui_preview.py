@@ -22,9 +22,11 @@ which would measure the host's contention rather than the preview.
 
 Renderers: ``halfcell-frame`` (:class:`tui.widgets.halfcell.HalfcellFrame`, what
 the preview uses where the terminal has no Kitty or Sixel graphics, e.g. under tmux),
-``halfcell`` (textual-image's own ``HalfcellImage``, the named baseline) and ``unicode``
-(textual-image's ``UnicodeImage``). Kitty and Sixel are not measured: a headless app has no
-terminal to answer textual-image's probe.
+``symbols`` (:class:`tui.widgets.symbols.SymbolsFrame`, Chafa's mosaics: the ``symbols``
+mode, what ``auto`` picks without graphics), ``halfcell`` (textual-image's own
+``HalfcellImage``, the named baseline) and ``unicode`` (textual-image's ``UnicodeImage``).
+Kitty and Sixel are not measured here: a headless app writes to no terminal; see
+``terminal_grabs.py`` for those, in real terminals.
 
 The app is headless (``App.run_test``): everything up to the strips Textual would write is
 measured; writing the escape sequences to a real terminal is not. Prints one table and the
@@ -55,9 +57,11 @@ from core.transport import AsyncTransport
 from tui.local import LocalHost
 from tui.widgets.halfcell import HalfcellFrame
 from tui.widgets.screen_preview import ScreenPreview
+from tui.widgets.symbols import SymbolsFrame
 
 RENDERERS: dict[str, type[Widget]] = {
     "halfcell-frame": HalfcellFrame,
+    "symbols": SymbolsFrame,
     "halfcell": HalfcellImage,
     "unicode": UnicodeImage,
 }
@@ -106,7 +110,8 @@ async def measure(
     download_dir: Path,
 ) -> Result:
     settings = Settings(download_dir=download_dir)
-    preview = ScreenPreview(client, url, settings, renderer=RENDERERS[name])
+    # Each renderer is measured itself, live mode included (no half-cell stand-in).
+    preview = ScreenPreview(client, url, settings, renderer=RENDERERS[name], live_stand_in=False)
     app = Harness(preview)
     async with app.run_test(size=size) as pilot:
         deadline = time.monotonic() + 30

@@ -4,7 +4,7 @@ Each setting comes from the first of these that has it:
 
 1. an explicit argument (the command line);
 2. the environment: ``LEAP0_API_KEY``, ``LEAP0_BASE_URL``, ``LEAP0_SANDBOX_DOMAIN``,
-   ``LEAP0_DESKTOP_TOKEN`` (a desktop host's token; and ``LEAP0_PROFILE``,
+   ``LEAP0_DESKTOP_TOKEN`` (a desktop host's token), ``LEAP0_GRAPHICS`` (and ``LEAP0_PROFILE``,
    ``LEAP0_DOWNLOAD_DIR``, ``LEAP0_CONFIG`` for the file's path);
 3. the config file, ``config.toml`` in the user's config directory, and in it the chosen
    profile over the file's top level;
@@ -16,6 +16,7 @@ A profile is either *cloud* (an API key, with optional base URL and sandbox doma
     default_profile = "work"
     download_dir = "~/Videos/leap0"
     download_retry_seconds = 300   # how long a cut download keeps trying to resume
+    graphics = "auto"              # the preview: auto, kitty, sixel, symbols or halfcell
 
     [profiles.work]
     api_key = "lp0_..."
@@ -44,8 +45,11 @@ from core.config_file import config_path as config_file_path
 from core.defaults import (
     DEFAULT_BASE_URL,
     DEFAULT_DOWNLOAD_RETRY_SECONDS,
+    DEFAULT_GRAPHICS,
     DEFAULT_PREVIEW_INTERVAL,
     DEFAULT_SANDBOX_DOMAIN,
+    GRAPHICS_CHOICES,
+    GraphicsSetting,
 )
 
 __all__ = [
@@ -92,6 +96,7 @@ class ConfigFile(BaseModel):
     preview_interval: float | None = Field(default=None, gt=0, le=3600)
     download_retry_seconds: float | None = Field(default=None, ge=0, le=7 * 24 * 3600)
     theme: str | None = None
+    graphics: GraphicsSetting | None = None
     profiles: dict[str, Profile] = {}
 
 
@@ -119,6 +124,9 @@ class Settings(BaseModel):
     """How long a download cut by the network keeps trying to resume, in seconds (0: not
     at all); see :func:`core.downloads.download_recording_to`."""
     theme: str | None = None
+    graphics: GraphicsSetting = DEFAULT_GRAPHICS
+    """How the preview draws (:data:`core.defaults.GRAPHICS_CHOICES`); ``auto`` asks the
+    terminal."""
     config_path: Path | None = None
     problems: tuple[str, ...] = ()
 
@@ -197,6 +205,7 @@ def load_settings(
     token: str | None = None,
     sandbox_id: str | None = None,
     download_dir: Path | None = None,
+    graphics: str | None = None,
     config_path: Path | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Settings:
@@ -220,6 +229,12 @@ def load_settings(
             profile_name = None
 
     desktop_url = _first(url, chosen.url)
+    from_env = env.get("LEAP0_GRAPHICS")
+    if from_env and from_env not in GRAPHICS_CHOICES:
+        problems.append(
+            f"LEAP0_GRAPHICS={from_env!r} is not one of {', '.join(GRAPHICS_CHOICES)}; ignored"
+        )
+        from_env = None
     settings = Settings(
         api_key=_first(api_key, env.get("LEAP0_API_KEY"), chosen.api_key, file.api_key),
         base_url=_first(base_url, env.get("LEAP0_BASE_URL"), chosen.base_url, file.base_url)
@@ -248,6 +263,7 @@ def load_settings(
             else file.download_retry_seconds
         ),
         theme=file.theme,
+        graphics=_first(graphics, from_env, file.graphics) or DEFAULT_GRAPHICS,
         config_path=path,
         problems=tuple(problems),
     )

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Final, Literal
+
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_DOWNLOAD_RETRY_SECONDS",
+    "DEFAULT_GRAPHICS",
     "DEFAULT_PREVIEW_INTERVAL",
     "DEFAULT_SANDBOX_DOMAIN",
     "DEFAULT_TIMEOUT",
+    "GRAPHICS_CHOICES",
     "HEARTBEAT",
     "STREAM_READ_TIMEOUT",
+    "GraphicsSetting",
 ]
 
 DEFAULT_BASE_URL = "https://api.leap0.dev"
@@ -32,3 +37,18 @@ DEFAULT_PREVIEW_INTERVAL = 1.0
 
 DEFAULT_DOWNLOAD_RETRY_SECONDS = 300.0
 """Seconds a download cut by the network keeps trying to resume before it gives up."""
+
+GraphicsSetting = Literal["auto", "kitty", "sixel", "symbols", "halfcell"]
+"""How the preview draws: ``auto`` asks the terminal; the others force one way."""
+
+GRAPHICS_CHOICES: Final[tuple[GraphicsSetting, ...]] = (
+    "auto",
+    "kitty",
+    "sixel",
+    "symbols",
+    "halfcell",
+)
+"""The values of the ``graphics`` setting (``--graphics``, ``LEAP0_GRAPHICS``)."""
+
+DEFAULT_GRAPHICS: Final[GraphicsSetting] = "auto"
+"""Draw the preview the best way the terminal says it can."""

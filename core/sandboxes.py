@@ -7,6 +7,9 @@ transport's ``base_url`` with its API key.
 
 from __future__ import annotations
 
+import math
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 from urllib.parse import quote
@@ -18,6 +21,7 @@ from core.references import checked_sandbox_id
 from core.transport import AsyncTransport, parse_response
 
 __all__ = [
+    "ListingPage",
     "SandboxPage",
     "SandboxState",
     "SandboxStatus",
@@ -25,6 +29,7 @@ __all__ = [
     "get_sandbox",
     "list_sandboxes",
     "list_sandboxes_page",
+    "walk_sandboxes",
 ]
 
 SandboxState = Literal[
@@ -157,6 +162,84 @@ async def list_sandboxes(
         if len(batch.items) < page_size or page * page_size >= batch.total_items:
             break
     return items
+
+
+@dataclass(frozen=True, slots=True)
+class ListingPage:
+    """One step of :func:`walk_sandboxes`: the rows so far, after page ``page`` of ``pages``.
+
+    ``rows`` are every sandbox seen so far in this walk, in listing order, each once (the
+    latest row of a sandbox seen twice). ``pages`` is the count the last answer's
+    ``total_items`` implies, so it may change during a walk. ``last`` is true on the final
+    step.
+    """
+
+    rows: tuple[SandboxSummary, ...]
+    page: int
+    pages: int
+    total_items: int
+    last: bool
+    disturbed: bool
+    """``total_items`` changed during the walk: sandboxes came or went meanwhile, so a row
+    may have slid from a page not yet read to one already read (see :func:`walk_sandboxes`)."""
+
+    @property
+    def progress(self) -> str:
+        """``"page 12/50"``."""
+        return f"page {self.page}/{max(self.pages, self.page)}"
+
+
+async def walk_sandboxes(
+    transport: AsyncTransport,
+    *,
+    state: str | None = None,
+    page_size: int = 100,
+    http_timeout: float | None = None,
+) -> AsyncIterator[ListingPage]:
+    """Walk the listing (newest first), yielding after each page, so the first rows show at once.
+
+    The spec's pagination is by page number over a list that changes while it is walked.
+    A sandbox created meanwhile pushes the rest one place later: a row is read twice, and
+    kept once. A sandbox deleted meanwhile pulls the rest one place earlier: the row that
+    slid from the next page onto the one just read would be missed. A row can only be
+    missed when more sandboxes went than came, which shows as a drop in ``total_items``
+    between two answers: then the pages the rows slid onto are read again (one page per
+    ``page_size`` gone) and merged, and the walk says it was ``disturbed`` (the watcher
+    then keeps rows of the previous listing it did not see, until a quiet walk confirms
+    they are gone). Errors raise as :func:`list_sandboxes_page` raises them; the rows
+    yielded so far stay valid.
+    """
+    rows: dict[str, SandboxSummary] = {}
+    total: int | None = None
+    disturbed = False
+    page = 1
+    while page <= MAX_PAGES:
+        batch = await list_sandboxes_page(
+            transport, state=state, page=page, page_size=page_size, http_timeout=http_timeout
+        )
+        if total is not None and batch.total_items != total:
+            disturbed = True
+            # A net shift to the left of k places is at most the drop in total_items: read
+            # again the pages the k rows before this page now fall on.
+            gone = total - batch.total_items
+            first_again = max(1, page - math.ceil(gone / page_size)) if gone > 0 else page
+            for again in range(first_again, page):
+                earlier = await list_sandboxes_page(
+                    transport,
+                    state=state,
+                    page=again,
+                    page_size=page_size,
+                    http_timeout=http_timeout,
+                )
+                rows.update((s.id, s) for s in earlier.items)
+        total = batch.total_items
+        rows.update((s.id, s) for s in batch.items)
+        pages = max(1, math.ceil(total / page_size))
+        last = len(batch.items) < page_size or page * page_size >= total
+        yield ListingPage(tuple(rows.values()), page, pages, total, last, disturbed)
+        if last:
+            return
+        page += 1
 
 
 async def get_sandbox(

@@ -53,6 +53,7 @@ async def status_events(
             headers=_SSE_HEADERS,
             http_timeout=read_timeout,
             what=what,
+            long_lived=True,
         )
         response = await _bounded(
             lambda: stack.enter_async_context(stream), read_timeout, deadline, endpoint, what

@@ -7,6 +7,14 @@ where low-level failures become :mod:`core.errors` and one retry policy:
   exponential back-off that honours ``Retry-After``;
 * everything else (restart, recording start/stop, input) is sent once: a retry could
   repeat an action the desktop already performed.
+
+Two connection pools, one transport. httpx's pool limit is global, not per host: with one
+pool of 64 connections, 64 status streams (each holds its connection for as long as it is
+followed) left nothing for any other call, and the 65th desktop's stream waited for a
+connection that never came. Calls (short requests) share a bounded pool; long-lived
+streams (``stream(..., long_lived=True)``: status streams) get a pool of their own with no
+cap, since each holds exactly one connection to one desktop and their number is bounded by
+whoever opens them (:class:`core.fleet.Fleet`'s ``max_streams``).
 """
 
 from __future__ import annotations
@@ -15,10 +23,12 @@ import asyncio
 import email.utils
 import errno
 import html
+import importlib.util
 import json
 import random
 import re
 import socket
+import sys
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -54,10 +64,15 @@ __all__ = [
     "RetryPolicy",
     "authorization_value",
     "bare_token",
+    "connect_reason",
     "parse_response",
 ]
 
 _RETRY_STATUSES = frozenset({429, 503})
+CALL_CONNECTIONS = 64
+"""Most connections of the calls' pool at once (a request past them waits for one)."""
+CALL_KEEPALIVE = 16
+"""Idle connections of the calls' pool kept open for the next request."""
 _USER_AGENT = "leap0-tui/0.1"
 
 READ_SIZE = 1 << 20
@@ -83,6 +98,23 @@ def _read_whole_pieces() -> None:
 
 
 _read_whole_pieces()
+
+
+def _remember_missing_sniffio() -> None:
+    """Make a missing ``sniffio`` cheap to find missing.
+
+    httpcore asks ``import sniffio`` on every lock it takes (several per request) and falls
+    back to asyncio when it is not installed; Python does not remember a failed import, so
+    each ask searched ``sys.path`` again: 84 µs a time idle, about 2 ms of CPU per request
+    with 1,000 desktops polled (measured here, ``benchmarks/fleet_core.py``: the largest cost
+    of polling). A ``None`` in ``sys.modules`` makes that import fail at once, with the same
+    outcome. Nothing changes when sniffio is installed.
+    """
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
+_remember_missing_sniffio()
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +262,7 @@ def error_for_exception(exc: httpx.HTTPError, what: str, desktop: str) -> Leap0E
         return Leap0TimeoutError(f"{what} on {desktop} timed out {kind}", desktop=desktop)
     if isinstance(exc, httpx.ConnectError):
         return Leap0ConnectionError(
-            f"{what}: cannot connect to {desktop} ({_connect_reason(exc) or _exception_text(exc)})",
+            f"{what}: cannot connect to {desktop} ({connect_reason(exc) or _exception_text(exc)})",
             desktop=desktop,
         )
     if isinstance(exc, httpx.TransportError):
@@ -258,7 +290,7 @@ _CONNECT_REASONS = {
 }
 
 
-def _connect_reason(exc: BaseException) -> str | None:
+def connect_reason(exc: BaseException) -> str | None:
     """What the system said under httpx's words, which for a refused connection are only
     "All connection attempts failed": ``"connection refused"``, ``"host name not resolved"``..."""
     seen: set[int] = set()
@@ -328,13 +360,31 @@ class AsyncTransport:
         self._http = http_client or httpx.AsyncClient(
             timeout=httpx.Timeout(timeout),
             headers={"User-Agent": _USER_AGENT},
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+            limits=httpx.Limits(
+                max_connections=CALL_CONNECTIONS, max_keepalive_connections=CALL_KEEPALIVE
+            ),
         )
+        # Built on the first long-lived stream (a client costs about 0.1 s to build, mostly
+        # its TLS context); an injected client (tests) serves both.
+        self._streams: httpx.AsyncClient | None = http_client
 
     @property
     def http(self) -> httpx.AsyncClient:
-        """The one ``httpx.AsyncClient`` (for streaming consumers such as SSE)."""
+        """The ``httpx.AsyncClient`` of calls (requests and short streams)."""
         return self._http
+
+    @property
+    def stream_http(self) -> httpx.AsyncClient:
+        """The ``httpx.AsyncClient`` of long-lived streams (``stream(..., long_lived=True)``):
+        no cap on connections (each holds one to one desktop), none kept alive once a stream
+        ends (the next one comes after a back-off)."""
+        if self._streams is None:
+            self._streams = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout),
+                headers={"User-Agent": _USER_AGENT},
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=0),
+            )
+        return self._streams
 
     @property
     def control_plane(self) -> Endpoint:
@@ -343,6 +393,8 @@ class AsyncTransport:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        if self._streams is not None and self._streams is not self._http:
+            await self._streams.aclose()
 
     async def __aenter__(self) -> AsyncTransport:
         return self
@@ -446,19 +498,23 @@ class AsyncTransport:
         http_timeout: float | None = None,
         expected: tuple[int, ...] = (200,),
         what: str | None = None,
+        long_lived: bool = False,
     ) -> AsyncIterator[httpx.Response]:
         """Open a streamed response whose status is in ``expected``; the body is not read.
 
         Not retried: a stream's consumer (status feed, download) owns its reconnection
         policy. httpx errors raised while the body is read inside the ``async with`` are
-        translated too.
+        translated too. ``long_lived`` sends it through the streams' pool (no cap), for a
+        response held open indefinitely (a status stream), so it never takes a connection
+        from the calls' pool.
         """
         what = what or f"{method} {path}"
         request = self.build(
             method, endpoint, path, params=params, headers=headers, http_timeout=http_timeout
         )
+        http = self.stream_http if long_lived else self._http
         try:
-            response = await self._http.send(request, stream=True)
+            response = await http.send(request, stream=True)
         except httpx.HTTPError as exc:
             raise error_for_exception(exc, what, endpoint.label) from exc
         try:

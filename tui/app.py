@@ -333,6 +333,42 @@ class Leap0App(App[None]):
         yield SystemCommand(
             "Help", "Every key of this screen, and what it does (key: ?)", self.action_show_help
         )
+        yield from self._graphics_commands()
+
+    # ── how the preview draws ──
+
+    def _graphics_commands(self) -> Iterable[SystemCommand]:
+        """One palette command per ``graphics`` mode: switch the preview at run time."""
+        from core.defaults import GRAPHICS_CHOICES
+
+        for choice in GRAPHICS_CHOICES:
+            what = {
+                "auto": "the best the terminal said it can show",
+                "kitty": "kitty's graphics protocol (kitty, WezTerm, Ghostty, Konsole)",
+                "sixel": "Sixel (xterm -ti vt340, mlterm, foot, WezTerm)",
+                "symbols": "Unicode mosaics in colour (tmux, SSH, any terminal)",
+                "halfcell": "half-blocks, two pixels a cell (the lightest)",
+            }[choice]
+            yield SystemCommand(
+                f"Graphics: {choice}",
+                f"Draw the preview with {what} (--graphics {choice})",
+                partial(self.set_graphics, choice),
+            )
+
+    async def set_graphics(self, setting: str) -> None:
+        """Draw every preview, and those opened later, the way ``setting`` says."""
+        from tui.graphics import terminal_answers
+        from tui.widgets.renderers import mode_of, renderer_for
+        from tui.widgets.screen_preview import ScreenPreview
+
+        renderer = renderer_for(setting)
+        self.image_renderer = renderer
+        for screen in self.screen_stack:
+            for preview in screen.query(ScreenPreview):
+                await preview.set_renderer(renderer)
+        mode = mode_of(renderer)
+        said = f" ({terminal_answers().describe()})" if setting == "auto" else ""
+        self.notify(f"The preview draws with {mode}{said}.", title="Graphics", markup=False)
 
 
 def _import_screens() -> None:

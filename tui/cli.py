@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.config_file import state_dir
+from core.defaults import GRAPHICS_CHOICES
 from tui import debug_log
 from tui.app import Leap0App
 from tui.arguments import (
@@ -53,7 +54,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
             "A desktop host's token: --token-file PATH, or LEAP0_DESKTOP_TOKEN, or a profile's "
             "token; --token T works too, but every user of this machine can read it (ps). "
             "Environment: LEAP0_API_KEY, LEAP0_DESKTOP_TOKEN, LEAP0_BASE_URL, "
-            "LEAP0_SANDBOX_DOMAIN, LEAP0_PROFILE, LEAP0_DOWNLOAD_DIR, LEAP0_CONFIG. "
+            "LEAP0_SANDBOX_DOMAIN, LEAP0_PROFILE, LEAP0_DOWNLOAD_DIR, LEAP0_CONFIG, "
+            "LEAP0_GRAPHICS. "
             "'leap0-tui host --help' runs the desktop host. Scriptable commands (each with "
             "--help): sandboxes, status, wait, restart, logs, screenshot, record, recordings, "
             "input, display, open, completion."
@@ -66,6 +68,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--profile", metavar="NAME", help="use this profile of the config file")
     parser.add_argument(
         "--download-dir", metavar="DIR", type=Path, help="where downloads and saved files go"
+    )
+    parser.add_argument(
+        "--graphics",
+        choices=GRAPHICS_CHOICES,
+        help="how the preview draws: auto (ask the terminal: kitty graphics, Sixel, else "
+        "symbols), kitty, sixel, symbols (Unicode mosaics in colour, for tmux and SSH) or "
+        "halfcell (two pixels a cell, the lightest); switch at run time from the palette",
     )
     args = parser.parse_args(list(argv))
     if (args.token or args.token_file) and not args.url:
@@ -104,6 +113,7 @@ def run(argv: Sequence[str]) -> int:
             token=token,
             sandbox_id=args.sandbox,
             download_dir=args.download_dir,
+            graphics=args.graphics,
         )
         log.info("settings loaded: mode %s", settings.mode)
         return settings

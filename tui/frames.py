@@ -7,15 +7,28 @@ fetches, this module does the pixel work, in a thread where it blocks.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PIL import Image as PILImage
 from textual.geometry import Size
 
 from tui.files import numbered_names, write_file
 
-__all__ = ["Frame", "decode_frame", "fit_cells", "frame_pixels", "save_png"]
+__all__ = [
+    "Encoder",
+    "Frame",
+    "decode_frame",
+    "fit_cells",
+    "frame_pixels",
+    "prepare_frame",
+    "save_png",
+]
+
+Encoder = Callable[[PILImage.Image, tuple[int, int], tuple[int, int]], Any]
+"""Makes what a frame widget draws from: ``(image, cells, cell) -> encoded``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +101,23 @@ def decode_frame(
     if image.width > target[0] or image.height > target[1]:
         image.thumbnail(target, PILImage.Resampling.BILINEAR, reducing_gap=None)
     return image, source
+
+
+def prepare_frame(
+    data: bytes,
+    box: Size,
+    cell: tuple[int, int],
+    density: tuple[int, int],
+    encode: Encoder | None,
+) -> tuple[PILImage.Image, tuple[int, int], tuple[int, int], Any]:
+    """:func:`decode_frame`, then the cells the image covers in ``box`` and what ``encode``
+    makes of it there (``None`` without one): the image, the source's size, the cells and
+    the encoded frame. Blocking: run it in a thread.
+    """
+    image, source = decode_frame(data, box, cell, density)
+    cells = fit_cells(source, box, cell)
+    encoded = encode(image, cells, cell) if encode is not None else None
+    return image, source, cells, encoded
 
 
 def save_png(data: bytes, directory: Path, stem: str) -> tuple[Path, tuple[int, int]]:

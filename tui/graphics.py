@@ -7,21 +7,28 @@ swapping a widget's image without the relayout its setter does. Those uses live 
 ``tests/tui/test_graphics.py`` fails loudly when a new version changes any of them.
 
 Importing this module does not probe the terminal: only ``textual_image._terminal`` is
-imported up front; the probe runs in :func:`probe_terminal` or at the first import of
-``textual_image.widget`` / ``textual_image.renderable``.
+imported up front. :func:`probe_terminal` asks the terminal once (our own probe, which also
+reads its name and version) and settles textual-image's cached probe from the answers, so
+the first import of ``textual_image.widget`` does not ask again.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
-import os
+import struct
 import sys
+import termios
 from typing import TYPE_CHECKING
 
 from textual_image import _terminal
 
+from tui import terminal_probe
+from tui.terminal_probe import TerminalAnswers
+
 if TYPE_CHECKING:
     from PIL import Image as PILImage
+    from textual.app import App
     from textual.widget import Widget
 
 __all__ = [
@@ -30,6 +37,8 @@ __all__ = [
     "probe_terminal",
     "renderable_of",
     "set_image_quietly",
+    "terminal_answers",
+    "write_to_terminal",
 ]
 
 TEXTUAL_IMAGE_VERSION = "0.14.2"
@@ -37,31 +46,44 @@ TEXTUAL_IMAGE_VERSION = "0.14.2"
 
 log = logging.getLogger(__name__)
 
+_answers = TerminalAnswers()
 
-def probe_terminal() -> None:
-    """Let textual-image ask the terminal what it can draw, while the terminal is ours.
 
-    Once Textual runs it reads stdin itself, and a probe then would silently fall back to
-    the plainest renderer. Not a terminal: nothing is asked (the first import of the
-    widgets probes, and finds no terminal).
+def probe_terminal() -> TerminalAnswers:
+    """Ask the terminal what it can draw, while the terminal is ours; remember the answers.
+
+    Once Textual runs it reads stdin itself, and a probe then would find nothing. Our
+    probe (:func:`tui.terminal_probe.probe`) asks once, and textual-image's cached probe is
+    settled from its answers, so the terminal is not asked twice. Not a terminal: nothing is
+    asked, and the answers say so.
     """
-    out, into = sys.__stdout__, sys.__stdin__
-    if not (out and out.isatty() and into and into.isatty()):
-        return
+    global _answers
+    out = sys.__stdout__
+    answers = terminal_probe.probe() if out and out.isatty() else TerminalAnswers()
+    cell = _ioctl_cell(out) or answers.cell or (10, 20)
+    settle_probe(cell=cell, sixel=answers.sixel, kitty=answers.kitty_graphics)
+    _answers = answers
+    log.info("terminal: %s; cell %dx%d px", answers.describe(), *cell)
+    return answers
+
+
+def terminal_answers() -> TerminalAnswers:
+    """What the terminal said at start-up (:func:`probe_terminal`); nothing if not asked."""
+    return _answers
+
+
+def _ioctl_cell(out: object) -> tuple[int, int] | None:
+    """A cell's pixels from the terminal's window size (``TIOCGWINSZ``), if it reports them."""
     try:
-        size = os.get_terminal_size(out.fileno())
-    except OSError:
-        return
-    if size.columns == 0 or size.lines == 0:
-        # A 0x0 pseudo-terminal makes the probe divide by zero, at whichever import of
-        # textual-image comes first. Settle its cached answer now: no graphics protocol,
-        # a typical cell, so the half-cell renderer is used.
-        settle_probe(cell=(10, 20), sixel=False, kitty=False)
-        return
-    try:
-        import textual_image.widget  # noqa: F401  (imported for its probe)
-    except Exception:
-        log.warning("textual-image could not probe the terminal", exc_info=True)
+        rows, cols, width, height = struct.unpack(
+            "HHHH",
+            fcntl.ioctl(out.fileno(), termios.TIOCGWINSZ, bytes(8)),  # type: ignore[attr-defined]
+        )
+    except (OSError, AttributeError, ValueError):
+        return None
+    if not (rows and cols and width and height):
+        return None
+    return (width // cols, height // rows) if width >= cols and height >= rows else None
 
 
 def settle_probe(*, cell: tuple[int, int], sixel: bool, kitty: bool) -> None:
@@ -91,3 +113,11 @@ def set_image_quietly(widget: Widget, image: PILImage.Image) -> None:
     """Give a textual-image widget a new image of the same size, without the relayout and
     repaint its ``image`` setter asks for: the caller repaints what changed."""
     widget._image = image  # type: ignore[attr-defined]
+
+
+def write_to_terminal(app: App[object], text: str) -> None:
+    """Write ``text`` to the terminal in order with Textual's own output (through its
+    driver: a Textual internal); nothing in a headless app or one that has stopped."""
+    driver = getattr(app, "_driver", None)
+    if driver is not None and not getattr(app, "is_headless", False):
+        driver.write(text)

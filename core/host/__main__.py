@@ -73,6 +73,7 @@ from core.host.processes import (
     start_ticks,
 )
 from core.host.recorder import default_recordings_dir
+from core.host.recordings_dir import RecordingsDirError, claim_recordings_dir
 from core.host.runfolder import TEMP_PREFIX, RunRecord, clean_dead_hosts
 from core.host.watchdog import Watchdog
 from core.models import HostReady, ResizeScreenRequest, field_errors
@@ -207,11 +208,18 @@ async def _serve(args: argparse.Namespace, out: IO[str]) -> int:
     run_dir: Path = args.run_dir
     token = args.host_token.token
     width, height = args.size
+    try:
+        # Held until the process ends: the kernel lets it go however the host dies.
+        base, configured = default_recordings_dir()
+        recordings = claim_recordings_dir(base, configured=configured)
+    except RecordingsDirError as exc:
+        log.error("%s", exc)
+        return 1
     host = DesktopHost(
         HostConfig(
             token=token,
             run_dir=run_dir,
-            recordings_dir=default_recordings_dir(),
+            recordings_dir=recordings.path,
             width=width,
             height=height,
             bind=args.bind,

@@ -53,12 +53,13 @@ _STOP_TIMEOUT = 20.0
 """Seconds ffmpeg may take to finish the file after SIGINT (it rewrites it for faststart)."""
 
 
-def default_recordings_dir() -> Path:
-    """``LEAP0_RECORDINGS_DIR``, else ``~/.cache/leap0-recordings``."""
+def default_recordings_dir() -> tuple[Path, bool]:
+    """``LEAP0_RECORDINGS_DIR``, else ``~/.cache/leap0-recordings``; and whether it was
+    configured (see :mod:`core.host.recordings_dir` for why that matters)."""
     configured = os.environ.get("LEAP0_RECORDINGS_DIR")
     if configured:
-        return Path(configured).expanduser()
-    return Path.home() / ".cache" / "leap0-recordings"
+        return Path(configured).expanduser(), True
+    return Path.home() / ".cache" / "leap0-recordings", False
 
 
 def _created_at(recording_id: str) -> datetime | None:

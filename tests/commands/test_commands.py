@@ -68,6 +68,17 @@ class Leap0:
             timeout=90,
         )
 
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        """The command running, its output read as it comes (stop it with a signal)."""
+        return subprocess.Popen(
+            self.argv(*args),
+            cwd=self.cwd,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
     def json(self, *args: str) -> Any:
         result = self(*args, "--json")
         assert result.returncode == 0, result.stderr
@@ -180,14 +191,7 @@ def test_wait_exits_0_on_a_ready_desktop_and_1_when_the_time_runs_out(leap0: Lea
 
 
 def test_status_watch_prints_a_line_per_change_until_ctrl_c(leap0: Leap0) -> None:
-    watch = subprocess.Popen(
-        leap0.argv("status", "--watch"),
-        cwd=leap0.cwd,
-        env=leap0.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    watch = leap0.popen("status", "--watch")
     try:
         assert watch.stdout is not None
         assert watch.stdout.readline().startswith("status: running")
@@ -228,7 +232,7 @@ def test_restart_asks_on_a_terminal(leap0: Leap0) -> None:
     code, output = _on_pty(leap0.argv("restart", "novnc"), leap0.env, leap0.cwd, b"n\n")
     assert code == 1, output
     assert f"Restart novnc on {leap0.host.url}? [y/N]" in output
-    assert "Not restarted." in output
+    assert "Not restarting: nothing was done." in output
 
     code, output = _on_pty(leap0.argv("restart", "novnc"), leap0.env, leap0.cwd, b"y\n")
     assert code == 0, output
@@ -249,14 +253,7 @@ def test_logs_prints_the_log_and_follows_it(leap0: Leap0) -> None:
     assert "leap0 host: starting xfce4" in result.stdout
     assert leap0("logs", "nope").returncode == 4
 
-    follow = subprocess.Popen(
-        leap0.argv("logs", "novnc", "-f"),
-        cwd=leap0.cwd,
-        env=leap0.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    follow = leap0.popen("logs", "novnc", "-f")
     try:
         assert follow.stdout is not None
         time.sleep(2.5)  # the first fetch is printed

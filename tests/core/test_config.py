@@ -152,3 +152,21 @@ def test_download_retry_seconds_from_the_file(tmp_path: Path) -> None:
     s = load_settings(config_path=path, env={})
     assert s.download_retry_seconds == 300
     assert any("download_retry_seconds" in p for p in s.problems)
+
+
+def test_graphics_from_argument_environment_file_and_default(tmp_path: Path) -> None:
+    none = tmp_path / "none.toml"
+    assert load_settings(config_path=none, env={}).graphics == "auto"
+    path = write(tmp_path, 'graphics = "sixel"\n')
+    assert load_settings(config_path=path, env={}).graphics == "sixel"
+    env = {"LEAP0_GRAPHICS": "symbols"}
+    assert load_settings(config_path=path, env=env).graphics == "symbols"
+    assert load_settings(config_path=path, env=env, graphics="kitty").graphics == "kitty"
+
+
+def test_a_graphics_mode_that_does_not_exist_is_reported_and_ignored(tmp_path: Path) -> None:
+    path = write(tmp_path, 'graphics = "iterm"\n')
+    settings = load_settings(config_path=path, env={"LEAP0_GRAPHICS": "blocks"})
+    assert settings.graphics == "auto"
+    assert any("LEAP0_GRAPHICS='blocks'" in p and "halfcell" in p for p in settings.problems)
+    assert any(p.startswith(f"{path}:1: graphics") for p in settings.problems), settings.problems

@@ -68,7 +68,7 @@ class HostProcess:
 def start_host(
     run_dir: Path,
     *,
-    recordings_dir: Path,
+    recordings_dir: Path | None,
     args: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     timeout: float = READY_TIMEOUT,
@@ -77,17 +77,19 @@ def start_host(
 ) -> HostProcess:
     """Start ``python -m core.host --port 0`` and wait for its ready line.
 
-    ``run_dir`` is given with ``--run-dir`` and holds the host's stderr (``host.log``);
-    with ``given_run_dir=False`` it holds only the log, and the host makes a run folder of
-    its own under ``$TMPDIR``. ``open_files`` sets the host's limit of open files, soft
-    and hard (what its connection cap is made of). stdin is a pipe held by the test
-    process, so the host also stops if the tests die. Raises ``RuntimeError`` (with the
+    ``recordings_dir`` goes to ``LEAP0_RECORDINGS_DIR`` (``None``: the variable as
+    ``env`` has it). ``run_dir`` is given with ``--run-dir`` and holds the host's stderr
+    (``host.log``); with ``given_run_dir=False`` it holds only the log, and the host makes
+    a run folder of its own under ``$TMPDIR``. ``open_files`` sets the host's limit of
+    open files, soft and hard (what its connection cap is made of). stdin is a pipe held
+    by the test process, so the host also stops if the tests die. Raises ``RuntimeError`` (with the
     host's log) when no ready line comes in time.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     log_path = run_dir / "host.log"
     child_env = dict(os.environ if env is None else env)
-    child_env["LEAP0_RECORDINGS_DIR"] = str(recordings_dir)
+    if recordings_dir is not None:  # None: the host's own default (under $HOME)
+        child_env["LEAP0_RECORDINGS_DIR"] = str(recordings_dir)
     child_env.pop("LEAP0_HOST_TOKEN", None)
     where = ["--run-dir", str(run_dir)] if given_run_dir else []
     with open(log_path, "ab") as log:

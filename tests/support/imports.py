@@ -17,8 +17,9 @@ def loaded_modules(modules: str, watched: tuple[str, ...]) -> list[str]:
     code = (
         f"import sys, {modules}\n"
         f"watched = {watched!r}\n"
-        "print('\\n'.join(sorted(m for m in sys.modules\n"
-        "    if any(m == w or m.startswith(w + '.') for w in watched))))"
+        "print('\\n'.join(sorted(m for m, module in sys.modules.items()\n"
+        "    if module is not None  # None: marked not importable (core's httpx._main)\n"
+        "    and any(m == w or m.startswith(w + '.') for w in watched))))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True

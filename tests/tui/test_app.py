@@ -50,6 +50,19 @@ def test_arguments() -> None:
         parse_args(["--url", "http://x", "--sandbox", "y"])
 
 
+def test_graphics_argument_and_its_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert parse_args([]).graphics is None  # the environment, the file or auto decide
+    assert parse_args(["--graphics", "sixel"]).graphics == "sixel"
+    with pytest.raises(SystemExit):
+        parse_args(["--graphics", "iterm"])
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        parse_args(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--graphics {auto,kitty,sixel,symbols,halfcell}" in text
+    assert "LEAP0_GRAPHICS" in text
+
+
 def test_a_bad_url_is_refused_before_anything_starts(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["--url", "ftp://nowhere"]) == 2
     err = capsys.readouterr().err

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui.commands import exits
-from tui.commands.output import Output, confirm
+from tui.commands.output import Output, agreed
 from tui.commands.target import Target
 from tui.files import file_name_for, save_new, screenshot_stem, write_file
 
@@ -220,15 +220,10 @@ class _Progress:
 
 
 async def remove(args: argparse.Namespace, target: Target, out: Output) -> int:
-    go = await asyncio.to_thread(
-        confirm, f"Delete recording {args.recording} on {target.label}?", yes=args.yes, out=out
-    )
-    if go is None:
-        out.error("not deleting without a terminal to ask on: add --yes")
-        return exits.USAGE
-    if not go:
-        out.note("Not deleted.")
-        return exits.FAILED
+    question = f"Delete recording {args.recording} on {target.label}?"
+    refused = await agreed(question, yes=args.yes, out=out, verb="deleting")
+    if refused is not None:
+        return refused
     await target.client.delete_recording(target.ref, args.recording)
     if out.json_mode:
         out.json({"id": args.recording, "deleted": True})

@@ -3,13 +3,16 @@ terminal (``NO_COLOR`` honoured); failures as one line on stderr."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
-__all__ = ["Output", "as_json", "confirm"]
+from tui.commands.exits import FAILED, USAGE
+
+__all__ = ["Output", "agreed", "as_json"]
 
 _COLOURS = {"green": "32", "yellow": "33", "red": "31", "dim": "2", "bold": "1"}
 
@@ -96,11 +99,22 @@ class Output:
         print(message, file=self.err)
 
 
-def confirm(question: str, *, yes: bool, out: Output) -> bool | None:
-    """Whether to go on: ``True`` with ``yes``; else ask on the terminal (``y``/``N``);
-    ``None`` when there is no terminal to ask on (the caller refuses: usage error)."""
-    if yes:
-        return True
+async def agreed(question: str, *, yes: bool, out: Output, verb: str) -> int | None:
+    """``None`` when the person agrees (or ``yes``); else the exit status to end with:
+    usage (2) with no terminal to ask on, failed (1) when they say no. ``verb`` names the
+    action in the messages ("restarting", "deleting")."""
+    answer = True if yes else await asyncio.to_thread(_ask, question, out)
+    if answer is None:
+        out.error(f"not {verb} without a terminal to ask on: add --yes")
+        return USAGE
+    if not answer:
+        out.note(f"Not {verb}: nothing was done.")
+        return FAILED
+    return None
+
+
+def _ask(question: str, out: Output) -> bool | None:
+    """``y``/``N`` on the terminal; ``None`` when stdin is not one. Blocking."""
     if not sys.stdin.isatty():
         return None
     out.err.write(f"{question} [y/N] ")

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 
 from tui.commands import exits
-from tui.commands.output import Output, confirm
+from tui.commands.output import Output, agreed
 from tui.commands.parser import PROCESSES
 from tui.commands.target import Target
 
@@ -26,15 +26,10 @@ def _known(process: str, out: Output) -> bool:
 async def restart(args: argparse.Namespace, target: Target, out: Output) -> int:
     if not _known(args.process, out):
         return exits.NOT_FOUND
-    go = await asyncio.to_thread(
-        confirm, f"Restart {args.process} on {target.label}?", yes=args.yes, out=out
-    )
-    if go is None:
-        out.error("not restarting without a terminal to ask on: add --yes")
-        return exits.USAGE
-    if not go:
-        out.note("Not restarted.")
-        return exits.FAILED
+    question = f"Restart {args.process} on {target.label}?"
+    refused = await agreed(question, yes=args.yes, out=out, verb="restarting")
+    if refused is not None:
+        return refused
     result = await target.client.restart_process(target.ref, args.process)
     if out.json_mode:
         out.json(result)

@@ -1,9 +1,15 @@
 """Choosing the image widget that draws the preview, and what it needs of a frame.
 
-textual-image picks a renderer for the terminal when it is first imported (this module
-imports it): Kitty or Sixel where the terminal speaks them, else half-cell. Its half-cell
-widget is swapped for our faster :class:`~tui.widgets.halfcell.HalfcellFrame`. The
-preview's other renderers are registered here.
+The ``graphics`` setting (``--graphics``, ``LEAP0_GRAPHICS``, config ``graphics``) and the
+terminal's answers at start-up (:func:`tui.graphics.terminal_answers`) give a drawing mode
+(:func:`tui.terminal_probe.choose_mode`); each mode has its widget:
+
+* ``kitty``: :class:`~tui.widgets.kitty_frame.KittyFrame` (direct placement, any kitty);
+* ``sixel``: :class:`~tui.widgets.sixel_frame.SixelFrame`;
+* ``symbols``: :class:`~tui.widgets.symbols.SymbolsFrame` (Chafa's mosaics in colour);
+* ``halfcell``: :class:`~tui.widgets.halfcell.HalfcellFrame` (two pixels a cell, cheapest).
+
+Tests may still pass a textual-image widget class (``HalfcellImage``, ``UnicodeImage``).
 """
 
 from __future__ import annotations
@@ -11,23 +17,66 @@ from __future__ import annotations
 from textual.widget import Widget
 from textual_image.renderable.halfcell import Image as HalfcellRenderable
 from textual_image.renderable.unicode import Image as UnicodeRenderable
-from textual_image.widget import Image as AutoImage
 
-from tui.graphics import cell_size, renderable_of
+from tui import chafa_canvas
+from tui.graphics import cell_size, renderable_of, terminal_answers
+from tui.terminal_probe import DrawMode, choose_mode
 from tui.widgets.halfcell import HalfcellFrame
+from tui.widgets.image_frame import ImageFrame
+from tui.widgets.kitty_frame import KittyFrame
+from tui.widgets.sixel_frame import SixelFrame
+from tui.widgets.symbols import SymbolsFrame
 
-__all__ = ["default_renderer", "renderer_density"]
+__all__ = ["live_renderer", "mode_of", "renderer_density", "renderer_for", "resolve_mode"]
+
+_RENDERERS: dict[DrawMode, type[Widget]] = {
+    "kitty": KittyFrame,
+    "sixel": SixelFrame,
+    "symbols": SymbolsFrame,
+    "halfcell": HalfcellFrame,
+}
 
 
-def default_renderer() -> type[Widget]:
-    """The image widget for this terminal: textual-image's choice, its half-cell made fast."""
-    if renderable_of(AutoImage) is HalfcellRenderable:
-        return HalfcellFrame
-    return AutoImage
+def resolve_mode(setting: str) -> DrawMode:
+    """The mode ``setting`` draws with on this terminal (``auto`` asks its answers)."""
+    return choose_mode(setting, terminal_answers(), symbols_available=chafa_canvas.available())
+
+
+def renderer_for(setting: str) -> type[Widget]:
+    """The image widget class for the ``graphics`` setting on this terminal."""
+    return _RENDERERS[resolve_mode(setting)]
+
+
+_LIVE: dict[type[Widget], type[Widget]] = {SymbolsFrame: HalfcellFrame}
+"""Stand-ins in live mode where measurement says the renderer is too slow for it."""
+
+LIVE_SYMBOLS_MAX_CELLS = 6000
+"""The largest pane (in cells) symbols draw in live mode. Measured with a desktop whose
+text scrolls (``benchmarks/tui_preview.py``): at 120x36 symbols 24 frames/s, half-cells
+29; at 240x70 symbols 6.5, half-cells 15."""
+
+
+def live_renderer(renderer: type[Widget], cells: int) -> type[Widget]:
+    """What draws in live mode for ``renderer`` in a pane of ``cells`` cells: itself,
+    unless it is too slow there."""
+    if cells <= LIVE_SYMBOLS_MAX_CELLS:
+        return renderer
+    return _LIVE.get(renderer, renderer)
+
+
+def mode_of(renderer: type[Widget]) -> str:
+    """The mode a widget class draws (``halfcell`` for textual-image's half-cells)."""
+    if issubclass(renderer, ImageFrame):
+        return renderer.MODE
+    if renderable_of(renderer) is HalfcellRenderable:
+        return "halfcell"
+    return renderer.__name__
 
 
 def renderer_density(renderer: type[Widget]) -> tuple[int, int]:
     """Image pixels per cell that ``renderer`` draws (see :func:`tui.frames.decode_frame`)."""
+    if issubclass(renderer, ImageFrame):
+        return renderer.DENSITY or cell_size()
     renderable = renderable_of(renderer)
     if renderable is HalfcellRenderable:
         return (1, 2)

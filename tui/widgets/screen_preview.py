@@ -1,10 +1,11 @@
-"""A desktop's screen, captured on an interval and drawn in the terminal with textual-image.
+"""A desktop's screen, captured on an interval and drawn in the terminal.
 
-The renderer is chosen by textual-image when it is first imported, which importing this
-module does (through :mod:`tui.widgets.renderers`): import it before ``App.run()`` and a
-terminal with the Kitty graphics protocol or Sixel gets real pixels, any other terminal
-(tmux included) the half-cell fallback. Tests pass
-``renderer=HalfcellImage`` or ``UnicodeImage``, which draw into Textual's own output.
+How it draws follows the ``graphics`` setting and what the terminal answered at start-up
+(:mod:`tui.widgets.renderers`): kitty graphics or Sixel where the terminal has them,
+Chafa's symbols elsewhere (tmux included), or half-cells; :meth:`ScreenPreview.set_renderer`
+switches at run time. Tests pass ``renderer=HalfcellImage`` or ``UnicodeImage``, which
+draw into Textual's own output. Kitty, Sixel and symbol frames are encoded in the decoding
+thread, so the event loop only swaps them in.
 
 One refresh loop runs per preview, so never more than one screenshot request is in flight.
 Frames are asked for as JPEG (the desktop encodes a 1440x900 PNG in 50-70 ms, a JPEG in
@@ -33,10 +34,11 @@ from textual.widget import Widget
 from core.config import Settings
 from tui import clock
 from tui.failures import one_line, report
-from tui.frames import Frame, decode_frame, save_png
+from tui.frames import Encoder, Frame, prepare_frame, save_png
 from tui.graphics import cell_size
 from tui.polling import poll
-from tui.widgets.renderers import default_renderer, renderer_density
+from tui.widgets.image_frame import ImageFrame
+from tui.widgets.renderers import live_renderer, mode_of, renderer_density, renderer_for
 from tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
@@ -187,6 +189,7 @@ class ScreenPreview(Widget, can_focus=True):
         *,
         renderer: type[Widget] | None = None,
         paused: bool = False,
+        live_stand_in: bool = True,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -194,18 +197,24 @@ class ScreenPreview(Widget, can_focus=True):
         """A preview of ``target``'s screen, fetched through ``client``.
 
         ``settings`` gives the first refresh interval and the directory ``s`` saves into.
-        ``renderer`` is a textual-image widget class (default: the one textual-image chose
-        for this terminal). ``paused`` starts without fetching. Capture time and age are
-        read through :mod:`tui.clock`, which snapshot tests freeze.
+        ``renderer`` is an image widget class (default: the one for the ``graphics``
+        setting on this terminal, :func:`~tui.widgets.renderers.renderer_for`).
+        ``paused`` starts without fetching. ``live_stand_in=False`` keeps the renderer in
+        live mode too (benchmarks measure it so). Capture time and age are read through
+        :mod:`tui.clock`, which snapshot tests freeze.
         """
         super().__init__(name=name, id=id, classes=classes)
         self._client = client
         self._target = target
         self._settings = settings or Settings()
-        self._renderer: type[Widget] = renderer or default_renderer()
+        self._chosen: type[Widget] = renderer or renderer_for(self._settings.graphics)
+        self._live_stand_in = live_stand_in
+        self._renderer: type[Widget] = self._chosen
         self._wake: asyncio.Event | None = None
         self._frame: Frame | None = None
         self._last_data: bytes | None = None
+        self._cells: tuple[int, int] = (0, 0)
+        self._encoded: Any = None
         self._failures = 0
         self._saving = 0
         self.frame_count = 0
@@ -238,11 +247,53 @@ class ScreenPreview(Widget, can_focus=True):
         self._poke()
 
     def on_resize(self) -> None:
+        if self.live and self._wanted() is not self._renderer:
+            self.run_worker(self._draw_with(self._wanted()), group="renderer", exit_on_error=False)
+            return
         # Paused or slow, the frame shown would keep the old pane's size for a long time.
         if self._last_data is not None and not self.live:
             self.run_worker(self._redecode(), group="redecode", exclusive=True, exit_on_error=False)
 
     # ── public API ──
+
+    @property
+    def graphics_mode(self) -> str:
+        """How the preview draws: ``kitty``, ``sixel``, ``symbols`` or ``halfcell`` (live
+        mode may stand in half-cells for symbols, see :meth:`set_renderer`)."""
+        return mode_of(self._chosen)
+
+    async def set_renderer(self, renderer: type[Widget]) -> None:
+        """Draw with ``renderer`` from now on: the image widget is replaced and the last
+        frame drawn again in the new way (at once, from the bytes already fetched).
+
+        In live mode a renderer too slow for it in a pane this big draws with its live
+        stand-in (:func:`~tui.widgets.renderers.live_renderer`: symbols become half-cells
+        above 6000 cells) until live mode ends or the pane shrinks.
+        """
+        self._chosen = renderer
+        await self._draw_with(self._wanted())
+
+    def _wanted(self) -> type[Widget]:
+        """The renderer to draw with now: the chosen one, or its live stand-in."""
+        if self.live and self._live_stand_in:
+            box = self._frame_box()
+            return live_renderer(self._chosen, box.width * box.height)
+        return self._chosen
+
+    async def _draw_with(self, renderer: type[Widget]) -> None:
+        """Replace the image widget by one of ``renderer`` and draw the last frame on it."""
+        if renderer is self._renderer:
+            return
+        self._renderer = renderer
+        if not self.is_mounted:
+            return
+        old = self.query("#frame")
+        await old.remove()
+        await self.query_one("#viewport > Center").mount(renderer(id="frame"))
+        if self._last_data is not None:
+            self.run_worker(
+                self._redecode(delay=0.0), group="redecode", exclusive=True, exit_on_error=False
+            )
 
     @property
     def frame(self) -> Frame | None:
@@ -257,9 +308,13 @@ class ScreenPreview(Widget, can_focus=True):
         except Exception:  # no screen yet, or being removed
             return False
 
-    def show_frame(self, frame: Frame) -> None:
-        """Show ``frame`` (already shrunk for the pane); the loop calls this for each one."""
+    def show_frame(
+        self, frame: Frame, cells: tuple[int, int] | None = None, encoded: Any = None
+    ) -> None:
+        """Show ``frame`` (already shrunk for the pane); the loop calls this for each one,
+        with the ``cells`` it covers and what the renderer draws it from (``encoded``)."""
         self._frame = frame
+        self._cells, self._encoded = cells or (0, 0), encoded
         self.frame_count += 1
         self._set_image(frame.image)
         self.stale = False
@@ -307,6 +362,9 @@ class ScreenPreview(Widget, can_focus=True):
     def watch_live(self) -> None:
         self._sync_classes()
         self._poke()
+        wanted = self._wanted()
+        if wanted is not self._renderer:
+            self.run_worker(self._draw_with(wanted), group="renderer", exit_on_error=False)
 
     def watch_interval(self) -> None:
         self._poke()
@@ -347,6 +405,7 @@ class ScreenPreview(Widget, can_focus=True):
         """Fetch and show one frame. Failures become the status line; returns success."""
         started = clock.monotonic()
         box, cell, density = self._frame_box(), self._cell_size(), self._density()
+        renderer, encode = self._renderer, self._encoder()
         self.request_count += 1
         try:
             data = await self._client.screenshot(
@@ -355,7 +414,9 @@ class ScreenPreview(Widget, can_focus=True):
                 quality=PREVIEW_JPEG_QUALITY,
                 http_timeout=max(10.0, self.interval * 2),
             )
-            image, source = await asyncio.to_thread(decode_frame, data, box, cell, density)
+            image, source, cells, encoded = await asyncio.to_thread(
+                prepare_frame, data, box, cell, density, encode
+            )
         except asyncio.CancelledError:
             raise
         except (OSError, ValueError, SyntaxError) as exc:
@@ -369,22 +430,28 @@ class ScreenPreview(Widget, can_focus=True):
         if self._failures:
             self._failures = 0
             self.post_message(self.CaptureRecovered(self))
-        self.show_frame(frame)
+        if renderer is not self._renderer:  # switched while this frame was on its way
+            self._frame = frame
+            return True
+        self.show_frame(frame, cells, encoded)
         return True
 
-    async def _redecode(self) -> None:
-        """Shrink the last frame again for the pane's new size."""
-        await asyncio.sleep(0.2)  # resizes come in bursts
-        data, frame = self._last_data, self._frame
+    async def _redecode(self, delay: float = 0.2) -> None:
+        """Shrink the last frame again for the pane's new size (or a new renderer)."""
+        await asyncio.sleep(delay)  # resizes come in bursts
+        data, frame, renderer = self._last_data, self._frame, self._renderer
         if data is None or frame is None:
             return
         box, cell, density = self._frame_box(), self._cell_size(), self._density()
         try:
-            image, _ = await asyncio.to_thread(decode_frame, data, box, cell, density)
+            image, _, cells, encoded = await asyncio.to_thread(
+                prepare_frame, data, box, cell, density, self._encoder()
+            )
         except (OSError, ValueError, SyntaxError):
             return
-        if self._frame is frame:  # no newer frame arrived meanwhile
+        if self._frame is frame and renderer is self._renderer:  # nothing newer meanwhile
             self._frame = Frame(image, frame.width, frame.height, frame.captured_at, frame.latency)
+            self._cells, self._encoded = cells, encoded
             self._set_image(image)
 
     def _fail(self, prefix: str | None, exc: Exception) -> None:
@@ -442,12 +509,26 @@ class ScreenPreview(Widget, can_focus=True):
     # ── helpers ──
 
     def _set_image(self, image: PILImage.Image) -> None:
-        widget = self.query_one("#frame", self._renderer)
+        try:
+            widget = self.query_one("#frame", self._renderer)
+        except Exception:  # being replaced (set_renderer)
+            return
+        if isinstance(widget, ImageFrame):
+            widget.show_image(
+                image, self._cells if self._encoded is not None else None, self._encoded
+            )
+            return
         show = getattr(widget, "show_image", None)
         if show is not None:
             show(image)
         else:
             widget.image = image  # type: ignore[attr-defined]
+
+    def _encoder(self) -> Encoder | None:
+        """What makes the current renderer's frames in the decoding thread, if anything."""
+        if issubclass(self._renderer, ImageFrame):
+            return self._renderer.encode
+        return None
 
     def _frame_box(self) -> Size:
         try:

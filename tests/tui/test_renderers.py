@@ -1,0 +1,199 @@
+"""The preview's own renderers: Chafa's symbols, Sixel and kitty frames (what they write,
+and that a new frame never clears the old one first), and switching at run time."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
+from textual_image.widget import HalfcellImage
+
+from tests.tui.conftest import WidgetApp, make_app, wait_for
+from tests.tui.fake_desktop import StatefulDesktop
+from tui import chafa_canvas
+from tui.widgets import renderers
+from tui.widgets.halfcell import HalfcellFrame
+from tui.widgets.image_frame import ImageFrame
+from tui.widgets.kitty_frame import KittyFrame
+from tui.widgets.renderers import mode_of, renderer_density, renderer_for
+from tui.widgets.screen_preview import ScreenPreview
+from tui.widgets.sixel_frame import SixelFrame, sixel_rows
+from tui.widgets.symbols import SymbolsFrame, symbol_rows
+
+CELLS = (24, 8)
+CELL = (10, 20)
+
+
+def picture(shade: int) -> Image.Image:
+    """A desktop-like picture: a light page with a dark bar and a word on it."""
+    image = Image.new("RGB", (CELLS[0] * CELL[0], CELLS[1] * CELL[1]), (shade, shade, 230))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, image.width, 30), fill=(30, 30, 30))
+    draw.text((20, 60), "Leap0 text", fill=(0, 0, 0))
+    return image
+
+
+def written(strips: list[Strip]) -> list[str]:
+    """The text each line writes to the terminal."""
+    return ["".join(segment.text for segment in strip) for strip in strips]
+
+
+def test_chafa_is_usable_here() -> None:
+    assert chafa_canvas.available()
+
+
+def test_symbols_use_more_than_half_blocks_and_carry_colour() -> None:
+    keys, strips = symbol_rows(picture(200), CELLS)
+    assert len(keys) == len(strips) == CELLS[1]
+    assert all(strip.cell_length == CELLS[0] for strip in strips)
+    symbols = {ch for strip in strips for segment in strip for ch in segment.text}
+    assert symbols - {"▀", "▄", " ", "█"}, symbols  # finer than half-cells
+    colours = {segment.style.bgcolor for strip in strips for segment in strip if segment.style}
+    assert len(colours) > 2
+
+
+def test_symbol_rows_of_equal_pixels_are_equal_and_differ_where_pixels_do() -> None:
+    first, _ = symbol_rows(picture(200), CELLS)
+    again, _ = symbol_rows(picture(200), CELLS)
+    other, _ = symbol_rows(picture(120), CELLS)
+    assert first == again
+    assert first[0] == other[0]  # the dark bar is the same
+    assert first[4] != other[4]  # the page is not
+
+
+def test_the_densities_follow_the_renderer() -> None:
+    assert renderer_density(SymbolsFrame) == (4, 8)
+    assert renderer_density(HalfcellFrame) == (1, 2)
+    assert renderer_density(HalfcellImage) == (1, 2)
+    assert mode_of(HalfcellFrame) == "halfcell"
+    assert mode_of(SixelFrame) == "sixel"
+    assert renderer_for("kitty") is KittyFrame
+    assert renderer_for("symbols") is SymbolsFrame
+
+
+class Recorder:
+    """Keeps what a frame wrote each time Textual painted it."""
+
+    def __init__(self, frame: ImageFrame) -> None:
+        self.paints: list[list[str]] = []
+        render = frame.render_lines
+
+        def recording(crop: Region) -> list[Strip]:
+            strips = render(crop)
+            self.paints.append(written(strips))
+            return strips
+
+        frame.render_lines = recording  # type: ignore[method-assign]
+
+
+async def show_twice(frame: ImageFrame) -> list[list[str]]:
+    """Mount ``frame`` and show two frames; what it wrote each time it was painted."""
+    recorder = Recorder(frame)
+    app = WidgetApp(frame)
+    async with app.run_test(size=(40, 12)) as pilot:
+        for shade in (200, 120):
+            image = picture(shade)
+            frame.show_image(image, CELLS, frame.encode(image, CELLS, CELL))
+            await pilot.pause()
+            assert frame.region.size == CELLS
+    return [paint for paint in recorder.paints if len(paint) == CELLS[1]]
+
+
+async def test_a_sixel_frame_is_drawn_over_the_last_one_row_by_row_without_clearing() -> None:
+    paints = await show_twice(SixelFrame())
+    assert len({tuple(paint) for paint in paints}) == 2  # two frames, each drawn
+    for lines in paints:
+        for row, line in enumerate(lines):
+            # Each line: to the row's first cell, its Sixel, back to the row's end. No text,
+            # no erase: the old pixels stay until the new ones cover them.
+            match = re.fullmatch(r"\x1b\[(\d+);(\d+)H(\x1bP[^\x1b]*\x1b\\)\x1b\[(\d+);(\d+)H", line)
+            assert match, line[:40]
+            assert int(match.group(1)) == int(match.group(4)) == row + 1
+            assert int(match.group(5)) - int(match.group(2)) == CELLS[0]
+            assert '"1;1;240;24' in match.group(3)  # 20 px rows sent 24 tall (Sixel: 6 a band)
+
+
+def test_sixel_rows_keep_what_did_not_change() -> None:
+    first = sixel_rows(picture(200), CELLS, CELL)
+    other = sixel_rows(picture(120), CELLS, CELL)
+    assert len(first.rows) == CELLS[1]
+    assert first.keys[0] == other.keys[0] and first.rows[0] == other.rows[0]  # the dark bar
+    assert first.keys[4] != other.keys[4]  # the page
+    # The last row's extra pixels are transparent, the others' are the next row's.
+    assert first.rows[-1] != first.rows[-2]
+
+
+async def test_a_kitty_frame_is_placed_before_the_last_one_is_deleted() -> None:
+    paints = await show_twice(KittyFrame())
+    for lines in paints:
+        assert all(line == f"\x1b[{CELLS[0]}C" for line in lines[:-1])
+    sends = [paint[-1] for paint in paints if "a=T" in paint[-1]]
+    assert len(sends) == 2, [paint[-1][:60] for paint in paints]
+    ids = [int(re.search(r"a=T,[^;]*?\bi=(\d+)", send).group(1)) for send in sends]  # type: ignore[union-attr]
+    assert ids[0] != ids[1]
+    first, second = sends
+    assert "a=d" not in first  # nothing to delete before the first frame
+    sent = second.index(f"i={ids[1]}")
+    deleted = second.index(f"\x1b_Ga=d,d=I,i={ids[0]},q=2\x1b\\")
+    assert sent < deleted  # the new image is up before the old one goes
+    assert "q=2" in second and "c=24,r=8" in second and "C=1" in second
+
+
+@pytest.mark.parametrize(
+    ("setting", "widget"),
+    [("symbols", SymbolsFrame), ("halfcell", HalfcellFrame), ("sixel", SixelFrame)],
+)
+async def test_the_palette_switches_how_the_preview_draws(
+    fake_desktop: StatefulDesktop, tmp_path: Path, setting: str, widget: type[Widget]
+) -> None:
+    app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.screen.query(ScreenPreview), what="the preview")
+        preview = app.screen.query_one(ScreenPreview)
+        await wait_for(pilot, lambda: preview.frame is not None, what="a first frame")
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {f"Graphics: {m}" for m in ("auto", "kitty", "sixel", "symbols")} <= titles
+        await pilot.press("ctrl+p")
+        await pilot.press(*f"Graphics: {setting}")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: preview.graphics_mode == setting, what="the switch")
+        drawn = preview.query_one("#frame")
+        assert type(drawn) is widget
+        # The last frame is drawn again the new way, without waiting for the next one.
+        if isinstance(drawn, ImageFrame):
+            await wait_for(pilot, lambda: drawn.encoded is not None, what="the frame drawn")
+            assert drawn.region.width > 10
+        assert app.image_renderer is widget  # a desktop opened later draws the same way
+
+
+async def test_live_mode_draws_symbols_with_half_cells_in_a_big_pane_and_gives_them_back(
+    fake_desktop: StatefulDesktop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.screen.query(ScreenPreview), what="the preview")
+        preview = app.screen.query_one(ScreenPreview)
+        await app.set_graphics("symbols")
+        await wait_for(pilot, lambda: type(preview.query_one("#frame")) is SymbolsFrame)
+        preview.focus()
+        # This pane is small enough for symbols live.
+        await pilot.press("l")
+        await pilot.pause(0.3)
+        assert preview.live and type(preview.query_one("#frame")) is SymbolsFrame
+        await pilot.press("l")
+        # A pane above the limit is not: lower the limit under this pane's size.
+        box = preview.query_one("#viewport").content_size
+        monkeypatch.setattr(renderers, "LIVE_SYMBOLS_MAX_CELLS", box.width * box.height - 1)
+        await pilot.press("l")
+        await wait_for(pilot, lambda: type(preview.query_one("#frame")) is HalfcellFrame)
+        assert preview.live and preview.graphics_mode == "symbols"
+        await pilot.press("l")
+        await wait_for(pilot, lambda: type(preview.query_one("#frame")) is SymbolsFrame)
+        frame = preview.query_one(SymbolsFrame)
+        await wait_for(pilot, lambda: frame.encoded is not None, what="the frame drawn again")

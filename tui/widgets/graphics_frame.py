@@ -1,0 +1,90 @@
+"""GraphicsFrame: an image drawn with the terminal's own graphics (Sixel, kitty), no blink.
+
+Textual draws text; the image is a sequence written into the output as a control segment,
+the way textual-image does it. What differs is the cells under the image: textual-image
+writes spaces over them first, and a terminal that shows the output between the spaces and
+the image (Sixel: text erases the pixels under it) shows a blank frame. Here the lines
+under the image only move the cursor forward (``CSI n C``): the old image stays until the
+new one is drawn over it. A frame drawn row by row (Sixel) puts each row's pixels on that
+row's line: Textual repaints only the rows that changed, and a row it repaints for any
+other reason (a notification that went away) gets its pixels back. Textual wraps each
+update in synchronized output (mode 2026) where the terminal has it, so such terminals show
+the frame only once it is whole.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.control import Control
+from rich.segment import ControlType, Segment
+from textual.dom import NoScreen
+from textual.geometry import Region
+from textual.strip import Strip
+
+from tui.widgets.image_frame import ImageFrame
+
+__all__ = ["GraphicsFrame"]
+
+
+class GraphicsFrame(ImageFrame):
+    """Drawn whole (:meth:`image_sequence`, on the last line) or row by row
+    (:meth:`row_sequence`, each row on its own line); cells are never written over."""
+
+    DENSITY: ClassVar[tuple[int, int] | None] = None
+
+    def image_sequence(self, region: Region) -> str:
+        """The terminal sequence that draws the current frame with its top-left cell at
+        ``region``'s (the cursor is there when it is written)."""
+        raise NotImplementedError
+
+    def row_sequence(self, row: int) -> str:
+        """The sequence that draws ``row`` of the frame alone (the cursor is at the row's
+        first cell), for a frame drawn row by row; ``""`` for one drawn whole."""
+        return ""
+
+    def hidden_sequence(self) -> str:
+        """What to write when the frame is painted but must not show (another screen is
+        on top): nothing for Sixel, which text covers; kitty removes its placement."""
+        return ""
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        try:
+            active = self.screen.is_active
+            region = self.screen.find_widget(self).visible_region
+        except (NoScreen, Exception):
+            active, region = False, Region()
+        if self.encoded is None or not active or region.area == 0:
+            blank = [Strip.blank(crop.width, self.visual_style.rich_style)] * crop.height
+            hidden = self.hidden_sequence()
+            if hidden and blank:
+                blank[-1] = Strip([*blank[-1], _control(hidden)], crop.width)
+            return blank
+        skip = _control(f"\x1b[{crop.width}C") if crop.width else None
+        lines = []
+        for row in range(crop.y, crop.bottom):
+            drawn = self.row_sequence(row)
+            if drawn:
+                y = region.y + row
+                drawn = (
+                    Control.move_to(region.x, y).segment.text
+                    + drawn
+                    + Control.move_to(region.x + crop.right, y).segment.text
+                )
+                lines.append(Strip([_control(drawn)], crop.width))
+            else:
+                lines.append(Strip([skip] if skip else [], crop.width))
+        whole = self.image_sequence(region) if lines else ""
+        if whole:
+            draw = (
+                Control.move_to(region.x, region.y).segment.text
+                + whole
+                + Control.move_to(region.right, region.bottom - 1).segment.text
+            )
+            lines[-1] = Strip([*lines[-1], _control(draw)], crop.width)
+        return lines
+
+
+def _control(text: str) -> Segment:
+    """A segment Textual writes as it is and counts as no cells."""
+    return Segment(text, None, ((ControlType.CURSOR_FORWARD, 0),))

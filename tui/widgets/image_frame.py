@@ -1,0 +1,87 @@
+"""ImageFrame: the base of the preview's own image widgets (symbols, Sixel, kitty).
+
+A frame widget is given each image with the cells it covers and, made beforehand in the
+preview's decoding thread, what it draws from (:meth:`ImageFrame.encode`: Chafa's
+symbols, a Sixel or kitty graphics sequence). On the event loop it only swaps that in and
+asks for a repaint: no encoding where it would block the app. Its size in cells is the one
+given, so a frame of the same size swaps in without a new layout.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from PIL import Image as PILImage
+from textual.geometry import Size
+from textual.widget import Widget
+
+from tui.graphics import cell_size
+
+__all__ = ["ImageFrame"]
+
+
+class ImageFrame(Widget):
+    """An image shown as ``cells`` (columns, rows), drawn from what :meth:`encode` made."""
+
+    DEFAULT_CSS = """
+    ImageFrame {
+        width: auto;
+        height: auto;
+    }
+    """
+
+    DENSITY: ClassVar[tuple[int, int] | None] = None
+    """Image pixels per cell the frame wants; ``None``: the terminal cell's pixels."""
+
+    MODE: ClassVar[str] = ""
+    """The ``graphics`` mode this frame draws (``symbols``, ``sixel``, ``kitty``)."""
+
+    def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self.image: PILImage.Image | None = None
+        self.cells: tuple[int, int] = (0, 0)
+        self.encoded: Any = None
+
+    @classmethod
+    def encode(cls, image: PILImage.Image, cells: tuple[int, int], cell: tuple[int, int]) -> Any:
+        """What to draw ``image`` from at ``cells`` with a terminal cell of ``cell`` pixels.
+
+        Called in a thread (it may take tens of milliseconds); raises ``OSError`` or
+        ``ValueError`` for an image that cannot be drawn.
+        """
+        raise NotImplementedError
+
+    def show_image(
+        self, image: PILImage.Image, cells: tuple[int, int] | None = None, encoded: Any = None
+    ) -> None:
+        """Show ``image`` at ``cells``, drawn from ``encoded`` (made by :meth:`encode`).
+
+        Without them (a caller that has only the image), the cells follow from the image's
+        size and :attr:`DENSITY`, and the frame is encoded here, on the event loop.
+        """
+        cells, encoded = self.settle(image, cells, encoded)
+        resized = cells != self.cells
+        self.image, self.cells, self.encoded = image, cells, encoded
+        self.swap(resized)
+        self.refresh(layout=resized)
+
+    def settle(
+        self, image: PILImage.Image, cells: tuple[int, int] | None, encoded: Any
+    ) -> tuple[tuple[int, int], Any]:
+        """``cells`` and ``encoded``, made from ``image`` where not given."""
+        cell = cell_size()
+        if cells is None:
+            per = self.DENSITY or cell
+            cells = (max(1, round(image.width / per[0])), max(1, round(image.height / per[1])))
+        if encoded is None:
+            encoded = self.encode(image, cells, cell)
+        return cells, encoded
+
+    def swap(self, resized: bool) -> None:
+        """A new frame is in ``encoded``: get ready to paint it (before the repaint)."""
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return self.cells[0]
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return self.cells[1]
