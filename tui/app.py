@@ -29,7 +29,7 @@ from tui.bindings import screen_actions
 from tui.local import LocalHost, LocalHostError
 from tui.shutdown import LoopSignals, exit_status
 from tui.stylesheets import STYLES
-from tui.themes import THEMES, theme_for
+from tui.themes import THEMES, colour_system, theme_for
 
 if TYPE_CHECKING:
     from core.config import Settings
@@ -123,6 +123,7 @@ class Leap0App(App[None]):
     def on_mount(self) -> None:
         for theme in THEMES:
             self.register_theme(theme)
+        self._raise_colours()
         # SIGTERM and SIGHUP (terminal closed) end the app the normal way, so the local
         # desktop is stopped and the terminal restored.
         self._signals.install(self._on_signal)
@@ -169,6 +170,19 @@ class Leap0App(App[None]):
         if self._client is not None:
             with contextlib.suppress(Exception):
                 await self._client.aclose()
+
+    def _raise_colours(self) -> None:
+        """Draw with as many colours as the terminal's own answer (XTVERSION) says it has,
+        where ``COLORTERM`` and ``TERM`` said fewer (``TERM=xterm`` in a kitty)."""
+        from rich.console import COLOR_SYSTEMS
+
+        from tui.graphics import terminal_answers
+
+        found = self.console.color_system
+        raised = colour_system(found, terminal_answers().name)
+        if raised is not None and raised != found:
+            log.info("the terminal says it has %s colours (TERM said %s)", raised, found)
+            self.console._color_system = COLOR_SYSTEMS[raised]
 
     def _apply_theme(self, name: str | None) -> None:
         """The theme the settings name, else the one for the terminal's colours."""

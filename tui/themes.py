@@ -4,17 +4,20 @@ one a terminal gets when the user names none.
 A terminal that says it has 16 colours (``TERM=xterm`` and no ``COLORTERM``: plain xterm,
 mlterm, many SSH sessions) gets :data:`LEAP0_ANSI`, drawn in the terminal's own palette:
 the dark theme's colours squeezed into 16 give grey on blue for the selected row. One that
-says it has more (``COLORTERM=truecolor``/``24bit``, ``TERM=*-256color``) gets the dark
-theme. With ``NO_COLOR`` Textual draws every colour of the dark theme in grey, which
+says it has more (``COLORTERM=truecolor``/``24bit``, ``TERM=*-256color``, or its own
+answer to XTVERSION naming a terminal known to have more: :func:`colour_system`) gets the
+dark theme. With ``NO_COLOR`` Textual draws every colour of the dark theme in grey, which
 keeps the selected row and the focus apart; the ANSI theme's colours would be dropped,
 leaving them nowhere (see :func:`theme_for`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from textual.theme import Theme
 
-__all__ = ["ANSI_THEME", "DEFAULT_THEME", "THEMES", "theme_for"]
+__all__ = ["ANSI_THEME", "DEFAULT_THEME", "THEMES", "colour_system", "theme_for"]
 
 LEAP0_DARK = Theme(
     name="leap0-dark",
@@ -92,6 +95,33 @@ ANSI_THEME = LEAP0_ANSI.name
 
 FEW_COLOURS = frozenset({"standard", "windows"})
 """Rich's names for the colour systems of 16 (or 8) colours."""
+
+
+COLOURS_OF: Mapping[str, str] = {
+    "kitty": "truecolor",
+    "wezterm": "truecolor",
+    "foot": "truecolor",
+    "ghostty": "truecolor",
+    "iterm2": "truecolor",
+    "contour": "truecolor",
+    "konsole": "truecolor",
+    "xterm": "256",
+    "mlterm": "256",
+}
+"""The colours a terminal has, by the name it gives in its XTVERSION answer (lower case):
+true colour, or 256 (xterm draws direct colour only when built and told to)."""
+
+_RANK = {None: 0, "windows": 1, "standard": 1, "256": 2, "truecolor": 3}
+
+
+def colour_system(found: str | None, terminal: str) -> str | None:
+    """Rich's colour system ``found`` (from ``COLORTERM`` and ``TERM``), raised to what
+    ``terminal`` (the name XTVERSION gave; ``""`` for none) is known to have; never
+    lowered, and left alone where Rich found none (``TERM=dumb``)."""
+    said = COLOURS_OF.get(terminal)
+    if found is None or said is None or _RANK[said] <= _RANK.get(found, 0):
+        return found
+    return said
 
 
 def theme_for(color_system: str | None, *, no_color: bool = False) -> str:

@@ -11,6 +11,7 @@ from textual.widgets import Footer
 
 from tests.tui.conftest import make_app, wait_for
 from tests.tui.fake_desktop import StatefulDesktop
+from tui import graphics
 from tui.frames import fit_cells
 from tui.screens.desktop import DesktopScreen
 from tui.screens.desktop_layout import (
@@ -20,7 +21,8 @@ from tui.screens.desktop_layout import (
     WideLayout,
     wide_layout,
 )
-from tui.themes import ANSI_THEME, DEFAULT_THEME, theme_for
+from tui.terminal_probe import TerminalAnswers
+from tui.themes import ANSI_THEME, DEFAULT_THEME, colour_system, theme_for
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.process_table import ProcessTable
 from tui.widgets.screen_preview import ScreenPreview
@@ -200,3 +202,26 @@ async def test_the_app_picks_the_theme_from_the_environment(
     app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
     async with app.run_test(size=(120, 36)):
         assert app.theme == theme
+
+
+def test_the_terminals_own_answer_raises_the_colours_never_lowers_them() -> None:
+    assert colour_system("standard", "kitty") == "truecolor"  # TERM=xterm in a kitty
+    assert colour_system("standard", "xterm") == "256"
+    assert colour_system("truecolor", "xterm") == "truecolor"  # COLORTERM said more
+    assert colour_system("standard", "") == "standard"  # no answer
+    assert colour_system("standard", "tmux") == "standard"  # tmux: the outer terminal's
+    assert colour_system(None, "kitty") is None  # TERM=dumb
+
+
+async def test_a_kitty_that_says_term_xterm_gets_true_colour(
+    fake_desktop: StatefulDesktop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("COLORTERM", "NO_COLOR", "TEXTUAL_COLOR_SYSTEM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    answers = TerminalAnswers(name="kitty", version=(0, 26, 5), answered=True)
+    monkeypatch.setattr(graphics, "_answers", answers)
+    app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
+    async with app.run_test(size=(120, 36)):
+        assert app.console.color_system == "truecolor"
+        assert app.theme == DEFAULT_THEME
