@@ -53,8 +53,8 @@ LEAP0_ANSI = Theme(
     name="leap0-ansi",
     ansi=True,
     primary="ansi_blue",
-    secondary="ansi_magenta",
-    accent="ansi_yellow",
+    secondary="ansi_cyan",
+    accent="ansi_magenta",
     warning="ansi_yellow",
     error="ansi_red",
     success="ansi_green",
@@ -65,8 +65,9 @@ LEAP0_ANSI = Theme(
     boost="ansi_default",
     dark=True,
     variables={
-        # Textual's ansi-dark, with the selected row and the footer's keys in colours
-        # every 16-colour palette keeps apart from the text.
+        # Textual's ansi-dark, with the selected row, the focus and the footer's keys in
+        # colours that read on a dark palette and a light one (mlterm's is white): magenta,
+        # not yellow, for the accent.
         "ansi-background": "ansi_black",
         "ansi-foreground": "ansi_white",
         "border-blurred": "ansi_bright_black",
@@ -76,7 +77,7 @@ LEAP0_ANSI = Theme(
         "block-cursor-blurred-foreground": "ansi_bright_white",
         "block-cursor-blurred-background": "ansi_bright_black",
         "block-hover-background": "ansi_bright_black",
-        "footer-key-foreground": "ansi_yellow",
+        "footer-key-foreground": "ansi_magenta",
         "footer-description-foreground": "ansi_default",
         "input-cursor-background": "ansi_black",
         "input-cursor-foreground": "ansi_bright_white",
@@ -105,11 +106,13 @@ COLOURS_OF: Mapping[str, str] = {
     "iterm2": "truecolor",
     "contour": "truecolor",
     "konsole": "truecolor",
-    "xterm": "256",
-    "mlterm": "256",
+    "xterm": "truecolor",
+    "mlterm": "truecolor",
 }
-"""The colours a terminal has, by the name it gives in its XTVERSION answer (lower case):
-true colour, or 256 (xterm draws direct colour only when built and told to)."""
+"""The colours a terminal has, by the name it gives in its XTVERSION answer (lower case).
+All of these draw 24-bit colour (xterm since patch 331, Debian's 379 included); a terminal
+not named here keeps what ``TERM`` says. 256 is not worth raising to: Rich squeezes the dark
+theme's slate greys into the 6x6x6 cube's navy."""
 
 _RANK = {None: 0, "windows": 1, "standard": 1, "256": 2, "truecolor": 3}
 

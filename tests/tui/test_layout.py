@@ -206,8 +206,9 @@ async def test_the_app_picks_the_theme_from_the_environment(
 
 def test_the_terminals_own_answer_raises_the_colours_never_lowers_them() -> None:
     assert colour_system("standard", "kitty") == "truecolor"  # TERM=xterm in a kitty
-    assert colour_system("standard", "xterm") == "256"
-    assert colour_system("truecolor", "xterm") == "truecolor"  # COLORTERM said more
+    assert colour_system("standard", "xterm") == "truecolor"  # XTerm(379)
+    assert colour_system("256", "kitty") == "truecolor"
+    assert colour_system("truecolor", "wezterm") == "truecolor"
     assert colour_system("standard", "") == "standard"  # no answer
     assert colour_system("standard", "tmux") == "standard"  # tmux: the outer terminal's
     assert colour_system(None, "kitty") is None  # TERM=dumb
