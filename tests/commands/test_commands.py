@@ -173,7 +173,8 @@ def test_exit_codes_for_a_refused_token_an_unreachable_desktop_and_no_desktop(
 
 
 def test_token_on_the_command_line_works_and_warns(leap0: Leap0) -> None:
-    result = leap0("status", "--token", leap0.host.token, env={"LEAP0_DESKTOP_TOKEN": ""})
+    # --token=T: a random token may start with "-".
+    result = leap0("status", f"--token={leap0.host.token}", env={"LEAP0_DESKTOP_TOKEN": ""})
     assert result.returncode == 0
     assert "visible to every user" in result.stderr
 
