@@ -4,15 +4,18 @@
 
 Runs ``leap0-tui``'s app in its embedded mode (it starts ``core.host`` as a child, as a
 user's ``leap0-tui`` does), waits until every pane has what the desktop gives it, and saves
-SVG screenshots of the main screens at 120x36 and 80x24. Each SVG is also converted to PNG
-when ``rsvg-convert`` (Debian: librsvg2-bin) is installed. The preview is drawn with half
-cells, as in tmux. Nothing here is hand-made: rerun it after changing how things look.
+SVG screenshots of the main screens at 120x36, 160x48, 240x70 and 80x24, the preview zoomed,
+and the desktop as a 16-colour terminal (``TERM=xterm``) sees it. Each SVG is also converted
+to PNG when ``rsvg-convert`` (Debian: librsvg2-bin) is installed. The preview is drawn with
+Chafa's symbols, as in tmux. Nothing here is hand-made: rerun it after changing how things
+look.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import subprocess
 import sys
@@ -26,7 +29,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from textual.pilot import Pilot  # noqa: E402
-from textual_image.widget import HalfcellImage  # noqa: E402
 
 from core.config import load_settings  # noqa: E402
 from tui.app import Leap0App  # noqa: E402
@@ -36,6 +38,7 @@ from tui.widgets.display_info import DisplayInfo  # noqa: E402
 from tui.widgets.log_lines import LogLines  # noqa: E402
 from tui.widgets.process_table import ProcessTable  # noqa: E402
 from tui.widgets.screen_preview import ScreenPreview  # noqa: E402
+from tui.widgets.symbols import SymbolsFrame  # noqa: E402
 from tui.widgets.window_list import WindowList  # noqa: E402
 
 
@@ -91,11 +94,31 @@ async def shoot(out: Path, png: bool) -> None:
             config_path=base / "none.toml", download_dir=base / "downloads", env={}
         )
         host = LocalHost(log_path=base / "host.log")
-        app = Leap0App(settings, local_host=host, image_renderer=HalfcellImage)
+        app = Leap0App(settings, local_host=host, image_renderer=SymbolsFrame)
         async with app.run_test(size=(120, 36)) as pilot:
             await wait_for(pilot, lambda: isinstance(app.screen, DesktopScreen), "the desktop")
             await settle(pilot)
             save(app, out, "desktop-120x36", png)
+
+            await pilot.press("z")
+            await pilot.pause(1.5)  # the next frame, sized for the whole screen
+            save(app, out, "desktop-zoomed", png)
+            await pilot.press("z")
+
+            for width, height in ((160, 48), (240, 70)):
+                await pilot.resize_terminal(width, height)
+                await pilot.pause(0.5)
+                await settle(pilot)
+                save(app, out, f"desktop-{width}x{height}", png)
+            await pilot.resize_terminal(120, 36)
+            await pilot.pause(0.5)
+            await settle(pilot)
+
+            app.theme = "leap0-ansi"  # what TERM=xterm without COLORTERM gets
+            await pilot.pause(0.5)
+            save(app, out, "desktop-16-colours", png)
+            app.theme = "leap0-dark"
+            await pilot.pause(0.5)
 
             table = app.screen.query_one(ProcessTable)
             table.focus()
@@ -135,6 +158,10 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    # The pictures show a true-colour terminal, whatever runs the script (the theme follows
+    # the terminal's colours); the 16-colour one is taken on purpose.
+    os.environ["COLORTERM"] = "truecolor"
+    os.environ.pop("NO_COLOR", None)
     png = shutil.which("rsvg-convert") is not None
     if not png:
         print("rsvg-convert not found (apt-get install librsvg2-bin): SVG only")

@@ -29,7 +29,7 @@ from tui.bindings import screen_actions
 from tui.local import LocalHost, LocalHostError
 from tui.shutdown import LoopSignals, exit_status
 from tui.stylesheets import STYLES
-from tui.themes import DEFAULT_THEME, THEMES
+from tui.themes import THEMES, colour_system, theme_for
 
 if TYPE_CHECKING:
     from core.config import Settings
@@ -124,6 +124,7 @@ class Leap0App(App[None]):
     def on_mount(self) -> None:
         for theme in THEMES:
             self.register_theme(theme)
+        self._raise_colours()
         # SIGTERM and SIGHUP (terminal closed) end the app the normal way, so the local
         # desktop is stopped and the terminal restored.
         self._signals.install(self._on_signal)
@@ -133,7 +134,7 @@ class Leap0App(App[None]):
         else:
             from tui.screens.starting import StartingScreen
 
-            self.theme = DEFAULT_THEME
+            self.theme = theme_for(self.console.color_system, no_color=self.no_color)
             self.push_screen(StartingScreen("Starting…"))
             self._load()
 
@@ -171,13 +172,28 @@ class Leap0App(App[None]):
             with contextlib.suppress(Exception):
                 await self._client.aclose()
 
+    def _raise_colours(self) -> None:
+        """Draw with as many colours as the terminal's own answer (XTVERSION) says it has,
+        where ``COLORTERM`` and ``TERM`` said fewer (``TERM=xterm`` in a kitty)."""
+        from rich.console import COLOR_SYSTEMS
+
+        from tui.graphics import terminal_answers
+
+        found = self.console.color_system
+        raised = colour_system(found, terminal_answers().name)
+        if raised is not None and raised != found:
+            log.info("the terminal says it has %s colours (TERM said %s)", raised, found)
+            self.console._color_system = COLOR_SYSTEMS[raised]
+
     def _apply_theme(self, name: str | None) -> None:
+        """The theme the settings name, else the one for the terminal's colours."""
         if name and name in self.available_themes:
             self.theme = name
             return
+        fallback = theme_for(self.console.color_system, no_color=self.no_color)
         if name:
-            self.notify(f"No theme named {name!r}; using {DEFAULT_THEME}.", severity="warning")
-        self.theme = DEFAULT_THEME
+            self.notify(f"No theme named {name!r}; using {fallback}.", severity="warning")
+        self.theme = fallback
 
     def _on_signal(self, sig: signal.Signals) -> None:
         log.info("received %s; exiting", sig.name)

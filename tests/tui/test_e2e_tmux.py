@@ -64,6 +64,16 @@ class Terminal:
             time.sleep(0.25)
         raise AssertionError(f"{pattern!r} not on screen after {timeout} s:\n{screen}")
 
+    def wait_gone(self, pattern: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if not re.search(pattern, screen, re.S):
+                return screen
+            time.sleep(0.25)
+        raise AssertionError(f"{pattern!r} still on screen after {timeout} s:\n{screen}")
+
 
 @pytest.fixture
 def terminal(tmp_path: Path) -> Iterator[Terminal]:
@@ -128,6 +138,7 @@ def _gone(pid: int, timeout: float = 20) -> bool:
 def test_leap0_tui_in_tmux_shows_the_four_processes_running(
     terminal: Terminal, tmp_path: Path
 ) -> None:
+    """The processes, the help, z (zoom) and back, the help at 140x42, and q."""
     terminal.wait_for(r"Starting the local desktop|Processes", timeout=10)
     # The title and the rows are painted in the same update, but tmux may capture the
     # frame in between: wait for the rows themselves.
@@ -138,7 +149,29 @@ def test_leap0_tui_in_tmux_shows_the_four_processes_running(
     terminal.keys("?")
     terminal.wait_for(r"Keys.*Restart", timeout=10)
     terminal.keys("Escape")
+    # The dialog leaves the screen under it in view: wait for the dialog itself to go.
+    terminal.wait_gone(r"Keys", timeout=10)
     terminal.wait_for(r"Processes · running 4/4", timeout=10)
+
+    # z: the preview over the whole screen, the header and the footer kept; z again: back.
+    terminal.keys("z")
+    zoomed = terminal.wait_gone(r"Processes · running", timeout=10)
+    lines = zoomed.splitlines()
+    assert "leap0" in lines[0] and "Quit" in lines[-1]
+    assert re.match(r"╭─ Preview ─+╮$", lines[1]), lines[1]
+    assert re.search(r"1440x900 · .* ago", zoomed)
+    terminal.keys("z")
+    terminal.wait_for(r"Processes · running 4/4.*Recordings", timeout=10)
+
+    # At 140x42 the help scrolls down to its last key.
+    terminal.tmux("resize-window", "-t", terminal.name, "-x", "140", "-y", "42")
+    terminal.wait_for(r"Processes · running 4/4", timeout=10)
+    terminal.keys("?")
+    terminal.wait_for(r"Keys.*Restart", timeout=10)
+    terminal.keys("End")
+    terminal.wait_for(r"del\s+Delete\s+Delete the selected recording", timeout=10)
+    terminal.keys("Escape")
+    terminal.wait_gone(r"Keys", timeout=10)
 
     host = _host_pid(tmp_path / "state")
     terminal.keys("q")

@@ -12,7 +12,7 @@ from tests.tui.conftest import answer_save_dialog, make_app, wait_for
 from tests.tui.fake_desktop import StatefulDesktop
 from tui.app import Leap0App
 from tui.widgets.log_lines import LogLines, clean_line
-from tui.widgets.log_viewer import LogViewer
+from tui.widgets.log_viewer import LogViewer, stderr_rows
 
 # ── LogTail: what is new in a log sent whole ──
 
@@ -86,14 +86,38 @@ async def test_wrap_folds_long_lines_into_rows() -> None:
     app = LinesApp()
     async with app.run_test(size=(21, 10)) as pilot:
         lines = app.query_one(LogLines)
+        assert lines.wrap, "lines wrap by default"
         lines.append("x" * 45 + "\nshort\n")
         await pilot.pause()
-        assert lines.virtual_size.height == 2
-        lines.wrap = True
-        await pilot.pause()
         width = lines.scrollable_content_region.width
-        assert lines.virtual_size.height == -(-45 // width) + 1
+        assert lines.virtual_size.height == -(-45 // width) + 1 == lines.rows_at(width)
         assert lines.render_line(0).text.startswith("x" * width)
+        assert not lines.show_horizontal_scrollbar
+        lines.wrap = False
+        await pilot.pause()
+        assert lines.virtual_size.height == 2
+        assert lines.show_horizontal_scrollbar and lines.rows_at(width) == 3
+
+
+async def test_no_sideways_scroll_bar_while_every_line_fits() -> None:
+    app = LinesApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        lines = app.query_one(LogLines)
+        lines.wrap = False
+        lines.append("short\nlines\n")
+        await pilot.pause()
+        assert not lines.show_horizontal_scrollbar
+        lines.append("y" * 60 + "\n")
+        await pilot.pause()
+        assert lines.show_horizontal_scrollbar
+
+
+def test_stderr_gets_rows_only_for_its_lines() -> None:
+    assert stderr_rows(20, out_rows=3, err_rows=0) == 0  # hidden
+    assert stderr_rows(20, out_rows=3, err_rows=2) == 4  # what it needs; stdout the rest
+    assert stderr_rows(20, out_rows=100, err_rows=2) == 4  # a long stdout: stderr still fits
+    assert stderr_rows(20, out_rows=1, err_rows=100) == 17  # a long stderr: stdout 3 rows
+    assert stderr_rows(20, out_rows=100, err_rows=100) == 8  # both long: 3:2 for stdout
 
 
 async def test_search_highlights_and_selects_matches() -> None:
@@ -151,6 +175,31 @@ async def test_new_lines_are_appended_without_redrawing(
         await wait_for(pilot, lambda: stderr.lines[-1:] == ["oops"], what="stderr")
 
 
+async def test_one_pane_shares_its_rows_between_stdout_and_stderr(
+    fake_desktop: StatefulDesktop, tmp_path: Path
+) -> None:
+    fake_desktop.processes["xvfb"].stderr = ""
+    app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        viewer = await _viewer(app, pilot)
+        stdout = viewer.query_one("#stdout", LogLines)
+        stderr = viewer.query_one("#stderr", LogLines)
+        await pilot.pause(0.2)
+        assert not stderr.display and stdout.region.height == viewer.region.height - 1
+        fake_desktop.write("xvfb", stderr="first\nsecond\n")
+        await wait_for(pilot, lambda: stderr.line_count == 2, what="stderr")
+        await pilot.pause(0.1)
+        assert stderr.display and stderr.region.height == 2 + 2  # its lines and a border
+        assert stdout.region.height == viewer.region.height - 1 - 4
+        fake_desktop.write("xvfb", stderr="".join(f"err {i}\n" for i in range(100)))
+        await wait_for(pilot, lambda: stderr.line_count == 102, what="more stderr")
+        await pilot.pause(0.1)
+        # stdout (one line) keeps what it needs; stderr takes the rest, newest line shown.
+        assert stdout.region.height == 1 + 2
+        assert stderr.region.height == viewer.region.height - 1 - 3
+        assert stderr.is_vertical_scroll_end
+
+
 async def test_a_truncated_log_starts_over(fake_desktop: StatefulDesktop, tmp_path: Path) -> None:
     app = make_app(fake_desktop.url, fake_desktop.token, tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -175,8 +224,9 @@ async def test_keys_search_follow_and_wrap(fake_desktop: StatefulDesktop, tmp_pa
         assert "1 matching line" in status
         await pilot.press("escape")
         assert viewer.search == "" and not viewer.has_class("-searching")
-        await pilot.press("w")
         assert viewer.wrap and stdout.wrap
+        await pilot.press("w")
+        assert not viewer.wrap and not stdout.wrap
         await pilot.press("f")
         assert not viewer.follow and not stdout.follow
         assert "follow off" in str(viewer.query_one("#log-status").render())

@@ -115,6 +115,10 @@ async def test_start_stop_and_download_give_the_hosts_file(
         await wait_for(pilot, lambda: any(r.active for r in browser.recordings), what="recording")
         active = next(r for r in browser.recordings if r.active)
         assert active.id not in before
+        # Newest first, as the host lists them: the new row on top, not at the bottom.
+        table = browser.query_one(DataTable)
+        assert [row.key.value for row in table.ordered_rows] == [r.id for r in browser.recordings]
+        assert table.ordered_rows[0].key.value == active.id
         assert browser.has_class("-recording")
         assert "● recording" in status_text(browser)
         await pilot.pause(1.5)
@@ -348,6 +352,33 @@ async def test_a_download_is_cancelled_from_its_row_or_the_table(
         await pilot.press("x")  # from the table: cancels the selected recording's download
         assert browser.downloads[0].state == "cancelled"
     assert not (settings.download_dir / "rec_slow.mp4").exists()
+
+
+async def test_a_new_recording_goes_where_the_order_puts_it_and_the_cursor_stays(
+    fake_desktop: StatefulDesktop, settings: Settings
+) -> None:
+    older = {
+        "id": "rec_1795940000000",
+        "file_name": "rec_1795940000000.mp4",
+        "size_bytes": 1024,
+        "created_at": "2026-11-28T08:13:20Z",
+        "active": False,
+    }
+    async with AsyncDesktopClient(AsyncTransport(api_key=TOKEN)) as client:
+        browser = RecordingsBrowser(client, fake_desktop.url, settings, refresh_interval=0.2)
+        app = WidgetApp(browser, focus="DataTable")
+        async with app.run_test(size=(100, 30)) as pilot:
+            table = browser.query_one(DataTable)
+            await wait_for(pilot, lambda: table.row_count == 1, what="the list")
+            fake_desktop.recordings.append(older)
+            await wait_for(pilot, lambda: table.row_count == 2, what="the older one")
+            browser.select(older["id"])
+            newest = dict(older, id="rec_1795990000000", created_at="2026-11-28T22:06:40Z")
+            fake_desktop.recordings.insert(0, newest)
+            await wait_for(pilot, lambda: table.row_count == 3, what="the new one")
+            keys = [row.key.value for row in table.ordered_rows]
+            assert keys == ["rec_1795990000000", "rec_1795947300000", "rec_1795940000000"]
+            assert browser.selected is not None and browser.selected.id == older["id"]
 
 
 async def test_listing_failure_is_a_status_line_and_recovers(

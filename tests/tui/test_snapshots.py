@@ -48,6 +48,16 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TZ", "UTC")
 
 
+@pytest.fixture(autouse=True)
+def colours(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A terminal of true colour, whatever runs the tests (the theme follows it); the
+    16-colour and NO_COLOR tests say otherwise."""
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("COLORTERM", "truecolor")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("TEXTUAL_COLOR_SYSTEM", raising=False)
+
+
 class DesktopApp(Leap0App):
     """The app opening the fake desktop under the name "desktop"."""
 
@@ -93,6 +103,83 @@ async def settled(pilot: Pilot[Any]) -> None:
 def test_desktop_wide(snap_compare: Any, fake_desktop: StatefulDesktop, tmp_path: Path) -> None:
     app = DesktopApp(fake_desktop, tmp_path)
     assert snap_compare(app, terminal_size=(120, 36), run_before=settled)
+
+
+@pytest.mark.parametrize("size", [(160, 48), (240, 70)], ids=["160x48", "240x70"])
+def test_desktop_large(
+    size: tuple[int, int], snap_compare: Any, fake_desktop: StatefulDesktop, tmp_path: Path
+) -> None:
+    """The preview grows with the terminal, keeping the desktop's aspect."""
+    app = DesktopApp(fake_desktop, tmp_path)
+    assert snap_compare(app, terminal_size=size, run_before=settled)
+
+
+def test_desktop_zoomed(snap_compare: Any, fake_desktop: StatefulDesktop, tmp_path: Path) -> None:
+    async def zoom(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("z")
+        await pilot.pause(0.5)  # the frame is shrunk again for the new size
+
+    app = DesktopApp(fake_desktop, tmp_path)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=zoom)
+
+
+def test_desktop_in_16_colours(
+    snap_compare: Any,
+    fake_desktop: StatefulDesktop,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """TERM=xterm, nothing saying more: the ANSI theme, the terminal's own colours."""
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.delenv("COLORTERM")
+    app = DesktopApp(fake_desktop, tmp_path)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=settled)
+
+
+def test_restart_confirmation_in_16_colours(
+    snap_compare: Any,
+    fake_desktop: StatefulDesktop,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The dialog over the screen, which stays as it is (it cannot be dimmed)."""
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.delenv("COLORTERM")
+
+    async def ask(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("down", "r")
+        await pilot.pause(0.3)
+
+    app = DesktopApp(fake_desktop, tmp_path)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=ask)
+
+
+def test_desktop_without_colour(
+    snap_compare: Any,
+    fake_desktop: StatefulDesktop,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """NO_COLOR: every colour drawn in grey."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = DesktopApp(fake_desktop, tmp_path)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=settled)
+
+
+def test_desktop_compact_recordings_footer(
+    snap_compare: Any, fake_desktop: StatefulDesktop, tmp_path: Path
+) -> None:
+    """At 80 columns the recordings' keys need the palette hint's room: it steps aside."""
+
+    async def recordings(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("4")
+        await pilot.pause(0.3)
+
+    app = DesktopApp(fake_desktop, tmp_path)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=recordings)
 
 
 def test_desktop_compact_processes(
@@ -150,6 +237,20 @@ def test_help(snap_compare: Any, fake_desktop: StatefulDesktop, tmp_path: Path) 
 
     app = DesktopApp(fake_desktop, tmp_path)
     assert snap_compare(app, terminal_size=(120, 36), run_before=ask)
+
+
+def test_help_scrolls_to_the_last_key(
+    snap_compare: Any, fake_desktop: StatefulDesktop, tmp_path: Path
+) -> None:
+    async def ask(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause(0.3)
+        await pilot.press("end")
+        await pilot.pause(0.3)
+
+    app = DesktopApp(fake_desktop, tmp_path)
+    assert snap_compare(app, terminal_size=(140, 42), run_before=ask)
 
 
 def test_desktop_refusing_the_token(

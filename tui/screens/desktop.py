@@ -1,9 +1,12 @@
 """One desktop at a glance: processes, preview, logs, recordings, display and windows.
 
-On a terminal of 110x32 cells or more every pane is on screen at once (a grid, see
-``styles/desktop.tcss``). Below that the screen gets the ``-compact`` class: a row of tabs
-appears and one pane at a time fills the screen. Panes that are not shown stop fetching
-(their widgets follow Show and Hide), except the process table, whose feed always runs.
+On a terminal of 110x32 cells or more every pane is on screen at once: a grid (see
+``styles/desktop.tcss``) whose preview is sized to the desktop's aspect and takes what the
+other panes can spare (:mod:`tui.screens.desktop_layout`). Below that the screen gets the
+``-compact`` class: a row of tabs appears and one pane at a time fills the screen. ``z``
+zooms the preview to the whole screen (``-zoomed``) and back. Panes that are not shown stop
+fetching (their widgets follow Show and Hide), except the process table, whose feed always
+runs.
 """
 
 from __future__ import annotations
@@ -19,14 +22,17 @@ from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, DataTable, Footer, Header, Static, Tab, Tabs
+from textual.widgets import ContentSwitcher, DataTable, Header, Static, Tab, Tabs
 
 from core.config import Settings
 from tui import clock
 from tui.browser import has_graphical_browser, open_in_browser
 from tui.failures import report
+from tui.graphics import cell_size
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.desktop_layout import wide_layout
 from tui.widgets.display_info import DisplayInfo
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.log_viewer import LogViewer
 from tui.widgets.process_table import ProcessTable
 from tui.widgets.recording_player import RecordingPlayer
@@ -51,6 +57,9 @@ PANES: tuple[tuple[str, str], ...] = (
 COMPACT_WIDTH = 110
 COMPACT_HEIGHT = 32
 """Below either size the panes are shown one at a time, behind tabs."""
+
+DEFAULT_DESKTOP = (1440, 900)
+"""The desktop's size in pixels until the display info says (a Leap0 desktop's default)."""
 
 
 class DesktopScreen(Screen[None]):
@@ -81,6 +90,13 @@ class DesktopScreen(Screen[None]):
             tooltip="Control the desktop from the preview (mouse and keys); ctrl+] leaves",
         ),
         Binding(
+            "z",
+            "toggle_zoom",
+            "Zoom",
+            id="desktop.zoom",
+            tooltip="Zoom the preview to the whole screen, and back",
+        ),
+        Binding(
             "escape",
             "close_desktop",
             "Sandboxes",
@@ -94,6 +110,9 @@ class DesktopScreen(Screen[None]):
 
     pane: reactive[str] = reactive("processes")
     """The pane shown when compact (and focused by 1-4 either way)."""
+
+    zoomed: reactive[bool] = reactive(False)
+    """The preview fills the screen between the header and the footer (``z``)."""
 
     def __init__(
         self,
@@ -127,37 +146,44 @@ class DesktopScreen(Screen[None]):
         yield Header(show_clock=False, icon="◆")
         yield Tabs(*(Tab(label, id=f"tab-{pane}") for pane, label in PANES), id="pane-tabs")
         with Container(id="panes"):
-            with Vertical(id="pane-processes", classes="pane"):
-                yield ProcessTable(self.client, self.target, id="processes")
-                yield StatusLine(id="feed-age")
-                yield Static(id="feed-error", markup=False)
-                with Vertical(id="display"):
-                    yield DisplayInfo(self.client, self.target, id="display-info")
-                    yield WindowList(self.client, self.target, id="windows")
-            with Vertical(id="pane-preview", classes="pane"):
-                yield ScreenPreview(
-                    self.client,
-                    self.target,
-                    self.settings,
-                    renderer=self.image_renderer,
-                    paused=self.preview_paused,
-                    id="preview",
-                )
-            with Vertical(id="pane-logs", classes="pane"), ContentSwitcher(id="logs"):
-                yield Static(
-                    "Logs appear when the process list arrives.",
-                    id="logs-waiting",
-                    classes="placeholder",
-                )
-            with Vertical(id="pane-recordings", classes="pane"):
-                yield RecordingsBrowser(self.client, self.target, self.settings, id="recordings")
-        yield Footer()
+            with Vertical(id="side", classes="column"):
+                with Vertical(id="pane-processes", classes="pane"):
+                    yield ProcessTable(self.client, self.target, id="processes")
+                    yield StatusLine(id="feed-age")
+                    yield Static(id="feed-error", markup=False)
+                    with Vertical(id="display"):
+                        yield DisplayInfo(self.client, self.target, id="display-info")
+                        yield WindowList(self.client, self.target, id="windows")
+                with Vertical(id="pane-logs", classes="pane"), ContentSwitcher(id="logs"):
+                    yield Static(
+                        "Logs appear when the process list arrives.",
+                        id="logs-waiting",
+                        classes="placeholder",
+                    )
+            with Vertical(id="main", classes="column"):
+                with Vertical(id="pane-preview", classes="pane"):
+                    yield ScreenPreview(
+                        self.client,
+                        self.target,
+                        self.settings,
+                        renderer=self.image_renderer,
+                        paused=self.preview_paused,
+                        id="preview",
+                    )
+                with Vertical(id="pane-recordings", classes="pane"):
+                    yield RecordingsBrowser(
+                        self.client, self.target, self.settings, id="recordings"
+                    )
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "leap0"
         self.sub_title = self.label
         self.query_one("#logs", ContentSwitcher).current = "logs-waiting"
         self.query_one("#display").border_title = "Display"
+        self.query_one("#pane-preview").border_title = "Preview"
+        self.query_one("#pane-recordings").border_title = "Recordings"
+        self.watch(self.query_one(DisplayInfo), "display_info", self._display_changed, init=False)
         self._layout_for(self.size.width, self.size.height)
         self.watch_pane(self.pane)
         self.query_one(ProcessTable).focus()
@@ -171,18 +197,34 @@ class DesktopScreen(Screen[None]):
     def on_resize(self) -> None:
         self._layout_for(self.size.width, self.size.height)
 
+    def _display_changed(self) -> None:
+        self._layout_for(self.size.width, self.size.height)
+
     def _layout_for(self, width: int, height: int) -> None:
+        """Compact below the threshold; else size the grid for the preview."""
         self.compact = width < COMPACT_WIDTH or height < COMPACT_HEIGHT
+        if self.compact:
+            return
+        info = self.query_one(DisplayInfo).display_info
+        desktop = (info.width, info.height) if info is not None else DEFAULT_DESKTOP
+        layout = wide_layout((width, height), desktop, cell_size())
+        self.query_one("#panes").styles.grid_columns = layout.grid_columns
+        self.query_one("#main").styles.grid_rows = layout.grid_rows
 
     # ── watchers ──
 
     def watch_compact(self, compact: bool) -> None:
         self.set_class(compact, "-compact")
 
+    def watch_zoomed(self, zoomed: bool) -> None:
+        self.set_class(zoomed, "-zoomed")
+
     def watch_pane(self, pane: str) -> None:
         for name, _ in PANES:
             with _quietly():
                 self.query_one(f"#pane-{name}").set_class(name == pane, "-current")
+        for column in self.query(".column"):
+            column.set_class(bool(column.query(f"#pane-{pane}")), "-current")
         with _quietly():
             tabs = self.query_one("#pane-tabs", Tabs)
             if tabs.active != f"tab-{pane}":
@@ -198,6 +240,8 @@ class DesktopScreen(Screen[None]):
         keys already read.
         """
         self.pane = pane
+        if pane != "preview":
+            self.zoomed = False
         with _quietly():
             container = self.query_one(f"#pane-{pane}")
             # The focus chain holds only what is displayed (not the hidden log viewers).
@@ -212,6 +256,13 @@ class DesktopScreen(Screen[None]):
             self._close_player(player)
         self.action_show_pane("preview")
         self.query_one(ScreenPreview).action_control()
+
+    def action_toggle_zoom(self) -> None:
+        """The preview over every other pane, and back; the focus goes with it."""
+        self.zoomed = not self.zoomed
+        if self.zoomed:
+            self.pane = "preview"  # compact too: the preview's tab is the one shown
+            self.set_focus(self.query_one(ScreenPreview))
 
     def action_open_browser(self) -> None:
         self._open_browser()

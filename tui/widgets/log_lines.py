@@ -75,8 +75,9 @@ class LogLines(ScrollView, can_focus=True):
         Binding("end", "scroll_end", "Bottom", show=False),
     ]
 
-    wrap: reactive[bool] = reactive(False)
-    """Wrap long lines at the pane's width instead of scrolling sideways."""
+    wrap: reactive[bool] = reactive(True)
+    """Wrap long lines at the pane's width instead of scrolling sideways (a scroll bar
+    shows, while off, only when a line is wider than the pane)."""
 
     search: reactive[str] = reactive("")
     """Text to highlight, ignoring case; empty for none."""
@@ -119,6 +120,7 @@ class LogLines(ScrollView, can_focus=True):
         self._matches: list[int] = []  # absolute indices of lines with a match
         self._current: int | None = None  # absolute index of the current match
         self._strips: LRUCache[int, Strip] = LRUCache(2048)
+        self._view_height = 0  # rows of the view at the last resize
 
     # ── what is held ──
 
@@ -247,11 +249,26 @@ class LogLines(ScrollView, can_focus=True):
         self._wrap_width = width
         self.virtual_size = Size(width, starts[-1])
 
+    def rows_at(self, width: int) -> int:
+        """Rows the lines take in a view ``width`` cells wide: wrapped, their folded rows;
+        not wrapped, a row each, and one for the scroll bar when a line is wider."""
+        width = max(1, width)
+        if not self.wrap:
+            return len(self._lines) + (1 if self._max_width > width else 0)
+        if width == self._wrap_width and len(self._row_starts) == len(self._lines) + 1:
+            return self._row_starts[-1]
+        return sum(max(1, -(-cells // width)) for cells in self._cells)
+
     def on_resize(self, event: events.Resize) -> None:
+        # Following, with the last line in view: keep it in view at the new height.
+        at_end = round(self.scroll_y) + self._view_height >= self.virtual_size.height
+        self._view_height = self.scrollable_content_region.height
         if self.wrap:
             top = self._line_at_row(round(self.scroll_y))
             self._update_virtual_size(rebuild=True)
             self._scroll_to_line(top, center=False)
+        if self.follow and at_end:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def _line_at_row(self, row: int) -> int:
         """Index (into ``lines``) of the line shown on virtual row ``row``."""

@@ -11,6 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.css.scalar import Scalar
 from textual.reactive import reactive
 from textual.widgets import Input
 
@@ -25,7 +26,7 @@ from tui.widgets.status_line import StatusLine
 if TYPE_CHECKING:
     from core.desktop import AsyncDesktopClient, SandboxRef
 
-__all__ = ["LogViewer"]
+__all__ = ["LogViewer", "stderr_rows"]
 
 Stream = Literal["stdout", "stderr"]
 
@@ -42,8 +43,31 @@ MAX_BACKOFF = 10.0
 """Longest wait, in seconds, between fetches while the desktop keeps failing."""
 
 
+def stderr_rows(total: int, out_rows: int, err_rows: int, border: int = 2) -> int:
+    """The rows (border included) stderr gets of ``total``, stdout the rest; 0: hidden.
+
+    stderr takes room only when it has lines, and no more than they need; when both logs
+    are longer than the pane, the shorter one gets what it needs if that is under half,
+    else stdout gets three fifths.
+    """
+    if err_rows <= 0:
+        return 0
+    err_need = err_rows + border
+    out_need = out_rows + border
+    if out_need + err_need <= total:
+        return err_need
+    if out_need <= total // 2:
+        return total - out_need
+    if err_need <= total // 2:
+        return err_need
+    return max(border + 1, total * 2 // 5)
+
+
 class LogViewer(Vertical):
     """stdout above stderr for one process, fetched while the viewer is shown.
+
+    One pane for both: stderr is hidden while it has no lines, and then takes what its
+    lines need (:func:`stderr_rows`), so neither log is a half-empty box.
 
     The desktop API returns a whole log per request, so each fetch is compared with the last
     (:class:`LogTail`) and only what is new is appended. Fetches come every second while
@@ -86,10 +110,10 @@ class LogViewer(Vertical):
         }
     }
     LogViewer > #stdout {
-        height: 2fr;
+        height: 1fr;
     }
     LogViewer > #stderr {
-        height: 1fr;
+        display: none;
         background-tint: $error 8%;
         border: round $error 60%;
         border-title-color: $text-error;
@@ -136,8 +160,8 @@ class LogViewer(Vertical):
     follow: reactive[bool] = reactive(True)
     """Keep the newest lines in view as they arrive."""
 
-    wrap: reactive[bool] = reactive(False)
-    """Wrap long lines at the pane's width."""
+    wrap: reactive[bool] = reactive(True)
+    """Wrap long lines at the pane's width (off: scroll sideways)."""
 
     search: reactive[str] = reactive("")
     """Text highlighted in both logs; empty for none."""
@@ -182,6 +206,9 @@ class LogViewer(Vertical):
     def on_mount(self) -> None:
         self._show_status()
 
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._share_rows)
+
     # ── following while shown ──
 
     def on_show(self) -> None:
@@ -207,6 +234,8 @@ class LogViewer(Vertical):
         stdout = await self.client.process_logs(self.target, self.process)
         stderr = await self.client.process_errors(self.target, self.process)
         grew = self._take("stdout", stdout.logs) | self._take("stderr", stderr.errors)
+        if grew:
+            self._share_rows()
         if not self._fetched:
             self._fetched = True
             self._show_status()
@@ -292,6 +321,7 @@ class LogViewer(Vertical):
         for lines in self.query(LogLines):
             lines.wrap = wrap
         self._show_status()
+        self.call_after_refresh(self._share_rows)
 
     def watch_search(self, search: str) -> None:
         for lines in self.query(LogLines):
@@ -303,6 +333,25 @@ class LogViewer(Vertical):
         self._show_status()
 
     # ── helpers ──
+
+    def _share_rows(self) -> None:
+        """Size stderr to its lines (hidden with none); stdout takes the rest."""
+        if not self.is_mounted:
+            return
+        stdout = self.query_one("#stdout", LogLines)
+        stderr = self.query_one("#stderr", LogLines)
+        total = stdout.outer_size.height + (stderr.outer_size.height if stderr.display else 0)
+        if total <= 0:
+            return
+        # Both are as wide; a hidden stderr has no width of its own to measure.
+        width = stdout.scrollable_content_region.width
+        rows = stderr_rows(total, stdout.rows_at(width), stderr.rows_at(width))
+        if rows == 0:
+            stderr.display = False
+            return
+        stderr.display = True
+        if stderr.styles.height != Scalar.from_number(rows):
+            stderr.styles.height = rows
 
     def _focused_stream(self) -> Stream:
         focused = self.screen.focused

@@ -575,7 +575,9 @@ class RecordingsBrowser(Widget):
         """Bring the table in line with ``recordings``, changing only what changed."""
         self._shown = {r.id: r for r in recordings}
         rows = {recording_id: self._cells(r) for recording_id, r in self._shown.items()}
-        sync_rows(self.query_one(DataTable), rows)
+        table = self.query_one(DataTable)
+        sync_rows(table, rows)
+        _keep_order(table, list(rows))
 
     @staticmethod
     def _cells(recording: DesktopRecordingSummary) -> tuple[str | Text, ...]:
@@ -618,3 +620,16 @@ class RecordingsBrowser(Widget):
             return
         self.query_one("#status", StatusLine).show(self._status_text())
         self._hide_empty_downloads()
+
+
+def _keep_order(table: DataTable[Any], order: list[str]) -> None:
+    """Put the rows in ``order`` (the desktop's, newest first): a row added by
+    :func:`sync_rows` lands at the bottom. The cursor stays on the recording it was on."""
+    current = [row.key.value for row in table.ordered_rows]
+    if current == order:
+        return
+    selected = cursor_key(table)
+    position = {key: index for index, key in enumerate(order)}
+    table.sort("id", key=lambda recording_id: position.get(recording_id, len(position)))
+    if selected is not None:
+        table.move_cursor(row=table.get_row_index(selected), animate=False)
