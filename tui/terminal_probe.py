@@ -52,6 +52,7 @@ QUERY: Final = (
     f"\x1b_Gi={_KITTY_QUERY_ID},s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\"  # kitty graphics
     "\x1b[?2026$p"  # DECRQM: synchronized output
     "\x1b[16t"  # cell size in pixels (used when the ioctl does not say)
+    "\x1b[?2;4;0S"  # XTSMGRAPHICS: the largest Sixel image (xterm drops bigger ones)
     "\x1b[c"  # DA1, answered by every terminal: the end of the answers
 )
 """What :func:`probe` writes, in one go."""
@@ -61,6 +62,7 @@ _KITTY = re.compile(r"\x1b_G([^;\x1b]*);([^\x1b]*)\x1b\\")
 _DECRPM = re.compile(r"\x1b\[\?2026;(\d)\$y")
 _CELL = re.compile(r"\x1b\[6;(\d+);(\d+)t")
 _DA1 = re.compile(r"\x1b\[\?([0-9;]*)c")
+_SIXEL_MAX = re.compile(r"\x1b\[\?2;0;(\d+);(\d+)S")
 _VERSION = re.compile(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?")
 
 
@@ -80,6 +82,9 @@ class TerminalAnswers:
     """DECRQM says mode 2026 is known (set or reset)."""
     cell: tuple[int, int] | None = None
     """A cell's size in pixels (width, height), if the terminal said."""
+    sixel_max: tuple[int, int] | None = None
+    """The largest Sixel image the terminal shows (width, height in pixels), if it said
+    (XTSMGRAPHICS; xterm's ``maxGraphicSize``, 1000x1000 unless set)."""
     answered: bool = False
     """DA1 came back: the terminal was asked and answered."""
     tmux: bool = False
@@ -124,7 +129,11 @@ def parse_answers(text: str, env: Mapping[str, str] | None = None) -> TerminalAn
     cell = None
     if (m := _CELL.search(text)) and int(m.group(1)) > 0 and int(m.group(2)) > 0:
         cell = (int(m.group(2)), int(m.group(1)))
+    sixel_max = None
+    if (m := _SIXEL_MAX.search(text)) and int(m.group(1)) > 0 and int(m.group(2)) > 0:
+        sixel_max = (int(m.group(1)), int(m.group(2)))
     return TerminalAnswers(
+        sixel_max=sixel_max,
         name=name,
         version=version,
         kitty_graphics=kitty,

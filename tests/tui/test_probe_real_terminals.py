@@ -23,7 +23,8 @@ PROBE = (
     "import sys; from tui.graphics import probe_terminal; "
     "from tui.widgets.renderers import resolve_mode; a = probe_terminal(); "
     "mode = resolve_mode('auto'); "
-    "open(sys.argv[1], 'w').write(f'{a.name} {a.sixel} {a.kitty_graphics} {mode}')"
+    "w = a.sixel_max[0] if a.sixel_max else 0; "
+    "open(sys.argv[1], 'w').write(f'{a.name} {a.sixel} {a.kitty_graphics} {mode} {w}')"
 )
 
 
@@ -54,7 +55,7 @@ def test_tmux_gets_symbols(tmp_path: Path) -> None:
         env={k: v for k, v in env().items() if k != "TMUX"},
     )
     try:
-        name, _, kitty, mode = wait_for_file(out).split()
+        name, _, kitty, mode, _ = wait_for_file(out).split()
     finally:
         subprocess.run(["tmux", "-S", str(socket), "kill-server"], check=False)
     assert (name, kitty, mode) == ("tmux", "False", "symbols")
@@ -85,10 +86,17 @@ def display(tmp_path: Path) -> Iterator[str]:
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        (["-ti", "vt340", "-xrm", "XTerm*decTerminalID: vt340"], ("xterm", "True", "sixel")),
-        ([], ("xterm", "False", "symbols")),
+        (
+            ["-ti", "vt340", "-xrm", "XTerm*decTerminalID: vt340"],
+            ("xterm", "True", "sixel", "1000"),  # its default maxGraphicSize: 1000x1000
+        ),
+        (
+            ["-ti", "vt340", "-xrm", "XTerm*maxGraphicSize: 2000x1500"],
+            ("xterm", "True", "sixel", "2000"),
+        ),
+        ([], ("xterm", "False", "symbols", "0")),
     ],
-    ids=["sixel", "plain"],
+    ids=["sixel", "sixel-2000", "plain"],
 )
 def test_xterm_with_and_without_sixel(
     display: str, tmp_path: Path, options: list[str], expected: tuple[str, str, str]
@@ -101,11 +109,11 @@ def test_xterm_with_and_without_sixel(
         stderr=subprocess.DEVNULL,
     )
     try:
-        name, sixel, _, mode = wait_for_file(out).split()
+        name, sixel, _, mode, widest = wait_for_file(out).split()
     finally:
         terminal.terminate()
         terminal.wait(timeout=10)
-    assert (name, sixel, mode) == expected
+    assert (name, sixel, mode, widest) == expected
 
 
 @pytest.mark.skipif(shutil.which("kitty") is None, reason="kitty is not installed")
@@ -118,7 +126,7 @@ def test_kitty_gets_kitty_graphics(display: str, tmp_path: Path) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        name, _, kitty, mode = wait_for_file(out).split()
+        name, _, kitty, mode, _ = wait_for_file(out).split()
     finally:
         terminal.terminate()
         terminal.wait(timeout=10)

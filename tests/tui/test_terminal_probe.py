@@ -100,3 +100,25 @@ def test_describe_names_the_terminal_and_what_it_can_do() -> None:
         "kitty 0.26.5: kitty graphics, synchronized output"
     )
     assert parse_answers(XTERM_PLAIN, env={}).describe() == "xterm 379: text only"
+
+
+def test_xterm_says_the_largest_sixel_it_shows_and_the_preview_keeps_within_it() -> None:
+    from textual.geometry import Size
+
+    from tui import graphics
+    from tui.widgets.screen_preview import sixel_limited
+
+    answers = parse_answers(XTERM_SIXEL + "\x1b[?2;0;1000;1000S", env={})
+    assert answers.sixel_max == (1000, 1000)
+    assert parse_answers(XTERM_SIXEL, env={}).sixel_max is None  # did not say: no limit
+    assert parse_answers("\x1b[?2;3;0S" + XTERM_SIXEL, env={}).sixel_max is None  # failed
+
+    saved = graphics._answers
+    graphics._answers = answers
+    try:
+        # A maximised xterm: 180 columns of 10 px would be 1800 px, over the 1000 it shows.
+        assert sixel_limited(Size(180, 50), "sixel", (10, 20)) == Size(100, 50)
+        assert sixel_limited(Size(80, 30), "sixel", (10, 20)) == Size(80, 30)
+        assert sixel_limited(Size(180, 50), "kitty", (10, 20)) == Size(180, 50)
+    finally:
+        graphics._answers = saved

@@ -43,7 +43,7 @@ from tui.control import LEAVE_KEY, ControlSender, Gestures, ImageBox, Scroll, ac
 from tui.failures import one_line, report
 from tui.files import screenshot_stem
 from tui.frames import Encoder, Frame, prepare_frame, save_png
-from tui.graphics import cell_size, pixel_mouse
+from tui.graphics import cell_size, pixel_mouse, terminal_answers
 from tui.polling import poll
 from tui.widgets.renderers import (
     encoder_of,
@@ -758,7 +758,7 @@ class ScreenPreview(Widget, can_focus=True):
             size = Size(0, 0)
         if size.width <= 0 or size.height <= 0:
             size = Size(max(1, self.size.width), max(1, self.size.height - 1))
-        return size
+        return sixel_limited(size, getattr(self._renderer, "MODE", ""), self._cell_size())
 
     def _cell_size(self) -> tuple[int, int]:
         return cell_size()
@@ -804,3 +804,13 @@ class ScreenPreview(Widget, can_focus=True):
         except Exception:
             return
         status.show(self._status_text())
+
+
+def sixel_limited(box: Size, mode: str, cell: tuple[int, int]) -> Size:
+    """``box`` narrowed, in Sixel mode, to what the terminal shows: xterm drops a Sixel
+    image wider than its ``maxGraphicSize`` (1000 pixels unless set), and every row of the
+    picture is one image as wide as the picture. The picture is then smaller, not blank."""
+    limit = terminal_answers().sixel_max if mode == "sixel" else None
+    if limit is None:
+        return box
+    return Size(max(1, min(box.width, limit[0] // max(1, cell[0]))), box.height)
