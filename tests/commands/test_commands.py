@@ -10,6 +10,7 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -191,20 +192,30 @@ def test_wait_exits_0_on_a_ready_desktop_and_1_when_the_time_runs_out(leap0: Lea
     assert "not ready after 1.5 s" in late.stderr
 
 
+def _lines(stream: Any, count: int, limit: float = 30.0) -> list[str]:
+    """``count`` lines from ``stream``, or what came within ``limit`` seconds."""
+    got: list[str] = []
+    reader = threading.Thread(
+        target=lambda: got.extend(stream.readline() for _ in range(count)), daemon=True
+    )
+    reader.start()
+    reader.join(limit)
+    return got
+
+
 def test_status_watch_prints_a_line_per_change_until_ctrl_c(leap0: Leap0) -> None:
     watch = leap0.popen("status", "--watch")
     try:
-        assert watch.stdout is not None
-        assert watch.stdout.readline().startswith("status: running")
-        for _ in range(5):  # the table
-            watch.stdout.readline()
+        table = _lines(watch.stdout, 6)  # printed once the stream is live
+        assert table[0].startswith("status: running"), table
         with httpx.Client(base_url=leap0.host.url, timeout=60) as http:
             answer = http.post(
                 "/api/process/x11vnc/restart",
                 headers={"Authorization": f"Bearer {leap0.host.token}"},
             )
         assert answer.status_code == 200
-        lines = [watch.stdout.readline() for _ in range(2)]
+        lines = _lines(watch.stdout, 2)
+        assert len(lines) == 2, lines
         assert "degraded 3/4 (x11vnc down)" in lines[0], lines
         assert "running 4/4" in lines[1], lines
     finally:

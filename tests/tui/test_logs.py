@@ -147,7 +147,8 @@ def test_control_characters_and_ansi_are_cleaned() -> None:
 
 
 async def _viewer(app: Leap0App, pilot: object) -> LogViewer:
-    await wait_for(pilot, lambda: app.screen.query(LogViewer), what="a log viewer")  # type: ignore[arg-type]
+    # The viewer and its lines: a viewer just mounted may not have composed them yet.
+    await wait_for(pilot, lambda: app.screen.query("LogViewer #stdout"), what="a log viewer")  # type: ignore[arg-type]
     viewer = app.screen.query_one(LogViewer)
     stdout = viewer.query_one("#stdout", LogLines)
     await wait_for(pilot, lambda: stdout.line_count >= 1, what="the first lines")  # type: ignore[arg-type]

@@ -44,21 +44,30 @@ def _print_table(status: DesktopProcessStatusList, out: Output) -> None:
 
 
 async def status(args: argparse.Namespace, target: Target, out: Output) -> int:
+    # A plain request first: a refused token or an unreachable desktop ends here with its
+    # exit status (the stream's feed would keep retrying them).
     current = await target.client.process_status(target.ref)
-    if out.json_mode:
-        out.json(current)
-    else:
-        _print_table(current, out)
     if not args.watch:
+        _show(current, out)
         return exits.OK
-    return await _watch(target, out, current)
+    return await _watch(target, out)
 
 
-async def _watch(target: Target, out: Output, first: DesktopProcessStatusList) -> int:
-    """Print each change of the status, and of the feed's state, until interrupted."""
+def _show(status: DesktopProcessStatusList, out: Output) -> None:
+    if out.json_mode:
+        out.json(status)
+    else:
+        _print_table(status, out)
+    out.out.flush()
+
+
+async def _watch(target: Target, out: Output) -> int:
+    """The status from the stream's first event (so nothing that changes after it is
+    printed can be missed), then a line per change, and per trouble of the stream, until
+    interrupted."""
     from core.status_feed import FeedState, StatusFeed
 
-    shown = first.model_dump()
+    shown: dict[str, object] | None = None
     trouble: str | None = None
     async with StatusFeed(target.client, target.ref) as feed:
         async for update in feed:
@@ -72,6 +81,10 @@ async def _watch(target: Target, out: Output, first: DesktopProcessStatusList) -
                 continue
             trouble = None
             now = update.status.model_dump()
+            if shown is None:
+                shown = now
+                _show(update.status, out)
+                continue
             if now == shown:
                 continue
             shown = now

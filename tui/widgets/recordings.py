@@ -399,17 +399,26 @@ class RecordingsBrowser(Widget):
         for row in rows:
             row.action_cancel()
 
-    def action_delete(self) -> None:
+    def _finished_selection(self, refusal: str) -> DesktopRecordingSummary | None:
+        """The selected recording when it is finished; else a warning and ``None``
+        (``refusal`` says what an active one cannot be, e.g. "deleted")."""
         recording = self.selected
         if recording is None:
             self.notify("No recording selected", severity="warning", markup=False)
-            return
+            return None
         if recording.active:
             self.notify(
-                f"Recording {recording.id} is active and cannot be deleted: stop it (S) first",
+                f"Recording {recording.id} is still being recorded and cannot be {refusal}: "
+                "stop it (S) first",
                 severity="warning",
                 markup=False,
             )
+            return None
+        return recording
+
+    def action_delete(self) -> None:
+        recording = self._finished_selection("deleted")
+        if recording is None:
             return
         from tui.screens.confirm import ConfirmScreen
 
@@ -443,16 +452,8 @@ class RecordingsBrowser(Widget):
         self.action_play()
 
     def action_play(self) -> None:
-        recording = self.selected
+        recording = self._finished_selection("played")
         if recording is None:
-            self.notify("No recording selected", severity="warning", markup=False)
-            return
-        if recording.active:
-            self.notify(
-                f"Recording {recording.id} is still being recorded: stop it (S) to play it",
-                severity="warning",
-                markup=False,
-            )
             return
         self.post_message(self.PlayRequested(self, recording.id))
 
