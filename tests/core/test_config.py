@@ -36,7 +36,7 @@ def test_precedence_argument_environment_file(tmp_path: Path) -> None:
     assert s.api_key == "arg-key"
     assert s.base_url == "https://env.example"
     assert s.sandbox_domain == "file.example"
-    assert s.mode == "picker"
+    assert s.mode == "fleet"
     s = load_settings(config_path=path, env=env)
     assert s.api_key == "env-key"
     s = load_settings(config_path=path, env={})
@@ -63,7 +63,7 @@ def test_profiles_cloud_and_desktop(tmp_path: Path) -> None:
         "lab-token",
     )
     s = load_settings(config_path=path, env={"LEAP0_PROFILE": "work"})
-    assert (s.mode, s.api_key, s.sandbox_domain) == ("picker", "work-key", "eu.sandbox.example")
+    assert (s.mode, s.api_key, s.sandbox_domain) == ("fleet", "work-key", "eu.sandbox.example")
     # The environment still beats the profile.
     s = load_settings(config_path=path, env={"LEAP0_PROFILE": "work", "LEAP0_API_KEY": "e"})
     assert s.api_key == "e"

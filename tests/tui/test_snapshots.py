@@ -18,10 +18,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from textual.pilot import Pilot
-from textual.widgets import DataTable
 from textual_image.widget import HalfcellImage
 
-from core.config import load_settings
 from core.desktop import DesktopTarget
 from tests.support.loopback import serve
 from tests.tui.conftest import settings_for, wait_for
@@ -29,7 +27,6 @@ from tests.tui.fake_desktop import StatefulDesktop
 from tui import clock
 from tui.app import Leap0App
 from tui.local import LocalHost
-from tui.screens.picker import PickerScreen
 from tui.widgets.display_info import DisplayInfo
 from tui.widgets.log_lines import LogLines
 from tui.widgets.process_table import ProcessTable
@@ -190,29 +187,6 @@ def control_plane() -> Iterator[str]:
 
     with serve(Starlette(routes=[Route("/v1/sandboxes", listing)])) as url:
         yield url
-
-
-def test_picker(snap_compare: Any, control_plane: str, tmp_path: Path) -> None:
-    settings = load_settings(
-        api_key="cp-key",
-        base_url=control_plane,
-        config_path=tmp_path / "none.toml",
-        download_dir=tmp_path,
-        env={},
-    )
-
-    class PickerApp(Leap0App):
-        def _open_first_screen(self) -> None:
-            # Listed from the loopback control plane, titled as the real one.
-            shown = self.settings.model_copy(update={"base_url": "https://api.leap0.dev"})
-            self.push_screen(PickerScreen(self.client, shown))
-
-    async def listed(pilot: Pilot[Any]) -> None:
-        table = pilot.app.screen.query_one(DataTable)
-        await wait_for(pilot, lambda: table.row_count == 3)
-        await pilot.pause(0.3)
-
-    assert snap_compare(PickerApp(settings), terminal_size=(100, 24), run_before=listed)
 
 
 def test_local_desktop_failed(snap_compare: Any, tmp_path: Path) -> None:
