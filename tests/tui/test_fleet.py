@@ -52,7 +52,7 @@ def fleet_of(app: Leap0App) -> tuple[FleetScreen, FleetTable]:
 
 
 def cell(table: FleetTable, key: str, column: str) -> str:
-    return str(table.get_cell(key, column))
+    return str(table.cell(key, column))
 
 
 async def all_running(pilot: Pilot[object], table: FleetTable, count: int = 50) -> None:

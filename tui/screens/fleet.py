@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import Footer, Header, Input, Static
 
 from core.config import ConfigFile, Settings
 from core.errors import Leap0Error
@@ -137,6 +137,9 @@ class FleetScreen(Screen[None]):
         self._fleet: Fleet | None = None
         self._reports: dict[str, DesktopReport] = {}
         self._changed: set[str] = set()
+        """Desktops whose row has changed since it was last shown."""
+        self._known: dict[str, FleetTarget] = {}
+        """The targets as last shown."""
         self._everything_changed = True
         self._listing: ListingUpdate | None = None
         self._listing_at = 0.0
@@ -180,7 +183,6 @@ class FleetScreen(Screen[None]):
         async for update in self._watch.updates():
             self._listing, self._listing_at = update, clock.monotonic()
             if self._targets.set_sandboxes(update.rows):
-                self._everything_changed = True
                 if self._fleet is not None:
                     self._fleet.set_targets(self._targets.targets().values())
                 self._render_rows()
@@ -209,14 +211,27 @@ class FleetScreen(Screen[None]):
             return
         table = self.query_one(FleetTable)
         targets = self._targets.targets()
+        known = self._known
+        if targets is not known:
+            self._changed.update(k for k, t in targets.items() if known.get(k) != t)
+            self._known = targets
         order = self.view.rows(targets, self._reports)
-        changed = set(order) if self._everything_changed else self._changed
+        if self._everything_changed:
+            self._changed.update(order)
+            self._everything_changed = False
+        # Rows already shown are updated where they are on screen; the others when they
+        # come into view (the tick, or a scroll).
         shown = set(table.order)
+        cursor = table.cursor_desktop
+        top = order.index(cursor) if cursor is not None and cursor in set(order) else 0
+        near = set(order[max(0, top - table.size.height) : top + 2 * table.size.height])
+        near.update(table.visible_keys())
         cells = {
-            key: self._cells(targets[key]) for key in order if key in changed or key not in shown
+            key: self._cells(targets[key])
+            for key in order
+            if key not in shown or (key in self._changed and key in near)
         }
-        self._everything_changed = False
-        self._changed = set()
+        self._changed -= cells.keys()
         table.show(order, cells)
         self._show_counts(targets, len(order))
         if self._fleet is not None:
@@ -226,11 +241,14 @@ class FleetScreen(Screen[None]):
         if not self._active:
             return
         table = self.query_one(FleetTable)
-        targets = self._targets.targets()
-        table.refresh_visible(lambda key: self._cells(targets.get(key) or _gone(key)))
+        table.refresh_visible(self._visible_cells)
         self._show_listing()
         if self._fleet is not None:
             self._fleet.set_priority(table.visible_keys())
+
+    def _visible_cells(self, key: str) -> Cells:
+        self._changed.discard(key)
+        return self._cells(self._known.get(key) or _gone(key))
 
     def _cells(self, target: FleetTarget) -> Cells:
         report = self._reports.get(target.key) or DesktopReport(target.key)
@@ -244,11 +262,7 @@ class FleetScreen(Screen[None]):
             processes.append(
                 _PROCESS_MARKS[running], style=self._style("fleet--down") if down else ""
             )
-        seen = (
-            clock.age_text(clock.monotonic() - report.received_at)
-            if report.received_at is not None
-            else "—"
-        )
+        seen = _status_age(report.received_at)
         sandbox = target.sandbox
         state = sandbox.state if sandbox is not None else target.source
         template = sandbox.template_id if sandbox is not None else ""
@@ -394,11 +408,10 @@ class FleetScreen(Screen[None]):
         if key is not None:
             self._open(key)
 
-    @on(DataTable.RowSelected, "#fleet")
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(FleetTable.RowSelected, "#fleet")
+    def _row_selected(self, event: FleetTable.RowSelected) -> None:
         event.stop()
-        if event.row_key.value is not None:
-            self._open(event.row_key.value)
+        self._open(event.key)
 
     def _open(self, key: str) -> None:
         from tui.screens.desktop import DesktopScreen
@@ -532,3 +545,15 @@ def _desktops(count: int) -> str:
 def _gone(key: str) -> FleetTarget:
     """A row whose target left since the last render (its cells until the next one)."""
     return FleetTarget(key, key, key, "sandbox", followable=False, reason="gone")
+
+
+FRESH = 10.0
+"""A status younger than this is shown as ``now``: streams beat every 2 s and polls come
+every 10 s, so a row does not repaint each second for a count that says nothing."""
+
+
+def _status_age(received_at: float | None) -> str:
+    if received_at is None:
+        return "—"
+    age = clock.monotonic() - received_at
+    return "now" if age < FRESH else clock.age_text(age)
