@@ -100,7 +100,7 @@ def five_thousand(base: Path, seconds: float) -> tuple[float, float, float, floa
         term.wait_for(r"5000 sandboxes", limit=120, every=0.2)
         term.wait_for(r"listed \d+ s ago", limit=120, every=0.2)
         pid = term.pid()
-        time.sleep(10)  # every desktop's first poll or stream
+        time.sleep(30)  # every desktop's first poll or stream
         on_screen = cpu(pid, seconds)
         rss = rss_mb(pid)
         term.keys("/")

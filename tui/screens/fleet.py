@@ -11,6 +11,7 @@ desktop screen is open over it, the fleet lists less often and renders nothing.
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, ClassVar
@@ -45,6 +46,14 @@ __all__ = ["FleetScreen"]
 
 MAX_ALERTS = 200
 """Alerts kept for ``a``."""
+
+BATCH_INTERVAL = 0.25
+"""Seconds between two batches of the fleet's reports at least: each batch sorts every row
+again (about 10 ms at 5,000)."""
+
+BEHIND_POLL_RATE = 5.0
+"""Polls a second at most while a desktop screen is open over the fleet (the fleet's own
+limit is 20): the rows are not on screen, the alerts still come."""
 
 BULK_CONCURRENCY = 8
 """Desktops a bulk action (restart, recording) calls at once."""
@@ -130,7 +139,7 @@ class FleetScreen(Screen[None]):
         self._targets = FleetTargets(sandbox_ref)
         self._targets.set_profiles(ConfigFile(profiles=settings.desktop_profiles))
         self._targets.set_local(dict(local or {}))
-        self._make_fleet = fleet or Fleet
+        self._make_fleet = fleet or partial(Fleet, batch_interval=BATCH_INTERVAL)
         self._watch = watch
         if self._watch is None and settings.api_key:
             self._watch = SandboxWatch(client.transport)
@@ -147,6 +156,7 @@ class FleetScreen(Screen[None]):
         self.marks: set[str] = set()
         self.alerts: deque[Alert] = deque(maxlen=MAX_ALERTS)
         self._active = True
+        self._poll_rate: float | None = None
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="◆")
@@ -335,11 +345,16 @@ class FleetScreen(Screen[None]):
         self._active = False
         if self._watch is not None:
             self._watch.set_slow(True)
+        if self._fleet is not None:
+            self._poll_rate = self._fleet.max_poll_rate
+            self._fleet.max_poll_rate = min(self._poll_rate, BEHIND_POLL_RATE)
 
     def on_screen_resume(self) -> None:
         self._active = True
         if self._watch is not None:
             self._watch.set_slow(False)
+        if self._fleet is not None and self._poll_rate is not None:
+            self._fleet.max_poll_rate = self._poll_rate
         self._everything_changed = True
         if self.is_mounted:
             self._render_rows()
