@@ -27,7 +27,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from tui_tmux import Terminal, cpu_seconds
 
@@ -46,7 +45,7 @@ def cloud(count: int, desktops: int) -> tuple[subprocess.Popen[str], str]:
     url = proc.stdout.readline().strip()
     for _ in range(100):
         try:
-            urllib.request.urlopen(f"{url}/v1/sandboxes?page-size=1")  # noqa: S310 (loopback)
+            urllib.request.urlopen(f"{url}/v1/sandboxes?page-size=1")
         except urllib.error.HTTPError:
             break  # 401: it answers
         except OSError:
@@ -55,7 +54,7 @@ def cloud(count: int, desktops: int) -> tuple[subprocess.Popen[str], str]:
 
 
 def fake(url: str, path: str) -> None:
-    urllib.request.urlopen(urllib.request.Request(f"{url}/_fake/{path}", method="POST"))  # noqa: S310
+    urllib.request.urlopen(urllib.request.Request(f"{url}/_fake/{path}", method="POST"))
 
 
 def start(term: Terminal, url: str) -> float:

@@ -11,9 +11,9 @@ desktop screen is open over it, the fleet lists less often and renders nothing.
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
