@@ -25,10 +25,11 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tui_tmux import Terminal, cpu_seconds
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SIZE = (140, 36)
 
