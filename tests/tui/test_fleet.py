@@ -93,7 +93,7 @@ async def test_the_broken_desktop_is_on_top_with_no_key_pressed(
         counts = str(screen.query_one("#fleet-counts").render())
         assert counts.startswith("50 sandboxes · 1 degraded")
         listing = str(screen.query_one("#fleet-listing").render())
-        assert "listed 0 s ago" in listing or "listed 1 s ago" in listing
+        assert "listed just now" in listing
 
 
 async def test_filter_trouble_and_sort(

@@ -139,6 +139,8 @@ class FleetScreen(Screen[None]):
         self._targets = FleetTargets(sandbox_ref)
         self._targets.set_profiles(ConfigFile(profiles=settings.desktop_profiles))
         self._targets.set_local(dict(local or {}))
+        # The fleet's and the watcher's times are time.monotonic(), which tui.clock's is
+        # too: a test that freezes tui.clock freezes neither (the fleet schedules by it).
         self._make_fleet = fleet or partial(Fleet, batch_interval=BATCH_INTERVAL)
         self._watch = watch
         if self._watch is None and settings.api_key:
@@ -151,7 +153,6 @@ class FleetScreen(Screen[None]):
         """The targets as last shown."""
         self._everything_changed = True
         self._listing: ListingUpdate | None = None
-        self._listing_at = 0.0
         self.view = FleetView()
         self.marks: set[str] = set()
         self.alerts: deque[Alert] = deque(maxlen=MAX_ALERTS)
@@ -191,7 +192,7 @@ class FleetScreen(Screen[None]):
     async def _follow_listing(self) -> None:
         assert self._watch is not None
         async for update in self._watch.updates():
-            self._listing, self._listing_at = update, clock.monotonic()
+            self._listing = update
             if self._targets.set_sandboxes(update.rows):
                 if self._fleet is not None:
                     self._fleet.set_targets(self._targets.targets().values())
@@ -324,15 +325,10 @@ class FleetScreen(Screen[None]):
             parts.append(f"listing {update.progress}")
         if update.error is not None:
             parts.append(f"⚠ {update.error}")
-        listed_at = update.listed_at
-        if listed_at is not None:
-            # The watcher's clock is monotonic, as ours.
-            age = clock.age_text(max(0.0, now - listed_at))
-            parts.append(f"listed {age} ago" + (" (stale)" if update.stale else ""))
-        if update.progress is None and update.next_in is not None and not update.refused:
-            left = update.next_in - (now - self._listing_at)
-            if left > 0:
-                parts.append(f"next in {clock.age_text(left)}")
+        if update.listed_at is not None:
+            age = max(0.0, now - update.listed_at)
+            when = "just now" if age < FRESH else f"{clock.age_text(age)} ago"
+            parts.append(f"listed {when}" + (" (stale)" if update.stale else ""))
         if update.refused:
             parts.append("ctrl+r tries again")
         status.set_class(update.error is not None, "-failing")
