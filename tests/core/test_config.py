@@ -69,6 +69,19 @@ def test_profiles_cloud_and_desktop(tmp_path: Path) -> None:
     assert s.api_key == "e"
 
 
+def test_desktop_profiles_alone_open_the_fleet_and_alerts_are_read(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        'alerts = "notify"\n[profiles.lab]\nurl = "http://127.0.0.1:8123"\ntoken = "t"\n',
+    )
+    s = load_settings(config_path=path, env={})
+    assert (s.mode, s.alerts, list(s.desktop_profiles)) == ("fleet", "notify", ["lab"])
+    assert load_settings(config_path=write(tmp_path, ""), env={}).mode == "local"
+    s = load_settings(config_path=write(tmp_path, 'alerts = "loud"\n'), env={})
+    assert s.alerts == "toast"
+    assert len(s.problems) == 1 and "alerts" in s.problems[0]
+
+
 def test_unknown_profile_is_reported_and_ignored(tmp_path: Path) -> None:
     path = write(tmp_path, '[profiles.work]\napi_key = "k"\n')
     s = load_settings(config_path=path, env={}, profile="nope")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from textual.pilot import Pilot
 
 from core.config import load_settings
@@ -20,6 +22,7 @@ from tui.screens.choice import ChoiceScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.desktop import DesktopScreen
 from tui.screens.fleet import FleetScreen
+from tui.screens.help import HelpScreen
 from tui.screens.lines import LinesScreen
 from tui.widgets.fleet_table import FleetTable
 
@@ -264,3 +267,38 @@ async def test_a_refused_key_is_one_line_and_no_retry_storm(
         assert "the control plane refused the API key" in str(listing.render())
         await pilot.pause(1.0)
         assert cloud.listing_requests == 1
+
+
+async def test_a_control_plane_down_keeps_the_rows_marked_stale(
+    cloud_and_url: tuple[FakeCloud, str], tmp_path: Path
+) -> None:
+    cloud, url = cloud_and_url
+    app = fleet_app(url, tmp_path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen, table = fleet_of(app)
+        await all_running(pilot, table)
+        cloud.fail_status = 503
+        await pilot.press("ctrl+r")
+        listing = screen.query_one("#fleet-listing")
+        await wait_for(pilot, lambda: "(stale)" in str(listing.render()), what="stale")
+        assert "503" in str(listing.render())
+        assert listing.has_class("-failing")
+        assert table.row_count == 50
+
+
+async def test_help_lists_every_key_of_the_fleet(
+    cloud_and_url: tuple[FakeCloud, str], tmp_path: Path
+) -> None:
+    _, url = cloud_and_url
+    app = fleet_app(url, tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        console = Console(width=160, record=True, file=io.StringIO())
+        console.print(help_screen._table())
+        shown = console.export_text()
+        for words in ("Filter", "Trouble", "Sort", "Mark", "Restart", "Record", "Alerts",
+                      "First", "Last", "Page up", "Page down", "Open"):  # fmt: skip
+            assert words in shown, words
