@@ -134,6 +134,9 @@ class FleetTable(ScrollView, can_focus=True):
             return self._order[self.cursor_row]
         return None
 
+    def has_row(self, key: str) -> bool:
+        return key in self._index
+
     def cell(self, key: str, column: str) -> Text | str:
         """What row ``key`` shows in ``column``."""
         return self._cells[key][_INDEX[column]]
