@@ -60,6 +60,10 @@ BEHIND_POLL_RATE = 5.0
 """Polls a second at most while a desktop screen is open over the fleet (the fleet's own
 limit is 20): the rows are not on screen, the alerts still come."""
 
+BEHIND_STREAMS = 8
+"""Desktops streamed at most while a desktop screen is open over the fleet (64 on screen):
+the open one first (``set_priority``), then those in trouble; the rest are polled."""
+
 BULK_CONCURRENCY = 8
 """Desktops a bulk action (restart, recording) calls at once."""
 
@@ -166,7 +170,9 @@ class FleetScreen(Screen[None]):
         self.marks: set[str] = set()
         self.alerts: deque[Alert] = deque(maxlen=MAX_ALERTS)
         self._active = True
-        self._poll_rate: float | None = None
+        self._pace: tuple[float, int] | None = None
+        self._open_key: str | None = None
+        """The fleet's poll rate and streams while on screen (when a desktop is open)."""
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="◆")
@@ -370,16 +376,21 @@ class FleetScreen(Screen[None]):
         self._active = False
         if self._watch is not None:
             self._watch.set_slow(True)
-        if self._fleet is not None:
-            self._poll_rate = self._fleet.max_poll_rate
-            self._fleet.max_poll_rate = min(self._poll_rate, BEHIND_POLL_RATE)
+        fleet = self._fleet
+        if fleet is not None:
+            self._pace = (fleet.max_poll_rate, fleet.max_streams)
+            fleet.max_poll_rate = min(fleet.max_poll_rate, BEHIND_POLL_RATE)
+            fleet.max_streams = min(fleet.max_streams, BEHIND_STREAMS)
+            # A new priority chooses the streams again, with the new limit.
+            fleet.set_priority([self._open_key] if self._open_key else [])
 
     def on_screen_resume(self) -> None:
         self._active = True
         if self._watch is not None:
             self._watch.set_slow(False)
-        if self._fleet is not None and self._poll_rate is not None:
-            self._fleet.max_poll_rate = self._poll_rate
+        if self._fleet is not None and self._pace is not None:
+            self._fleet.max_poll_rate, self._fleet.max_streams = self._pace
+            self._pace = None
         self._everything_changed = True
         if self.is_mounted:
             self._render_rows()
@@ -467,8 +478,7 @@ class FleetScreen(Screen[None]):
                 severity="warning",
                 markup=False,
             )
-        if self._fleet is not None:
-            self._fleet.set_priority([key])
+        self._open_key = key
         self.app.push_screen(
             DesktopScreen(
                 self.client,
