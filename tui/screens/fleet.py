@@ -35,6 +35,7 @@ from core.models import PROCESS_NAMES
 from core.sandbox_watch import ListingUpdate, SandboxWatch
 from tui import clock
 from tui.alerts import deliver
+from tui.failures import report as failure_line
 from tui.fleet_view import FleetView, counts_line, next_sort
 from tui.widgets._style import foreground_style
 from tui.widgets.fleet_table import Cells, FleetTable
@@ -172,8 +173,9 @@ class FleetScreen(Screen[None]):
         self.alerts: deque[Alert] = deque(maxlen=MAX_ALERTS)
         self._active = True
         self._pace: tuple[float, int] | None = None
-        self._open_key: str | None = None
         """The fleet's poll rate and streams while on screen (when a desktop is open)."""
+        self._open_key: str | None = None
+        """The desktop last opened from the fleet (streamed first while it is open)."""
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="◆")
@@ -198,17 +200,26 @@ class FleetScreen(Screen[None]):
 
     @work(group="fleet", exit_on_error=False)
     async def _follow_fleet(self) -> None:
-        async with self._make_fleet(self.client) as fleet:
-            self._fleet = fleet
-            fleet.set_targets(self._targets.targets().values())
-            async for batch in fleet.changes():
-                self._take(batch)
+        try:
+            async with self._make_fleet(self.client) as fleet:
+                self._fleet = fleet
+                fleet.set_targets(self._targets.targets().values())
+                async for batch in fleet.changes():
+                    self._take(batch)
+        except Exception as exc:  # a bug: one line on screen, the traceback in the log
+            self.notify(failure_line("follow the desktops", exc), severity="error", markup=False)
 
     @work(group="listing", exit_on_error=False)
     async def _follow_listing(self) -> None:
         assert self._watch is not None
+        try:
+            await self._take_listings(self._watch)
+        except Exception as exc:  # a bug: one line on screen, the traceback in the log
+            self.notify(failure_line("list the sandboxes", exc), severity="error", markup=False)
+
+    async def _take_listings(self, watch: SandboxWatch) -> None:
         applied = float("-inf")
-        async for update in self._watch.updates():
+        async for update in watch.updates():
             self._listing = update
             now = clock.monotonic()
             if update.listing and (not self._active or now - applied < PAGE_INTERVAL):
