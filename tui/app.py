@@ -326,7 +326,7 @@ class Leap0App(App[None]):
                 )
                 continue
             local[f"local-{i}"] = (desktop.url, desktop.token)
-            host.on_unexpected_exit(self._local_host_died)
+            host.on_unexpected_exit(partial(self._local_host_died, host=host))
         if not local:
             self._local_failed("No local desktop started.")
             return
@@ -344,17 +344,18 @@ class Leap0App(App[None]):
             self.screen.show_failure(message, hint)
         self.notify(message, title="Local desktop", severity="error", markup=False)
 
-    def _local_host_died(self, code: int | None) -> None:
-        """(Thread) Say so if the local host dies while the app runs."""
+    def _local_host_died(self, code: int | None, host: LocalHost | None = None) -> None:
+        """(Thread) Say so if a local host (the one, or one of ``--local N``) dies while the
+        app runs."""
         if self._exiting:
             return
         with contextlib.suppress(RuntimeError):  # the app's loop has closed meanwhile
-            self.call_from_thread(self._local_host_exited, code)
+            self.call_from_thread(self._local_host_exited, code, host or self.local_host)
 
-    def _local_host_exited(self, code: int | None) -> None:
-        if self._exiting or (self.local_host is not None and self.local_host.stopping):
+    def _local_host_exited(self, code: int | None, host: LocalHost | None = None) -> None:
+        if self._exiting or (host is not None and host.stopping):
             return
-        log_path = self.local_host.log_path if self.local_host is not None else "the host log"
+        log_path = host.log_path if host is not None else "the host log"
         self.notify(
             f"The local desktop host exited (code {code}); see {log_path}.",
             title="Local desktop",
