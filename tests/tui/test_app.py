@@ -40,6 +40,15 @@ def test_arguments() -> None:
         parse_args(["--url", "http://x", "--sandbox", "y"])
 
 
+def test_local_argument(capsys: pytest.CaptureFixture[str]) -> None:
+    assert parse_args(["--local", "3"]).local == 3
+    assert parse_args([]).local is None
+    for bad in (["--local", "0"], ["--local", "x"], ["--local", "2", "--url", "http://x"]):
+        with pytest.raises(SystemExit):
+            parse_args(bad)
+    assert "between 1 and 16" in capsys.readouterr().err
+
+
 def test_graphics_argument_and_its_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert parse_args([]).graphics is None  # the environment, the file or auto decide
     assert parse_args(["--graphics", "sixel"]).graphics == "sixel"
