@@ -59,6 +59,13 @@ def test_the_desktop_with_xfce4_down_is_on_top_of_the_first_screen(
         assert broken in rows[0], screen
         assert re.search(r"● ○ ● ●.*xfce4 down", rows[0]), screen
         assert len(rows) > 20  # a screenful of the others under it
+        # "/" and the filter typed in one burst, as a fast typist does: nothing is lost.
+        term.tmux("send-keys", "-t", term.name, "-l", "/00049")
+        screen = term.wait_for(r"49 hidden", 10)
+        rows = [r for r in screen.splitlines() if re.search(r"sbx-\d{5}", r)]
+        assert len(rows) == 1 and "sbx-00049" in rows[0], screen
+        term.keys("Escape")
+        term.wait_for(r"50 sandboxes · 1 degraded · sorted by health", 10)
         term.keys("q")
         term.wait_for(r"^\s*$", 10)
     finally:

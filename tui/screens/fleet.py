@@ -320,7 +320,9 @@ class FleetScreen(Screen[None]):
             processes.append(
                 _PROCESS_MARKS[running], style=self._style("fleet--down") if down else ""
             )
-        seen = _status_age(report.received_at)
+        # A heartbeat that changes nothing is not in a batch; the fleet keeps its time.
+        live = self._fleet.report(target.key) if self._fleet is not None else None
+        seen = _status_age(live.received_at if live is not None else report.received_at)
         sandbox = target.sandbox
         state = sandbox.state if sandbox is not None else target.source
         template = sandbox.template_id if sandbox is not None else ""
@@ -414,6 +416,20 @@ class FleetScreen(Screen[None]):
         field = self.query_one("#fleet-filter", Input)
         field.display = True
         field.focus()
+        # Keys typed right after "/" are already on their way to the table.
+        self.query_one(FleetTable).forward_typing = True
+
+    @on(FleetTable.FilterRequested)
+    def _filter_requested(self, event: FleetTable.FilterRequested) -> None:
+        event.stop()
+        self.action_filter()
+
+    @on(FleetTable.TypedAhead)
+    def _typed_ahead(self, event: FleetTable.TypedAhead) -> None:
+        event.stop()
+        field = self.query_one("#fleet-filter", Input)
+        field.insert_text_at_cursor(event.character)
+        field.focus()
 
     @on(Input.Changed, "#fleet-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -425,7 +441,7 @@ class FleetScreen(Screen[None]):
         event.stop()
         field = self.query_one("#fleet-filter", Input)
         field.display = bool(field.value)
-        self.query_one(FleetTable).focus()
+        self._back_to_rows()
 
     def key_escape(self) -> None:
         """Escape in the filter clears it and goes back to the rows."""
@@ -433,7 +449,12 @@ class FleetScreen(Screen[None]):
         if field.has_focus or field.value:
             field.value = ""
             field.display = False
-            self.query_one(FleetTable).focus()
+            self._back_to_rows()
+
+    def _back_to_rows(self) -> None:
+        table = self.query_one(FleetTable)
+        table.forward_typing = False
+        table.focus()
 
     def action_trouble_only(self) -> None:
         self._set_view(FleetView(self.view.sort, self.view.text, not self.view.trouble_only))

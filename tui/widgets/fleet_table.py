@@ -108,6 +108,17 @@ class FleetTable(ScrollView, can_focus=True):
         def control(self) -> FleetTable:
             return self.table
 
+    @dataclass
+    class TypedAhead(Message):
+        """A printable key that reached the table while :attr:`forward_typing` is on."""
+
+        table: FleetTable
+        character: str
+
+    forward_typing: bool = False
+    """Pass printable keys on as :class:`TypedAhead` (a filter is opening: the keys typed
+    right after the one that opened it were already on their way here)."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._order: list[str] = []
@@ -297,6 +308,22 @@ class FleetTable(ScrollView, can_focus=True):
         key = self.cursor_desktop
         if key is not None:
             self.post_message(self.RowSelected(self, key))
+
+    class FilterRequested(Message):
+        """``/`` on the table: the keys after it are passed on as :class:`TypedAhead`."""
+
+    def key_slash(self, event: events.Key) -> None:
+        # Handled here, in the table's own queue, so the keys right behind it (already
+        # queued here) find forward_typing on.
+        event.stop()
+        self.forward_typing = True
+        self.post_message(self.FilterRequested())
+
+    def on_key(self, event: events.Key) -> None:
+        if self.forward_typing and event.is_printable and event.character:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.TypedAhead(self, event.character))
 
     async def _on_click(self, event: events.Click) -> None:
         index = round(self.scroll_y) + event.y - 1
