@@ -49,6 +49,7 @@ from core.defaults import (
     DEFAULT_PREVIEW_INTERVAL,
     DEFAULT_SANDBOX_DOMAIN,
     GRAPHICS_CHOICES,
+    AlertSetting,
     GraphicsSetting,
 )
 
@@ -97,6 +98,7 @@ class ConfigFile(BaseModel):
     download_retry_seconds: float | None = Field(default=None, ge=0, le=7 * 24 * 3600)
     theme: str | None = None
     graphics: GraphicsSetting | None = None
+    alerts: AlertSetting | None = None
     profiles: dict[str, Profile] = {}
 
 
@@ -127,18 +129,28 @@ class Settings(BaseModel):
     graphics: GraphicsSetting = DEFAULT_GRAPHICS
     """How the preview draws (:data:`core.defaults.GRAPHICS_CHOICES`); ``auto`` asks the
     terminal."""
+    alerts: AlertSetting = "toast"
+    """How the fleet says a desktop went wrong: ``toast``, ``bell`` (and a toast),
+    ``notify`` (a desktop notification, OSC 777 / OSC 9, and a toast) or ``off``."""
+    profiles: dict[str, Profile] = {}
+    """The config file's profiles (the fleet follows those that name a desktop host)."""
     config_path: Path | None = None
     problems: tuple[str, ...] = ()
 
     @property
-    def mode(self) -> Literal["desktop", "sandbox", "picker", "local"]:
-        """What the app opens first."""
+    def desktop_profiles(self) -> dict[str, Profile]:
+        return {name: p for name, p in self.profiles.items() if p.url}
+
+    @property
+    def mode(self) -> Literal["desktop", "sandbox", "fleet", "local"]:
+        """What the app opens first: one desktop when named, the fleet when there is an
+        API key or a desktop-host profile, else the local desktop."""
         if self.desktop_url:
             return "desktop"
         if self.sandbox_id:
             return "sandbox"
-        if self.api_key:
-            return "picker"
+        if self.api_key or self.desktop_profiles:
+            return "fleet"
         return "local"
 
 
@@ -263,6 +275,8 @@ def load_settings(
             else file.download_retry_seconds
         ),
         theme=file.theme,
+        alerts=file.alerts or "toast",
+        profiles=dict(file.profiles),
         graphics=_first(graphics, from_env, file.graphics) or DEFAULT_GRAPHICS,
         config_path=path,
         problems=tuple(problems),

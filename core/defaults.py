@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final, Literal
 
 __all__ = [
+    "ALERT_CHOICES",
     "DEFAULT_BASE_URL",
     "DEFAULT_DOWNLOAD_RETRY_SECONDS",
     "DEFAULT_GRAPHICS",
@@ -14,6 +15,7 @@ __all__ = [
     "GRAPHICS_CHOICES",
     "HEARTBEAT",
     "STREAM_READ_TIMEOUT",
+    "AlertSetting",
     "GraphicsSetting",
 ]
 
@@ -52,3 +54,10 @@ GRAPHICS_CHOICES: Final[tuple[GraphicsSetting, ...]] = (
 
 DEFAULT_GRAPHICS: Final[GraphicsSetting] = "auto"
 """Draw the preview the best way the terminal says it can."""
+
+AlertSetting = Literal["toast", "bell", "notify", "off"]
+"""How the fleet says a followed desktop went wrong: a toast; a toast and the terminal's
+bell; a toast and a desktop notification (OSC 777 and OSC 9); or not at all (the alerts
+are still listed)."""
+
+ALERT_CHOICES: Final[tuple[AlertSetting, ...]] = ("toast", "bell", "notify", "off")

@@ -4,7 +4,9 @@ The command line that runs it is :mod:`tui.cli`. What the app opens depends on t
 
 * ``--url URL [--token T]`` (or a desktop-host profile): that desktop host;
 * ``--sandbox ID``: that Leap0 sandbox's desktop;
-* an API key (``LEAP0_API_KEY`` or a cloud profile): the sandbox picker;
+* an API key (``LEAP0_API_KEY`` or a cloud profile) or desktop-host profiles: the fleet
+  (:mod:`tui.screens.fleet`), every desktop the user can reach;
+* ``--local N``: N local desktop hosts, started as child processes, in the fleet;
 * nothing: the embedded local desktop, started as a child process (:mod:`tui.local`) and
   stopped when the app ends, however it ends.
 """
@@ -15,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
@@ -34,6 +36,7 @@ from tui.themes import THEMES, colour_system, theme_for
 if TYPE_CHECKING:
     from core.config import Settings
     from core.desktop import AsyncDesktopClient, SandboxRef
+    from core.fleet_targets import SandboxRefFor
 
 # core (pydantic, httpx) is imported only once the first frame is on screen: on a slow
 # machine its imports alone take most of a second. See Leap0App._load.
@@ -54,8 +57,8 @@ class Leap0App(App[None]):
     CSS_PATH = [
         STYLES / "app.tcss",
         STYLES / "desktop.tcss",
-        STYLES / "picker.tcss",
         STYLES / "preview.tcss",
+        STYLES / "fleet.tcss",
     ]
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -81,11 +84,16 @@ class Leap0App(App[None]):
         *,
         load_settings: Callable[[], Settings] | None = None,
         local_host: LocalHost | None = None,
+        local_fleet: Sequence[LocalHost] = (),
+        sandbox_ref: SandboxRefFor | None = None,
         image_renderer: type[Widget] | None = None,
         preview_paused: bool = False,
     ) -> None:
         """``local_host`` is started when the settings ask for the local desktop (mode
-        ``local``) and stopped when the app unmounts. ``image_renderer`` picks the preview's
+        ``local``) and stopped when the app unmounts; ``local_fleet`` hosts (``--local N``)
+        are all started and shown in the fleet, and all stopped when the app unmounts.
+        ``sandbox_ref`` says where the fleet finds a listed sandbox's desktop (default
+        ``https://{id}.{sandbox_domain}``). ``image_renderer`` picks the preview's
         textual-image widget (tests use ``HalfcellImage``); ``preview_paused`` starts the
         preview paused.
 
@@ -99,6 +107,8 @@ class Leap0App(App[None]):
         self._settings = settings
         self._load_settings = load_settings
         self.local_host = local_host
+        self.local_fleet = list(local_fleet)
+        self.sandbox_ref = sandbox_ref
         self.image_renderer = image_renderer
         self.preview_paused = preview_paused
         self._client: AsyncDesktopClient | None = None
@@ -166,8 +176,9 @@ class Leap0App(App[None]):
     async def on_unmount(self) -> None:
         self._exiting = True
         self._signals.remove()
-        if self.local_host is not None:
-            await asyncio.to_thread(self.local_host.stop)
+        hosts = [h for h in (self.local_host, *self.local_fleet) if h is not None]
+        if hosts:
+            await asyncio.gather(*(asyncio.to_thread(h.stop) for h in hosts))
         if self._client is not None:
             with contextlib.suppress(Exception):
                 await self._client.aclose()
@@ -205,12 +216,19 @@ class Leap0App(App[None]):
     def _open_first_screen(self) -> None:
         from core.errors import Leap0Error
         from core.session import desktop_for
-        from tui.screens.picker import PickerScreen
         from tui.screens.starting import StartingScreen
 
         settings = self.settings
         mode = settings.mode
-        if mode == "desktop":
+        if self.local_fleet:
+            if isinstance(self.screen, StartingScreen):
+                self.screen.show_message(f"Starting {len(self.local_fleet)} local desktops…")
+            else:
+                self.push_screen(
+                    StartingScreen(f"Starting {len(self.local_fleet)} local desktops…")
+                )
+            self._start_local_fleet()
+        elif mode == "desktop":
             assert settings.desktop_url is not None
             try:
                 target = desktop_for(settings)
@@ -227,8 +245,8 @@ class Leap0App(App[None]):
                 self._starting_failed(str(exc))
                 return
             self._show(self._desktop_screen(settings.sandbox_id, settings.sandbox_id))
-        elif mode == "picker":
-            self._show(PickerScreen(self.client, settings, image_renderer=self.image_renderer))
+        elif mode == "fleet":
+            self._show(self._fleet_screen())
         else:
             if isinstance(self.screen, StartingScreen):
                 self.screen.show_message("Starting the local desktop…")
@@ -253,6 +271,17 @@ class Leap0App(App[None]):
         screen = self.screen
         if isinstance(screen, StartingScreen):
             screen.show_failure(message, QUIT_HINT)
+
+    def _fleet_screen(self, local: dict[str, tuple[str, str | None]] | None = None) -> Screen[None]:
+        from tui.screens.fleet import FleetScreen
+
+        return FleetScreen(
+            self.client,
+            self.settings,
+            image_renderer=self.image_renderer,
+            sandbox_ref=self.sandbox_ref,
+            local=local,
+        )
 
     def _desktop_screen(self, target: SandboxRef, label: str) -> Screen[None]:
         from tui.screens.desktop import DesktopScreen
@@ -293,6 +322,34 @@ class Leap0App(App[None]):
         await self._show(self._desktop_screen(target, LOCAL_LABEL))
         host.on_unexpected_exit(self._local_host_died)
 
+    @work(exclusive=True, group="local-host", exit_on_error=False)
+    async def _start_local_fleet(self) -> None:
+        """Start every ``--local`` host at once; then open the fleet on those that started."""
+        hosts = self.local_fleet
+        started = await asyncio.gather(
+            *(asyncio.to_thread(host.start) for host in hosts), return_exceptions=True
+        )
+        if self._exiting:
+            return
+        local: dict[str, tuple[str, str | None]] = {}
+        for i, (host, desktop) in enumerate(zip(hosts, started, strict=True), 1):
+            if isinstance(desktop, BaseException):
+                log.warning("local desktop %d did not start: %s", i, desktop)
+                self.notify(
+                    f"local desktop {i}: {desktop}",
+                    title="Local desktop",
+                    severity="error",
+                    markup=False,
+                )
+                continue
+            local[f"local-{i}"] = (desktop.url, desktop.token)
+            host.on_unexpected_exit(partial(self._local_host_died, host=host))
+        if not local:
+            self._local_failed("No local desktop started.")
+            return
+        log.info("local fleet ready: %s", ", ".join(local))
+        await self._show(self._fleet_screen(local))
+
     def _local_failed(self, message: str) -> None:
         from tui.screens.starting import StartingScreen
 
@@ -304,17 +361,18 @@ class Leap0App(App[None]):
             self.screen.show_failure(message, hint)
         self.notify(message, title="Local desktop", severity="error", markup=False)
 
-    def _local_host_died(self, code: int | None) -> None:
-        """(Thread) Say so if the local host dies while the app runs."""
+    def _local_host_died(self, code: int | None, host: LocalHost | None = None) -> None:
+        """(Thread) Say so if a local host (the one, or one of ``--local N``) dies while the
+        app runs."""
         if self._exiting:
             return
         with contextlib.suppress(RuntimeError):  # the app's loop has closed meanwhile
-            self.call_from_thread(self._local_host_exited, code)
+            self.call_from_thread(self._local_host_exited, code, host or self.local_host)
 
-    def _local_host_exited(self, code: int | None) -> None:
-        if self._exiting or (self.local_host is not None and self.local_host.stopping):
+    def _local_host_exited(self, code: int | None, host: LocalHost | None = None) -> None:
+        if self._exiting or (host is not None and host.stopping):
             return
-        log_path = self.local_host.log_path if self.local_host is not None else "the host log"
+        log_path = host.log_path if host is not None else "the host log"
         self.notify(
             f"The local desktop host exited (code {code}); see {log_path}.",
             title="Local desktop",
@@ -389,4 +447,4 @@ class Leap0App(App[None]):
 def _import_screens() -> None:
     """Import what the first real screen needs (in a thread, after the first frame)."""
     import tui.screens.desktop
-    import tui.screens.picker  # noqa: F401
+    import tui.screens.fleet  # noqa: F401

@@ -64,6 +64,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--sandbox", metavar="ID", help="open this Leap0 sandbox's desktop")
     target.add_argument("--url", metavar="URL", help="open the desktop host at this URL")
+    target.add_argument(
+        "--local",
+        metavar="N",
+        type=_local_count,
+        help="start N local desktop hosts (each its own display, ports, token and recordings "
+        "folder) and open the fleet on them; all are stopped when leap0-tui ends",
+    )
     add_token_arguments(parser)
     parser.add_argument("--profile", metavar="NAME", help="use this profile of the config file")
     parser.add_argument(
@@ -83,8 +90,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def run(argv: Sequence[str]) -> int:
-    """``leap0-tui [--sandbox ID | --url URL [--token-file PATH]] [--profile NAME]``; the
-    exit status.
+    """``leap0-tui [--sandbox ID | --url URL [--token-file PATH] | --local N] [--profile NAME]``;
+    the exit status.
 
     Refuses (status 2, one line on stderr) a malformed URL, an unreadable or empty token
     file and a profile the config file does not have, before anything starts. Paints the
@@ -120,7 +127,27 @@ def run(argv: Sequence[str]) -> int:
 
     # The host is only started if the settings ask for the local desktop.
     host = LocalHost(log_path=state / "host.log")
-    app = Leap0App(load_settings=load, local_host=host)
-    with stopped_on_exit(host.stop):
+    fleet = [LocalHost(log_path=state / f"host-{i}.log") for i in range(1, (args.local or 0) + 1)]
+
+    def stop_all() -> None:
+        for each in (host, *fleet):
+            each.stop()
+
+    app = Leap0App(load_settings=load, local_host=host, local_fleet=fleet)
+    with stopped_on_exit(stop_all):
         app.run()
     return app.return_code or 0
+
+
+MAX_LOCAL = 16
+"""``--local N`` at most: each host is an X server, a desktop and a VNC server."""
+
+
+def _local_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 1 <= count <= MAX_LOCAL:
+        raise argparse.ArgumentTypeError(f"between 1 and {MAX_LOCAL}")
+    return count

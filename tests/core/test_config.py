@@ -36,7 +36,7 @@ def test_precedence_argument_environment_file(tmp_path: Path) -> None:
     assert s.api_key == "arg-key"
     assert s.base_url == "https://env.example"
     assert s.sandbox_domain == "file.example"
-    assert s.mode == "picker"
+    assert s.mode == "fleet"
     s = load_settings(config_path=path, env=env)
     assert s.api_key == "env-key"
     s = load_settings(config_path=path, env={})
@@ -63,10 +63,23 @@ def test_profiles_cloud_and_desktop(tmp_path: Path) -> None:
         "lab-token",
     )
     s = load_settings(config_path=path, env={"LEAP0_PROFILE": "work"})
-    assert (s.mode, s.api_key, s.sandbox_domain) == ("picker", "work-key", "eu.sandbox.example")
+    assert (s.mode, s.api_key, s.sandbox_domain) == ("fleet", "work-key", "eu.sandbox.example")
     # The environment still beats the profile.
     s = load_settings(config_path=path, env={"LEAP0_PROFILE": "work", "LEAP0_API_KEY": "e"})
     assert s.api_key == "e"
+
+
+def test_desktop_profiles_alone_open_the_fleet_and_alerts_are_read(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        'alerts = "notify"\n[profiles.lab]\nurl = "http://127.0.0.1:8123"\ntoken = "t"\n',
+    )
+    s = load_settings(config_path=path, env={})
+    assert (s.mode, s.alerts, list(s.desktop_profiles)) == ("fleet", "notify", ["lab"])
+    assert load_settings(config_path=write(tmp_path, ""), env={}).mode == "local"
+    s = load_settings(config_path=write(tmp_path, 'alerts = "loud"\n'), env={})
+    assert s.alerts == "toast"
+    assert len(s.problems) == 1 and "alerts" in s.problems[0]
 
 
 def test_unknown_profile_is_reported_and_ignored(tmp_path: Path) -> None:

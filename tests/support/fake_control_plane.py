@@ -7,7 +7,8 @@ One ASGI app (:class:`FakeCloud`) serves
   401 without the key), over N sandboxes whose states change on demand;
 * a desktop for each of the first ``desktops`` sandboxes under ``/desktops/{id}``:
   ``GET /api/status``, ``GET /api/status/stream`` (an event on connect, on each change and
-  every ``heartbeat``, as the desktop spec says) and ``GET /api/recording``, with a bearer
+  every ``heartbeat``, as the desktop spec says), ``GET /api/recording``, recording
+  start/stop and ``POST /api/process/{name}/restart``, with a bearer
   token, each desktop breakable on demand (wrong token, silent stream);
 * ``/_fake/...`` control routes, so a benchmark can drive a server in another process.
 
@@ -85,6 +86,8 @@ class FakeCloud:
         many created (the account changing under a walk)."""
         self._random = random.Random(7)
         self.status_requests = 0
+        self.restarts: list[tuple[str, str]] = []
+        """(sandbox id, process) of each restart asked of a desktop."""
         """``GET /api/status`` answered, over every desktop."""
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -247,6 +250,23 @@ class FakeCloud:
             await self._stream(desktop, receive, send)
         elif method == "GET" and path == Routes.RECORDING_STATUS.path():
             await _json(send, 200, {"active": desktop.recording})
+        elif method == "POST" and path in (
+            Routes.RECORDING_START.path(),
+            Routes.RECORDING_STOP.path(),
+        ):
+            start = path == Routes.RECORDING_START.path()
+            if desktop.recording == start:
+                said = "a recording is already active" if start else "no active recording"
+                await _json(send, 409, {"message": said})
+                return
+            desktop.recording = start
+            await _json(send, 201 if start else 200, {"active": start})
+        elif method == "POST" and (name := _restarted(path)) in desktop.running:
+            self.set_process(desktop.sandbox_id, name, False)
+            self.set_process(desktop.sandbox_id, name, True)
+            self.restarts.append((desktop.sandbox_id, name))
+            status = next(i for i in desktop.status()["items"] if i["name"] == name)
+            await _json(send, 200, {"message": f"{name} restarted", "status": status})
         else:
             await _json(send, 404, {"message": f"no route for {method} {path}"})
 
@@ -299,6 +319,14 @@ class FakeCloud:
                 await _json(send, 404, {"message": "no such control"})
                 return
         await _json(send, 200, {"ok": True})
+
+
+def _restarted(path: str) -> str | None:
+    """The process a ``POST /api/process/{name}/restart`` path names."""
+    parts = path.strip("/").split("/")
+    if len(parts) == 4 and parts[:2] == ["api", "process"] and parts[3] == "restart":
+        return parts[2]
+    return None
 
 
 async def _disconnected(receive: Receive) -> None:

@@ -1,4 +1,4 @@
-"""The app around the panes: command line, picker, palette, help, small terminals, browser."""
+"""The app around the panes: command line, palette, help, small terminals, browser."""
 
 from __future__ import annotations
 
@@ -7,31 +7,21 @@ import io
 import os
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from rich.console import Console
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 from textual import events
-from textual.widgets import DataTable, Tabs
+from textual.widgets import Tabs
 
-from core.config import load_settings
 from tests.support.imports import loaded_modules
-from tests.support.loopback import serve
 from tests.tui.conftest import make_app, wait_for
 from tests.tui.fake_desktop import StatefulDesktop
-from tui.app import Leap0App
 from tui.arguments import CommandLineError, check_profile, desktop_token
 from tui.cli import parse_args, run
 from tui.local import LocalHost
 from tui.screens.desktop import DesktopScreen
 from tui.screens.help import HelpScreen
-from tui.screens.picker import PickerScreen
 from tui.widgets.log_viewer import LogViewer
 from tui.widgets.process_table import ProcessTable
 
@@ -48,6 +38,15 @@ def test_arguments() -> None:
         parse_args(["--token", "t"])
     with pytest.raises(SystemExit):
         parse_args(["--url", "http://x", "--sandbox", "y"])
+
+
+def test_local_argument(capsys: pytest.CaptureFixture[str]) -> None:
+    assert parse_args(["--local", "3"]).local == 3
+    assert parse_args([]).local is None
+    for bad in (["--local", "0"], ["--local", "x"], ["--local", "2", "--url", "http://x"]):
+        with pytest.raises(SystemExit):
+            parse_args(bad)
+    assert "between 1 and 16" in capsys.readouterr().err
 
 
 def test_graphics_argument_and_its_help(capsys: pytest.CaptureFixture[str]) -> None:
@@ -225,73 +224,6 @@ def test_the_first_frame_comes_before_pydantic_and_httpx() -> None:
     machine, so the app loads them in a thread once it shows something."""
     first_frame = "tui.__main__, tui.cli, tui.screens.starting"
     assert loaded_modules(first_frame, ("pydantic", "httpx", "core.config")) == []
-
-
-# ── the sandbox picker ──
-
-
-@pytest.fixture
-def control_plane() -> Iterator[str]:
-    sandboxes: list[dict[str, Any]] = [
-        {
-            "id": f"sbx-{i:03d}",
-            "template_id": "desktop-ubuntu",
-            "state": state,
-            "created_at": "2026-11-28T10:00:00Z",
-            "timeout_at": 4_000_000_000,
-        }
-        for i, state in enumerate(("running", "paused", "starting"))
-    ]
-
-    async def listing(request: Request) -> JSONResponse:
-        if request.headers.get("authorization") != "Bearer cp-key":
-            return JSONResponse({"message": "invalid API key"}, status_code=401)
-        return JSONResponse({"items": sandboxes, "total_items": len(sandboxes)})
-
-    with serve(Starlette(routes=[Route("/v1/sandboxes", listing)])) as url:
-        yield url
-
-
-def picker_app(url: str, key: str, tmp_path: Path) -> Leap0App:
-    settings = load_settings(
-        api_key=key,
-        base_url=url,
-        config_path=tmp_path / "no-config.toml",
-        download_dir=tmp_path,
-        env={},
-    )
-    assert settings.mode == "picker"
-    return Leap0App(settings)
-
-
-async def test_the_picker_lists_sandboxes_and_enter_opens_one(
-    control_plane: str, tmp_path: Path
-) -> None:
-    app = picker_app(control_plane, "cp-key", tmp_path)
-    async with app.run_test(size=(120, 36)) as pilot:
-        picker = app.screen
-        assert isinstance(picker, PickerScreen)
-        table = picker.query_one(DataTable)
-        await wait_for(pilot, lambda: table.row_count == 3, what="three sandboxes")
-        assert [str(c) for c in table.get_row("sbx-001")][:3] == [
-            "sbx-001",
-            "paused",
-            "desktop-ubuntu",
-        ]
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, DesktopScreen), what="desktop")
-        desktop = app.screen
-        assert isinstance(desktop, DesktopScreen) and desktop.target == "sbx-000"
-        await pilot.press("escape")
-        assert app.screen is picker
-
-
-async def test_the_picker_says_when_the_key_is_refused(control_plane: str, tmp_path: Path) -> None:
-    app = picker_app(control_plane, "wrong", tmp_path)
-    async with app.run_test(size=(100, 30)) as pilot:
-        status = app.screen.query_one("#picker-status")
-        await wait_for(pilot, lambda: "401" in str(status.render()), what="401")
-        assert "LEAP0_API_KEY" in str(status.render())
 
 
 # ── palette, help, small terminals, browser ──

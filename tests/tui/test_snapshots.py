@@ -8,29 +8,25 @@ The desktop is the fake one (fixed pids, logs, windows, recordings and screensho
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 from textual.pilot import Pilot
-from textual.widgets import DataTable
 from textual_image.widget import HalfcellImage
 
-from core.config import load_settings
 from core.desktop import DesktopTarget
+from core.sandboxes import SandboxSummary
+from tests.support.fake_control_plane import API_KEY, DESKTOP_TOKEN, FakeCloud
 from tests.support.loopback import serve
 from tests.tui.conftest import settings_for, wait_for
 from tests.tui.fake_desktop import StatefulDesktop
 from tui import clock
 from tui.app import Leap0App
 from tui.local import LocalHost
-from tui.screens.picker import PickerScreen
 from tui.widgets.display_info import DisplayInfo
+from tui.widgets.fleet_table import FleetTable
 from tui.widgets.log_lines import LogLines
 from tui.widgets.process_table import ProcessTable
 from tui.widgets.recordings import RecordingsBrowser
@@ -267,53 +263,38 @@ def test_desktop_refusing_the_token(
     assert snap_compare(app, terminal_size=(120, 36), run_before=refused)
 
 
-@pytest.fixture
-def control_plane() -> Iterator[str]:
-    sandboxes = [
-        {
-            "id": f"sbx-7f3a9c{i:02d}",
-            "template_id": template,
-            "state": state,
-            "created_at": created,
-            "timeout_at": int(FROZEN_WALL) + left,
-        }
-        for i, (template, state, created, left) in enumerate(
-            (
-                ("desktop-ubuntu-24.04", "running", "2026-11-28T10:05:00Z", 1500),
-                ("desktop-ubuntu-24.04", "paused", "2026-11-28T08:00:00Z", 86000),
-                ("desktop-debian-12", "starting", "2026-11-28T10:39:30Z", 3570),
-            )
+def test_fleet(snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Twelve sandboxes: two without a desktop, one refusing the token, one with xfce4 down,
+    one paused, the rest running. The fleet's statuses arrive on the real monotonic clock
+    (it schedules by it), which every age on this screen shows as "now" / "just now"."""
+    monkeypatch.setattr(clock, "monotonic", time.monotonic)
+    cloud = FakeCloud(12, desktops=10, heartbeat=0.5)
+    ids = cloud.desktop_ids()
+    cloud.set_process(ids[4], "xfce4", False)
+    cloud.set_desktop(ids[6], token="another")
+    cloud.set_state(ids[8], "paused")
+    with serve(cloud) as url:
+        settings = settings_for("http://unused", None, tmp_path).model_copy(
+            update={"desktop_url": None, "desktop_token": None, "api_key": API_KEY, "base_url": url}
         )
-    ]
 
-    async def listing(request: Request) -> JSONResponse:
-        return JSONResponse({"items": sandboxes, "total_items": len(sandboxes)})
+        def where(sandbox: SandboxSummary) -> DesktopTarget:
+            return DesktopTarget(f"{url}/desktops/{sandbox.id}", DESKTOP_TOKEN, name=sandbox.id)
 
-    with serve(Starlette(routes=[Route("/v1/sandboxes", listing)])) as url:
-        yield url
+        async def settled(pilot: Pilot[Any]) -> None:
+            table = pilot.app.screen.query_one(FleetTable)
+            await wait_for(
+                pilot,
+                lambda: (
+                    table.row_count == 12
+                    and [str(table.cell(k, "health")) for k in table.order].count("running") == 7
+                ),
+                what="every desktop's health",
+            )
+            await pilot.pause(0.5)
 
-
-def test_picker(snap_compare: Any, control_plane: str, tmp_path: Path) -> None:
-    settings = load_settings(
-        api_key="cp-key",
-        base_url=control_plane,
-        config_path=tmp_path / "none.toml",
-        download_dir=tmp_path,
-        env={},
-    )
-
-    class PickerApp(Leap0App):
-        def _open_first_screen(self) -> None:
-            # Listed from the loopback control plane, titled as the real one.
-            shown = self.settings.model_copy(update={"base_url": "https://api.leap0.dev"})
-            self.push_screen(PickerScreen(self.client, shown))
-
-    async def listed(pilot: Pilot[Any]) -> None:
-        table = pilot.app.screen.query_one(DataTable)
-        await wait_for(pilot, lambda: table.row_count == 3)
-        await pilot.pause(0.3)
-
-    assert snap_compare(PickerApp(settings), terminal_size=(100, 24), run_before=listed)
+        app = Leap0App(settings, sandbox_ref=where)
+        assert snap_compare(app, terminal_size=(150, 22), run_before=settled)
 
 
 def test_local_desktop_failed(snap_compare: Any, tmp_path: Path) -> None:

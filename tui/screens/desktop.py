@@ -99,9 +99,9 @@ class DesktopScreen(Screen[None]):
         Binding(
             "escape",
             "close_desktop",
-            "Sandboxes",
+            "Fleet",
             id="desktop.close",
-            tooltip="Back to the list of sandboxes",
+            tooltip="Back to the fleet, the cursor where it was",
         ),
     ]
 
@@ -128,7 +128,7 @@ class DesktopScreen(Screen[None]):
         """``label`` names the desktop in the header. ``image_renderer`` is the
         textual-image widget class for the preview (default: the terminal's best);
         ``preview_paused`` starts the preview paused; ``closable`` lets Escape go back to
-        the screen underneath (the sandbox picker)."""
+        the screen underneath (the fleet)."""
         super().__init__()
         self.client = client
         self.target = target

@@ -1,0 +1,334 @@
+"""The fleet's table: one line per desktop, keyed, changed in place, reordered without losing
+the cursor's desktop, each line rendered once per change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+__all__ = ["COLUMNS", "Cells", "FleetTable"]
+
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("mark", " ", 1),
+    ("desktop", "Desktop", 22),
+    ("state", "State", 9),
+    ("health", "Health", 11),
+    ("processes", "X F V N", 7),
+    ("restarts", "Rst", 3),
+    ("recording", "Rec", 3),
+    ("seen", "Status", 6),
+    ("template", "Template", 20),
+    ("age", "Age", 5),
+    ("reason", "Why", 40),
+)
+"""Key, header and width of each column. ``processes`` holds a mark for each of xvfb,
+xfce4, x11vnc and novnc."""
+
+_GAP = 2
+_INDEX = {key: i for i, (key, _, _) in enumerate(COLUMNS)}
+
+type Cells = Sequence[Text | str]
+
+
+class FleetTable(ScrollView, can_focus=True):
+    """Rows keyed by desktop; :meth:`show` makes them match an order and cells.
+
+    Why not a ``DataTable``: any change to one of its cells re-renders every row on screen
+    (its caches are keyed by one update counter), 50-150 ms a frame with a few hundred
+    cells on a loaded machine, and the fleet changes a row several times a second. Here
+    each row's line is rendered when its cells (or the cursor) change, and only the lines
+    that changed are repainted; a new order repaints the screen from the cached lines.
+    """
+
+    DEFAULT_CSS = """
+    FleetTable {
+        height: 1fr;
+        background: $surface;
+        & > .fleet-table--header {
+            text-style: bold;
+            color: $foreground;
+            background: $panel;
+        }
+        & > .fleet-table--cursor {
+            background: $block-cursor-blurred-background;
+        }
+        &:focus > .fleet-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+        }
+    }
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"fleet-table--header", "fleet-table--cursor"}
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding(
+            "home", "first_row", "First", show=False, id="fleet.first", tooltip="The first row"
+        ),
+        Binding("end", "last_row", "Last", show=False, id="fleet.last", tooltip="The last row"),
+        Binding(
+            "pageup", "page_up", "Page up", show=False, id="fleet.page_up", tooltip="A page up"
+        ),
+        Binding(
+            "pagedown",
+            "page_down",
+            "Page down",
+            show=False,
+            id="fleet.page_down",
+            tooltip="A page down",
+        ),
+        Binding("enter", "select", "Open", show=False),
+    ]
+
+    cursor_row: reactive[int] = reactive(0, layout=False, repaint=False)
+    """The index of the row under the cursor."""
+
+    @dataclass
+    class RowSelected(Message):
+        """Enter (or a click on the row under the cursor) on a desktop's row."""
+
+        table: FleetTable
+        key: str
+
+        @property
+        def control(self) -> FleetTable:
+            return self.table
+
+    @dataclass
+    class TypedAhead(Message):
+        """A printable key that reached the table while :attr:`forward_typing` is on."""
+
+        table: FleetTable
+        character: str
+
+    forward_typing: bool = False
+    """Pass printable keys on as :class:`TypedAhead` (a filter is opening: the keys typed
+    right after the one that opened it were already on their way here)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._order: list[str] = []
+        self._index: dict[str, int] = {}
+        self._cells: dict[str, tuple[Text | str, ...]] = {}
+        self._lines: dict[tuple[str, bool], Strip] = {}
+        self._width = sum(w for _, _, w in COLUMNS) + _GAP * (len(COLUMNS) - 1) + 1
+
+    # ── what is shown ──
+
+    @property
+    def order(self) -> list[str]:
+        """The keys shown, top to bottom."""
+        return list(self._order)
+
+    @property
+    def row_count(self) -> int:
+        return len(self._order)
+
+    @property
+    def cursor_desktop(self) -> str | None:
+        """The key of the desktop under the cursor."""
+        if 0 <= self.cursor_row < len(self._order):
+            return self._order[self.cursor_row]
+        return None
+
+    def has_row(self, key: str) -> bool:
+        return key in self._index
+
+    def cell(self, key: str, column: str) -> Text | str:
+        """What row ``key`` shows in ``column``."""
+        return self._cells[key][_INDEX[column]]
+
+    def show(self, order: Sequence[str], cells: Mapping[str, Cells]) -> None:
+        """Show the rows ``order`` names, in that order; the cursor stays on its desktop.
+
+        ``cells`` holds the cells of every row that is new or may have changed (a row
+        already shown and absent from ``cells`` is left as it is).
+        """
+        keep = self.cursor_desktop
+        changed: list[str] = []
+        for key, row in cells.items():
+            row = tuple(row)
+            if self._cells.get(key) != row:
+                self._cells[key] = row
+                self._forget_line(key)
+                changed.append(key)
+        order = list(order)
+        if order != self._order:
+            wanted = set(order)
+            for gone in [k for k in self._order if k not in wanted]:
+                self._cells.pop(gone, None)
+                self._forget_line(gone)
+            missing = [k for k in order if k not in self._cells]
+            assert not missing, f"no cells for the new rows {missing[:3]}"
+            self._order = order
+            self._index = {key: i for i, key in enumerate(order)}
+            self.virtual_size = Size(self._width, len(order) + 1)
+            if keep is not None and keep in self._index:
+                self._set_cursor(self._index[keep], scroll=False)
+            else:
+                self._set_cursor(min(self.cursor_row, max(0, len(order) - 1)), scroll=False)
+            self.refresh()
+            return
+        for key in changed:
+            self._refresh_row(key)
+
+    def visible_keys(self) -> list[str]:
+        """The keys of the rows on screen now."""
+        top = round(self.scroll_y)
+        return self._order[top : top + max(0, self.size.height - 1)]
+
+    def refresh_visible(self, cells_for: Callable[[str], Cells]) -> None:
+        """Update the rows on screen from ``cells_for`` (the others wait until shown)."""
+        self.show(self._order, {key: cells_for(key) for key in self.visible_keys()})
+
+    # ── rendering ──
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y == 0:
+            return self._header().crop_extend(0, width, self.rich_style)
+        index = round(self.scroll_y) + y - 1
+        if not 0 <= index < len(self._order):
+            return Strip.blank(width, self.rich_style)
+        key = self._order[index]
+        cursor = index == self.cursor_row
+        line = self._lines.get((key, cursor))
+        if line is None:
+            line = self._lines[(key, cursor)] = self._render_row(key, cursor)
+        return line.crop_extend(0, width, self.rich_style)
+
+    def _header(self) -> Strip:
+        style = self.get_component_rich_style("fleet-table--header")
+        text = Text(no_wrap=True, style=style)
+        for i, (_, label, width) in enumerate(COLUMNS):
+            text.append(label.ljust(width + (_GAP if i < len(COLUMNS) - 1 else 0)))
+        return self._strip(text, style)
+
+    def _render_row(self, key: str, cursor: bool) -> Strip:
+        base = self.rich_style
+        if cursor:
+            base = base + self.get_component_rich_style("fleet-table--cursor")
+        text = Text(no_wrap=True, style=base)
+        for i, ((_, _, width), value) in enumerate(zip(COLUMNS, self._cells[key], strict=True)):
+            cell = value if isinstance(value, Text) else Text(value)
+            cell = cell.copy()
+            cell.truncate(width, overflow="ellipsis", pad=True)
+            text.append_text(cell)
+            if i < len(COLUMNS) - 1:
+                text.append(" " * _GAP)
+        return self._strip(text, base)
+
+    def _strip(self, text: Text, style: Style) -> Strip:
+        segments = [Segment(" ", style), *text.render(self.app.console)]
+        return Strip(segments).extend_cell_length(self._width + 1, style)
+
+    def _forget_line(self, key: str) -> None:
+        self._lines.pop((key, True), None)
+        self._lines.pop((key, False), None)
+
+    def _refresh_row(self, key: str) -> None:
+        index = self._index.get(key)
+        if index is None:
+            return
+        y = index - round(self.scroll_y) + 1
+        if 1 <= y < self.size.height:
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._lines.clear()
+
+    def _on_resize(self, event: events.Resize) -> None:
+        self._lines.clear()
+
+    # ── the cursor ──
+
+    def _set_cursor(self, row: int, *, scroll: bool = True) -> None:
+        row = max(0, min(row, len(self._order) - 1)) if self._order else 0
+        old = self.cursor_desktop
+        self.cursor_row = row
+        new = self.cursor_desktop
+        if old != new:
+            for key in (old, new):
+                if key is not None:
+                    self._refresh_row(key)
+        if scroll:
+            self._scroll_to_cursor()
+
+    def move_to(self, key: str) -> None:
+        """Put the cursor on ``key``'s row (if shown)."""
+        if key in self._index:
+            self._set_cursor(self._index[key])
+
+    def _scroll_to_cursor(self) -> None:
+        rows = max(1, self.size.height - 1)
+        top = round(self.scroll_y)
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False)
+        elif self.cursor_row >= top + rows:
+            self.scroll_to(y=self.cursor_row - rows + 1, animate=False)
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self.refresh()
+
+    def action_cursor_up(self) -> None:
+        self._set_cursor(self.cursor_row - 1)
+
+    def action_cursor_down(self) -> None:
+        self._set_cursor(self.cursor_row + 1)
+
+    def action_first_row(self) -> None:
+        self._set_cursor(0)
+
+    def action_last_row(self) -> None:
+        self._set_cursor(len(self._order) - 1)
+
+    def action_page_up(self) -> None:
+        self._set_cursor(self.cursor_row - max(1, self.size.height - 2))
+
+    def action_page_down(self) -> None:
+        self._set_cursor(self.cursor_row + max(1, self.size.height - 2))
+
+    def action_select(self) -> None:
+        key = self.cursor_desktop
+        if key is not None:
+            self.post_message(self.RowSelected(self, key))
+
+    class FilterRequested(Message):
+        """``/`` on the table: the keys after it are passed on as :class:`TypedAhead`."""
+
+    def key_slash(self, event: events.Key) -> None:
+        # Handled here, in the table's own queue, so the keys right behind it (already
+        # queued here) find forward_typing on.
+        event.stop()
+        self.forward_typing = True
+        self.post_message(self.FilterRequested())
+
+    def on_key(self, event: events.Key) -> None:
+        if self.forward_typing and event.is_printable and event.character:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.TypedAhead(self, event.character))
+
+    async def _on_click(self, event: events.Click) -> None:
+        index = round(self.scroll_y) + event.y - 1
+        if event.y < 1 or not 0 <= index < len(self._order):
+            return
+        if index == self.cursor_row and event.chain > 1:
+            self.action_select()
+        self._set_cursor(index)
