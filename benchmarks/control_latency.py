@@ -31,6 +31,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from figures import percentile
+
 from core.config import load_settings
 from core.desktop import AsyncDesktopClient, DesktopTarget
 from core.transport import AsyncTransport
@@ -48,12 +50,6 @@ XTERM_SCRIPT = (
 """Red at one press, green at the next (X10 mouse mode reports presses alone, 6 bytes)."""
 
 RED, GREEN = (205, 0, 0), (0, 205, 0)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def colour_at(preview: ScreenPreview, point: tuple[int, int]) -> tuple[int, int, int] | None:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from figures import rss_mb
 from tui_tmux import Terminal, cpu_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,13 +71,6 @@ def cpu(pid: int, seconds: float) -> float:
     cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
     time.sleep(seconds)
     return 100 * (cpu_seconds(pid) - cpu0) / (time.perf_counter() - wall0)
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def fifty(base: Path) -> float:

@@ -34,20 +34,9 @@ import time
 from pathlib import Path
 
 import httpx
+from figures import percentile, rss_mb
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
-
-
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def _fds(pid: int) -> int:
@@ -116,7 +105,7 @@ async def bench_flood(url: str, token: str, pid: int, count: int) -> None:
     )
     print(
         f"healthz with the token during the flood: n={len(latencies)} failed={failures} "
-        f"p50 {statistics.median(ms):.1f} ms  p95 {_percentile(ms, 0.95):.1f} ms  "
+        f"p50 {statistics.median(ms):.1f} ms  p95 {percentile(ms, 95):.1f} ms  "
         f"max {max(ms):.1f} ms"
     )
 
@@ -128,23 +117,23 @@ async def bench_memory(
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=90) as http:
         for _ in range(5):
             (await http.get("/api/screenshot", params={"format": "jpeg"})).raise_for_status()
-        start = _rss_mb(pid)
+        start = rss_mb(pid)
         print(f"host RSS at start (after 5 warm-up screenshots): {start:.1f} MB")
         for _ in range(screenshots):
             (await http.get("/api/screenshot", params={"format": "jpeg"})).raise_for_status()
-        after_shots = _rss_mb(pid)
+        after_shots = rss_mb(pid)
         print(f"  after {screenshots} screenshots: {after_shots:.1f} MB")
         for _ in range(streams):
             async with http.stream("GET", "/api/status/stream") as stream:
                 async for line in stream.aiter_lines():
                     if line.startswith("data:"):
                         break
-        after_streams = _rss_mb(pid)
+        after_streams = rss_mb(pid)
         print(f"  after {streams} stream connects: {after_streams:.1f} MB")
         for i in range(restarts):
             name = ("x11vnc", "xfce4")[i % 2]
             (await http.post(f"/api/process/{name}/restart")).raise_for_status()
-        after_restarts = _rss_mb(pid)
+        after_restarts = rss_mb(pid)
         print(f"  after {restarts} restarts: {after_restarts:.1f} MB")
         print(f"host RSS {start:.1f} MB -> {after_restarts:.1f} MB ({after_restarts - start:+.1f})")
 
@@ -168,7 +157,7 @@ async def main() -> None:
             await bench_memory(url, token, pid, args.screenshots, args.streams, args.restarts)
             for _ in range(args.floods):
                 await bench_flood(url, token, pid, args.flood)
-                print(f"host RSS after the flood: {_rss_mb(pid):.1f} MB")
+                print(f"host RSS after the flood: {rss_mb(pid):.1f} MB")
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(60)

@@ -29,20 +29,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+from figures import percentile
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def _report(name: str, seconds: list[float], goal_ms: float, goal_kind: str) -> None:
     ms = [s * 1000 for s in seconds]
     median = statistics.median(ms)
-    p95 = _percentile(ms, 0.95)
+    p95 = percentile(ms, 95)
     measured = median if goal_kind == "median" else p95
     verdict = "ok" if measured <= goal_ms else "MISSED"
     print(

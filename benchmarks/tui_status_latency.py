@@ -30,6 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from figures import percentile
 from textual_image.widget import HalfcellImage
 
 from core.config import load_settings
@@ -37,12 +38,6 @@ from core.desktop import DesktopTarget
 from tui.app import Leap0App
 from tui.local import LocalHost
 from tui.widgets.process_table import ProcessTable
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 async def run(rounds: int, process: str) -> None:
