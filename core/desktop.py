@@ -132,15 +132,15 @@ class AsyncDesktopClient:
         a minute, which the browser exchanges for a cookie of the viewer alone. A cloud
         sandbox, or a self-hosted desktop that gives no tickets, is :meth:`desktop_url`.
         """
-        endpoint = self.endpoint(sandbox)
         if not is_self_hosted(sandbox):
-            return endpoint.base_url + "/"
+            return self.desktop_url(sandbox)
+        endpoint = self.endpoint(sandbox)
         try:
             ticket = await self._model(
                 endpoint, ViewerRoutes.TICKET, ViewerTicket, "viewer ticket", http_timeout
             )
         except Leap0NotFoundError:
-            return endpoint.base_url + "/"
+            return self.desktop_url(sandbox)
         return endpoint.base_url + ticket.path
 
     # ── display ──

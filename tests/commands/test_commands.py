@@ -486,7 +486,11 @@ def test_sandboxes_lists_every_page(leap0: Leap0, control_plane: str) -> None:
 
 
 def test_every_command_has_help_with_an_example(leap0: Leap0) -> None:
+    from core.models import PROCESS_NAMES
     from tui.commands import NAMES
+    from tui.commands.parser import PROCESSES
+
+    assert PROCESSES == PROCESS_NAMES  # --help's copy, kept free of pydantic
 
     for name in sorted(NAMES):
         result = leap0(name, "--help", target=False)

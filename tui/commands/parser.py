@@ -13,7 +13,8 @@ from tui.arguments import add_token_arguments
 __all__ = ["PROCESSES", "build_parser", "region"]
 
 PROCESSES = ("xvfb", "xfce4", "x11vnc", "novnc")
-"""The desktop's processes (as in ``core.models.PROCESS_NAMES``; here without pydantic)."""
+"""The desktop's processes, for --help only, which must not import pydantic; commands check
+a name against ``core.models.PROCESS_NAMES`` (a test keeps the two equal)."""
 
 TARGET_HELP = """\
 which desktop: --sandbox ID (with LEAP0_API_KEY or a profile's api_key), --url URL with its

@@ -7,7 +7,6 @@ import asyncio
 
 from tui.commands import exits
 from tui.commands.output import Output, agreed
-from tui.commands.parser import PROCESSES
 from tui.commands.target import Target
 
 __all__ = ["logs", "restart"]
@@ -17,9 +16,11 @@ FOLLOW_INTERVAL = 1.0
 
 
 def _known(process: str, out: Output) -> bool:
-    if process in PROCESSES:
+    from core.models import PROCESS_NAMES
+
+    if process in PROCESS_NAMES:
         return True
-    out.error(f"no process named {process!r} (the desktop has {', '.join(PROCESSES)})")
+    out.error(f"no process named {process!r} (the desktop has {', '.join(PROCESS_NAMES)})")
     return False
 
 
