@@ -154,6 +154,7 @@ class Viewer:
         self.token = TokenCheck(host.config.token)
         self.tickets = Passes(TICKET_SECONDS, MAX_TICKETS, single_use=True)
         self.sessions = Passes(SESSION_SECONDS, MAX_SESSIONS, single_use=False)
+        self._page_html = (_PAGE_FILES / "index.html").read_text(encoding="utf-8")
         self.app = Starlette(
             routes=[
                 Route("/", self.entry, methods=["GET"]),
@@ -218,9 +219,8 @@ class Viewer:
             return response
         if not self.has_session(request):
             return _refused("No viewer session: open the desktop's viewer from the dashboard (o).")
-        html = (_PAGE_FILES / "index.html").read_text(encoding="utf-8")
         return Response(
-            html,
+            self._page_html,
             media_type="text/html; charset=utf-8",
             headers={**_NO_STORE, "Content-Security-Policy": _csp(request)},
         )
