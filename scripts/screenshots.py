@@ -5,7 +5,8 @@
 Runs ``leap0-tui``'s app in its embedded mode (it starts ``core.host`` as a child, as a
 user's ``leap0-tui`` does), waits until every pane has what the desktop gives it, and saves
 SVG screenshots of the main screens at 120x36, 160x48, 240x70 and 80x24, the preview zoomed,
-and the desktop as a 16-colour terminal (``TERM=xterm``) sees it. Each SVG is also converted
+the desktop as a 16-colour terminal (``TERM=xterm``) sees it, and the fleet of two local
+desktops and a desktop host that is away. Each SVG is also converted
 to PNG when ``rsvg-convert`` (Debian: librsvg2-bin) is installed. The preview is drawn with
 Chafa's symbols, as in tmux. Nothing here is hand-made: rerun it after changing how things
 look.
@@ -34,7 +35,9 @@ from core.config import load_settings  # noqa: E402
 from tui.app import Leap0App  # noqa: E402
 from tui.local import LocalHost  # noqa: E402
 from tui.screens.desktop import DesktopScreen  # noqa: E402
+from tui.screens.fleet import FleetScreen  # noqa: E402
 from tui.widgets.display_info import DisplayInfo  # noqa: E402
+from tui.widgets.fleet_table import FleetTable  # noqa: E402
 from tui.widgets.log_lines import LogLines  # noqa: E402
 from tui.widgets.process_table import ProcessTable  # noqa: E402
 from tui.widgets.screen_preview import ScreenPreview  # noqa: E402
@@ -151,6 +154,32 @@ async def shoot(out: Path, png: bool) -> None:
             await settle(pilot)
             save(app, out, "desktop-80x24-preview", png)
         host.stop()
+        await shoot_fleet(base, out, png)
+
+
+async def shoot_fleet(base: Path, out: Path, png: bool) -> None:
+    """The fleet as ``leap0-tui --local 2`` shows it with a config profile whose desktop
+    host is away: two real local desktops and one unreachable, trouble on top."""
+    config = base / "fleet.toml"
+    config.write_text('[profiles.lab]\nurl = "http://127.0.0.1:9"\ntoken = "lab-token"\n')
+    settings = load_settings(config_path=config, download_dir=base / "downloads", env={})
+    hosts = [LocalHost(log_path=base / f"fleet-host{n}.log") for n in (1, 2)]
+    app = Leap0App(settings, local_fleet=hosts, image_renderer=SymbolsFrame)
+    try:
+        async with app.run_test(size=(160, 24)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen), "the fleet")
+            table = app.screen.query_one(FleetTable)
+
+            def settled() -> bool:
+                health = [str(table.cell(key, "health")) for key in table.order]
+                return sorted(health) == ["running", "running", "unreachable"]
+
+            await wait_for(pilot, settled, "two desktops running, one unreachable")
+            await pilot.pause(1.0)
+            save(app, out, "fleet", png)
+    finally:
+        for host in hosts:
+            host.stop()
 
 
 def main() -> int:
