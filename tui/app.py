@@ -59,6 +59,7 @@ class Leap0App(App[None]):
         STYLES / "desktop.tcss",
         STYLES / "preview.tcss",
         STYLES / "fleet.tcss",
+        STYLES / "fleet_grid.tcss",
     ]
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -436,9 +437,13 @@ class Leap0App(App[None]):
 
         renderer = renderer_for(setting)
         self.image_renderer = renderer
+        from tui.widgets.fleet_grid import FleetGrid
+
         for screen in self.screen_stack:
             for preview in screen.query(ScreenPreview):
                 await preview.set_renderer(renderer)
+            for grid in screen.query(FleetGrid):
+                await grid.set_renderer(renderer)
         mode = mode_of(renderer)
         said = f" ({terminal_answers().describe()})" if setting == "auto" else ""
         self.notify(f"The preview draws with {mode}{said}.", title="Graphics", markup=False)

@@ -8,7 +8,8 @@ One ASGI app (:class:`FakeCloud`) serves
 * a desktop for each of the first ``desktops`` sandboxes under ``/desktops/{id}``:
   ``GET /api/status``, ``GET /api/status/stream`` (an event on connect, on each change and
   every ``heartbeat``, as the desktop spec says), ``GET /api/recording``, recording
-  start/stop and ``POST /api/process/{name}/restart``, with a bearer
+  start/stop, ``POST /api/process/{name}/restart`` and ``GET /api/screenshot`` (a real
+  PNG or JPEG of ``screen`` pixels made with Pillow, its own colours per desktop), with a bearer
   token, each desktop breakable on demand (wrong token, silent stream);
 * ``/_fake/...`` control routes, so a benchmark can drive a server in another process.
 
@@ -21,10 +22,12 @@ prints its URL).
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import random
 import sys
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -53,6 +56,8 @@ class FakeDesktop:
     silent: bool = False
     """A desktop that hangs: its streams send nothing more, its other answers never come."""
     recording: bool = False
+    screenshot_status: int | None = None
+    """Answer screenshots with this status (the status itself stays fine)."""
     waiters: set[asyncio.Event] = field(default_factory=set)
 
     def status(self) -> dict[str, Any]:
@@ -74,8 +79,20 @@ class FakeDesktop:
 class FakeCloud:
     """The ASGI app. ``sandboxes`` rows are dicts as the spec's ``SandboxListItem``."""
 
-    def __init__(self, count: int = 5000, *, desktops: int = 200, heartbeat: float = 2.0) -> None:
+    def __init__(
+        self,
+        count: int = 5000,
+        *,
+        desktops: int = 200,
+        heartbeat: float = 2.0,
+        screen: tuple[int, int] = (1440, 900),
+    ) -> None:
         self.heartbeat = heartbeat
+        self.screen = screen
+        """The fake desktops' screen size in pixels (their screenshots are this big)."""
+        self.screenshots: Counter[str] = Counter()
+        """``GET /api/screenshot`` answered, per desktop."""
+        self._images: dict[tuple[str, str, int | None], bytes] = {}
         self.page_delay = 0.0
         """Seconds each listing page takes."""
         self.fail_status: int | None = None
@@ -148,13 +165,20 @@ class FakeCloud:
         self._notify(desktop)
 
     def set_desktop(
-        self, sandbox_id: str, *, token: str | None = None, silent: bool | None = None
+        self,
+        sandbox_id: str,
+        *,
+        token: str | None = None,
+        silent: bool | None = None,
+        screenshot_status: int | None = None,
     ) -> None:
         desktop = self.desktops[sandbox_id]
         if token is not None:
             desktop.token = token
         if silent is not None:
             desktop.silent = silent
+        if screenshot_status is not None:
+            desktop.screenshot_status = screenshot_status or None
         self._notify(desktop)
 
     def _notify(self, desktop: FakeDesktop) -> None:
@@ -189,7 +213,7 @@ class FakeCloud:
             await self._listing(query, auth, send)
         elif path.startswith("/desktops/"):
             sandbox_id, _, rest = path[len("/desktops/") :].partition("/")
-            await self._desktop(sandbox_id, "/" + rest, method, auth, receive, send)
+            await self._desktop(sandbox_id, "/" + rest, method, query, auth, receive, send)
         elif path.startswith("/_fake/") and method == "POST":
             await self._control(path.split("/")[2:], query, send)
         else:
@@ -232,7 +256,14 @@ class FakeCloud:
             self.create(self._random.choice(_STATES))
 
     async def _desktop(
-        self, sandbox_id: str, path: str, method: str, auth: str, receive: Receive, send: Send
+        self,
+        sandbox_id: str,
+        path: str,
+        method: str,
+        query: dict[str, str],
+        auth: str,
+        receive: Receive,
+        send: Send,
     ) -> None:
         desktop = self.desktops.get(sandbox_id)
         if desktop is None:
@@ -248,6 +279,8 @@ class FakeCloud:
             await _json(send, 200, desktop.status())
         elif method == "GET" and path == Routes.STATUS_STREAM.path():
             await self._stream(desktop, receive, send)
+        elif method == "GET" and path == Routes.SCREENSHOT.path():
+            await self._screenshot(desktop, query, send)
         elif method == "GET" and path == Routes.RECORDING_STATUS.path():
             await _json(send, 200, {"active": desktop.recording})
         elif method == "POST" and path in (
@@ -269,6 +302,29 @@ class FakeCloud:
             await _json(send, 200, {"message": f"{name} restarted", "status": status})
         else:
             await _json(send, 404, {"message": f"no route for {method} {path}"})
+
+    async def _screenshot(self, desktop: FakeDesktop, query: dict[str, str], send: Send) -> None:
+        if desktop.screenshot_status is not None:
+            await _json(send, desktop.screenshot_status, {"message": "screen capture failed"})
+            return
+        image_format = "jpeg" if query.get("format") in ("jpg", "jpeg") else "png"
+        quality = int(query["quality"]) if "quality" in query else None
+        with self._lock:
+            self.screenshots[desktop.sandbox_id] += 1
+        key = (desktop.sandbox_id, image_format, quality)
+        data = self._images.get(key)
+        if data is None:
+            data = self._images[key] = screen_image(
+                desktop.sandbox_id, self.screen, image_format, quality
+            )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", f"image/{image_format}".encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": data})
 
     async def _stream(self, desktop: FakeDesktop, receive: Receive, send: Send) -> None:
         await send(
@@ -319,6 +375,33 @@ class FakeCloud:
                 await _json(send, 404, {"message": "no such control"})
                 return
         await _json(send, 200, {"ok": True})
+
+
+def screen_image(
+    sandbox_id: str, size: tuple[int, int], image_format: str, quality: int | None
+) -> bytes:
+    """A desktop's screen as Pillow encodes it: a panel, a background and two windows in
+    colours of the desktop's own (a grid of them shows which is which)."""
+    from PIL import Image, ImageDraw
+
+    seed = random.Random(sandbox_id)
+    width, height = size
+    image = Image.new("RGB", size, tuple(seed.randrange(40, 120) for _ in range(3)))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, width, height // 30), fill=(30, 30, 34))
+    for _ in range(2):
+        x, y = seed.randrange(width // 2), seed.randrange(height // 10, height // 2)
+        w, h = seed.randrange(width // 4, width // 2), seed.randrange(height // 4, height // 2)
+        colour = tuple(seed.randrange(120, 256) for _ in range(3))
+        draw.rectangle((x, y, x + w, y + h), fill=colour, outline=(0, 0, 0), width=4)
+        draw.rectangle((x, y, x + w, y + height // 25), fill=(60, 60, 70))
+        draw.text((x + 10, y + 5), sandbox_id, fill=(255, 255, 255))
+    out = io.BytesIO()
+    if image_format == "jpeg":
+        image.save(out, "JPEG", quality=quality or 75)
+    else:
+        image.save(out, "PNG")
+    return out.getvalue()
 
 
 def _restarted(path: str) -> str | None:

@@ -38,6 +38,7 @@ from tui.alerts import deliver
 from tui.failures import report as failure_line
 from tui.fleet_view import FleetView, counts_line, next_sort
 from tui.widgets._style import foreground_style
+from tui.widgets.fleet_grid import FleetGrid
 from tui.widgets.fleet_table import Cells, FleetTable
 
 if TYPE_CHECKING:
@@ -127,6 +128,13 @@ class FleetScreen(Screen[None]):
             id="fleet.open",
             tooltip="Open the highlighted desktop",
         ),
+        Binding(
+            "t",
+            "toggle_grid",
+            "Thumbnails",
+            id="fleet.thumbnails",
+            tooltip="Show the desktops as a grid of live thumbnails, or as the table",
+        ),
     ]
 
     def __init__(
@@ -183,12 +191,19 @@ class FleetScreen(Screen[None]):
         yield Static("", id="fleet-listing", markup=False)
         yield Input(placeholder="filter: id, name, template, state, health", id="fleet-filter")
         yield FleetTable(id="fleet")
+        yield FleetGrid(
+            self.client,
+            renderer=self.image_renderer,
+            graphics=self.settings.graphics,
+            id="fleet-grid",
+        )
         yield Footer()
 
     def on_mount(self) -> None:
         self.title = "leap0"
         self.sub_title = "fleet"
         self.query_one("#fleet-filter", Input).display = False
+        self.query_one(FleetGrid).display = False
         self.query_one(FleetTable).focus()
         clock.every_second(self, self._tick)
         self._follow_fleet()
@@ -289,11 +304,14 @@ class FleetScreen(Screen[None]):
         cells = {key: self._cells(targets[key]) for key in wanted}
         self._changed -= cells.keys()
         table.show(order, cells)
+        grid = self.query_one(FleetGrid)
+        if grid.display:
+            grid.show(order, targets, self._reports, self.marks)
         if self._reorder:
             self._reorder = False
             self._show_counts()
         if self._fleet is not None:
-            self._fleet.set_priority(table.visible_keys())
+            self._fleet.set_priority(self._on_screen())
 
     def _tick(self) -> None:
         if not self._active:
@@ -302,7 +320,12 @@ class FleetScreen(Screen[None]):
         table.refresh_visible(self._visible_cells)
         self._show_listing()
         if self._fleet is not None:
-            self._fleet.set_priority(table.visible_keys())
+            self._fleet.set_priority(self._on_screen())
+
+    def _on_screen(self) -> list[str]:
+        """The desktops on screen, in the table or the grid (streamed first)."""
+        grid = self.query_one(FleetGrid)
+        return grid.visible_keys() if grid.display else self.query_one(FleetTable).visible_keys()
 
     def _visible_cells(self, key: str) -> Cells:
         self._changed.discard(key)
@@ -416,16 +439,21 @@ class FleetScreen(Screen[None]):
         field = self.query_one("#fleet-filter", Input)
         field.display = True
         field.focus()
-        # Keys typed right after "/" are already on their way to the table.
+        # Keys typed right after "/" are already on their way to the table (or the grid).
         self.query_one(FleetTable).forward_typing = True
+        self.query_one(FleetGrid).forward_typing = True
 
     @on(FleetTable.FilterRequested)
-    def _filter_requested(self, event: FleetTable.FilterRequested) -> None:
+    @on(FleetGrid.FilterRequested)
+    def _filter_requested(
+        self, event: FleetTable.FilterRequested | FleetGrid.FilterRequested
+    ) -> None:
         event.stop()
         self.action_filter()
 
     @on(FleetTable.TypedAhead)
-    def _typed_ahead(self, event: FleetTable.TypedAhead) -> None:
+    @on(FleetGrid.TypedAhead)
+    def _typed_ahead(self, event: FleetTable.TypedAhead | FleetGrid.TypedAhead) -> None:
         event.stop()
         field = self.query_one("#fleet-filter", Input)
         field.insert_text_at_cursor(event.character)
@@ -452,9 +480,9 @@ class FleetScreen(Screen[None]):
             self._back_to_rows()
 
     def _back_to_rows(self) -> None:
-        table = self.query_one(FleetTable)
-        table.forward_typing = False
-        table.focus()
+        table, grid = self.query_one(FleetTable), self.query_one(FleetGrid)
+        table.forward_typing = grid.forward_typing = False
+        (grid if grid.display else table).focus()
 
     def action_trouble_only(self) -> None:
         self._set_view(FleetView(self.view.sort, self.view.text, not self.view.trouble_only))
@@ -475,7 +503,11 @@ class FleetScreen(Screen[None]):
         self._changed.add(key)
         self._render_rows()
         self._show_counts()
-        self.query_one(FleetTable).action_cursor_down()
+        grid = self.query_one(FleetGrid)
+        if grid.display:
+            grid.action_cursor_right()
+        else:
+            self.query_one(FleetTable).action_cursor_down()
 
     def action_refresh_list(self) -> None:
         if self._watch is not None:
@@ -496,6 +528,38 @@ class FleetScreen(Screen[None]):
 
     @on(FleetTable.RowSelected, "#fleet")
     def _row_selected(self, event: FleetTable.RowSelected) -> None:
+        event.stop()
+        self._open(event.key)
+
+    # ── the thumbnails grid ──
+
+    def action_toggle_grid(self) -> None:
+        """``t``: the grid instead of the table, or back; the same desktop stays selected."""
+        table, grid = self.query_one(FleetTable), self.query_one(FleetGrid)
+        key = table.cursor_desktop
+        to_grid = not grid.display
+        grid.display, table.display = to_grid, not to_grid
+        if to_grid:
+            grid.show(self._order, self._known, self._reports, self.marks)
+            grid.move_to(key)
+            grid.focus()
+        else:
+            self._everything_changed = True
+            self._render_rows()
+            table.focus()
+            if key is not None:
+                self.call_after_refresh(table.move_to, key)
+        if self._fleet is not None:
+            self._fleet.set_priority(self._on_screen())
+
+    @on(FleetGrid.CursorMoved, "#fleet-grid")
+    def _grid_cursor_moved(self, event: FleetGrid.CursorMoved) -> None:
+        """The table's cursor follows the grid's: every action reads the table's."""
+        event.stop()
+        self.query_one(FleetTable).move_to(event.key)
+
+    @on(FleetGrid.TileSelected, "#fleet-grid")
+    def _tile_selected(self, event: FleetGrid.TileSelected) -> None:
         event.stop()
         self._open(event.key)
 
