@@ -61,10 +61,10 @@ def fake(url: str, path: str) -> None:
     urllib.request.urlopen(urllib.request.Request(f"{url}/_fake/{path}", method="POST"))
 
 
-def start(term: Terminal, url: str) -> float:
+def start(term: Terminal, url: str, size: tuple[int, int] = SIZE) -> float:
     term.env.update({"LEAP0_API_KEY": "cp-key", "LEAP0_BASE_URL": url, "PYTHONPATH": str(ROOT)})
     command = f"{sys.executable} -m tests.support.fleet_command {url}"
-    return term.start([], size=SIZE, command=command)
+    return term.start([], size=size, command=command)
 
 
 def cpu(pid: int, seconds: float) -> float:

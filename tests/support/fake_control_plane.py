@@ -358,7 +358,8 @@ class FakeCloud:
 
     async def _control(self, parts: list[str], query: dict[str, str], send: Send) -> None:
         """``POST /_fake/process/{id}/{name}?running=0``, ``/_fake/delete/{id}``,
-        ``/_fake/create``, ``/_fake/listing?page_delay=0.2&fail_status=503``."""
+        ``/_fake/create``, ``/_fake/listing?page_delay=0.2&fail_status=503``,
+        ``/_fake/screenshots`` (how many were answered)."""
         match parts:
             case ["process", sandbox_id, name]:
                 self.set_process(sandbox_id, name, query.get("running", "0") == "1")
@@ -366,6 +367,9 @@ class FakeCloud:
                 self.delete(sandbox_id)
             case ["create"]:
                 await _json(send, 200, {"id": self.create()})
+                return
+            case ["screenshots"]:
+                await _json(send, 200, {"count": sum(self.screenshots.values())})
                 return
             case ["listing"]:
                 self.page_delay = float(query.get("page_delay", self.page_delay))

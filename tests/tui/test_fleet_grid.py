@@ -12,13 +12,14 @@ from textual_image.widget import HalfcellImage
 from core.config import load_settings
 from core.desktop import DesktopTarget
 from core.sandboxes import SandboxSummary
+from tests.host.harness import HostProcess
 from tests.support.fake_control_plane import API_KEY, DESKTOP_TOKEN, FakeCloud
 from tests.support.loopback import serve
 from tests.tui.conftest import wait_for
 from tui.app import Leap0App
 from tui.screens.desktop import DesktopScreen
 from tui.screens.fleet import FleetScreen
-from tui.widgets.fleet_grid import FleetGrid, Tile
+from tui.widgets.fleet_grid import FleetGrid
 from tui.widgets.fleet_table import FleetTable
 
 SIZE = (160, 40)
@@ -75,7 +76,7 @@ async def test_t_toggles_the_grid_keeping_the_rows_and_the_cursor(
     ids = cloud.desktop_ids()
     app = fleet_app(url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        screen, table, grid = parts(app)
+        _, table, grid = parts(app)
         await settled(pilot, table)
         await pilot.press("down", "down", "down")
         assert table.cursor_desktop == ids[3]
@@ -281,3 +282,24 @@ async def test_a_desktop_not_reached_says_why_in_its_tile(
         assert why(ids[4]) == "sandbox paused"
         assert why(ids[6]) == "⚠ 500: screen capture failed"
         assert ids[2] not in cloud.screenshots and ids[4] not in cloud.screenshots
+
+
+async def test_a_real_desktop_in_a_tile(local_host: HostProcess, tmp_path: Path) -> None:
+    """The session's real local host, named by a profile: its screen in the tile."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[profiles.lab]\nurl = "{local_host.url}"\ntoken = "{local_host.token}"\n')
+    settings = load_settings(config_path=config, download_dir=tmp_path, env={})
+    assert settings.mode == "fleet"
+    app = Leap0App(settings, image_renderer=HalfcellImage)
+    async with app.run_test(size=(100, 30)) as pilot:
+        _, table, grid = parts(app)
+        await wait_for(pilot, lambda: table.order == ["profile:lab"], what="the row")
+        await pilot.press("t")
+        await wait_for(pilot, lambda: bool(pictured(grid)), 15, "the real desktop's picture")
+        tile = grid.tile_of("profile:lab")
+        assert tile is not None and tile.picture is not None and tile.border_title == "lab"
+        image = tile.picture.image
+        # A screen of about 16:10 shrunk to the tile, with more than one colour on it.
+        assert 1.4 < image.width / image.height < 1.8
+        colours = image.getcolors(maxcolors=1 << 16)
+        assert colours is None or len(colours) > 4

@@ -26,6 +26,7 @@ from tui import clock
 from tui.app import Leap0App
 from tui.local import LocalHost
 from tui.widgets.display_info import DisplayInfo
+from tui.widgets.fleet_grid import FleetGrid
 from tui.widgets.fleet_table import FleetTable
 from tui.widgets.log_lines import LogLines
 from tui.widgets.process_table import ProcessTable
@@ -312,3 +313,43 @@ def test_local_desktop_failed(snap_compare: Any, tmp_path: Path) -> None:
 
     app = Leap0App(settings, local_host=host)
     assert snap_compare(app, terminal_size=(80, 24), run_before=failed)
+
+
+def test_fleet_grid(snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same twelve sandboxes as thumbnails (``t``), drawn with half cells: seven
+    pictures, the degraded one first, the unreachable, paused and missing ones saying why."""
+    monkeypatch.setattr(clock, "monotonic", time.monotonic)
+    cloud = FakeCloud(12, desktops=10, heartbeat=0.5, screen=(480, 300))
+    ids = cloud.desktop_ids()
+    cloud.set_process(ids[4], "xfce4", False)
+    cloud.set_desktop(ids[6], token="another")
+    cloud.set_state(ids[8], "paused")
+    with serve(cloud) as url:
+        settings = settings_for("http://unused", None, tmp_path).model_copy(
+            update={"desktop_url": None, "desktop_token": None, "api_key": API_KEY, "base_url": url}
+        )
+
+        def where(sandbox: SandboxSummary) -> DesktopTarget:
+            return DesktopTarget(f"{url}/desktops/{sandbox.id}", DESKTOP_TOKEN, name=sandbox.id)
+
+        async def settled(pilot: Pilot[Any]) -> None:
+            table = pilot.app.screen.query_one(FleetTable)
+            await wait_for(
+                pilot,
+                lambda: (
+                    table.row_count == 12
+                    and [str(table.cell(k, "health")) for k in table.order].count("running") == 7
+                ),
+                what="every desktop's health",
+            )
+            await pilot.press("t")
+            grid = pilot.app.screen.query_one(FleetGrid)
+            await wait_for(
+                pilot,
+                lambda: sum(t.picture is not None for t in grid.tiles) == 8,
+                what="eight pictures",
+            )
+            await pilot.pause(0.5)
+
+        app = Leap0App(settings, sandbox_ref=where, image_renderer=HalfcellImage)
+        assert snap_compare(app, terminal_size=(128, 52), run_before=settled)
