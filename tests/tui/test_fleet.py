@@ -300,5 +300,6 @@ async def test_help_lists_every_key_of_the_fleet(
         console.print(help_screen._table())
         shown = console.export_text()
         for words in ("Filter", "Trouble", "Sort", "Mark", "Restart", "Record", "Alerts",
-                      "First", "Last", "Page up", "Page down", "Open"):  # fmt: skip
+                      "First", "Last", "Page up", "Page down", "Open", "Thumbnails",
+                      "Faster", "Slower"):  # fmt: skip
             assert words in shown, words

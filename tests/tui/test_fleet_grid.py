@@ -109,6 +109,12 @@ async def test_t_toggles_the_grid_keeping_the_rows_and_the_cursor(
         assert grid.visible_keys()[-5:] == ids[45:50]
         await pilot.press("home")
         assert grid.cursor_desktop == ids[0] and grid.visible_keys() == ids[:10]
+        # A click on a tile puts the cursor there.
+        clicked = grid.tile_of(ids[7])
+        assert clicked is not None
+        await pilot.click(clicked)
+        assert grid.cursor_desktop == ids[7] == table.cursor_desktop
+        await pilot.press("home")
         # The filter and ! apply to the grid as to the table.
         await pilot.press("slash", *"0004", "enter")
         assert grid.order == [k for k in ids if "0004" in k] == table.order

@@ -31,7 +31,7 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Static
-from textual.worker import Worker
+from textual.worker import Worker, get_current_worker
 
 from core.errors import Leap0Error
 from core.fleet_health import DesktopReport, Health, reason_for
@@ -326,6 +326,7 @@ class FleetGrid(Widget, can_focus=True):
         self._failures: dict[str, str] = {}
         self._fetches: dict[str, Worker[None]] = {}
         self._wake: asyncio.Event | None = None
+        self._fitting = asyncio.Lock()
         self.request_count = 0
         """Screenshots asked for since mount (tests and benchmarks read it)."""
 
@@ -400,12 +401,12 @@ class FleetGrid(Widget, can_focus=True):
 
     async def _fit(self) -> None:
         """As many tiles as fit in the grid's size, in columns at least ``TILE_WIDTH`` wide."""
-        size = self.content_size
-        if size.width <= 0 or size.height <= 0:
-            return
-        columns = max(1, (size.width + 1) // (TILE_WIDTH + 1))
-        rows = max(1, size.height // TILE_HEIGHT)
-        if (columns, rows) != (self._columns, self._rows) or not self.tiles:
+        async with self._fitting:  # a resize and a show come together: one at a time
+            size = self.content_size
+            if size.width <= 0 or size.height <= 0:
+                return
+            columns = max(1, (size.width + 1) // (TILE_WIDTH + 1))
+            rows = max(1, size.height // TILE_HEIGHT)
             self._columns, self._rows = columns, rows
             self.styles.grid_size_columns = columns
             tiles = self.tiles
@@ -414,8 +415,8 @@ class FleetGrid(Widget, can_focus=True):
                 await self.remove_children(tiles[wanted:])
             elif len(tiles) < wanted:
                 await self.mount_all(Tile(self.renderer) for _ in range(wanted - len(tiles)))
-        self._scroll_to_cursor()
-        self._place()
+            self._scroll_to_cursor()
+            self._place()
 
     def _place(self) -> None:
         """Give each tile on screen its desktop and the fetch schedule the tiles on screen."""
@@ -484,6 +485,7 @@ class FleetGrid(Widget, can_focus=True):
     async def _fetch(self, key: str, target: FleetTarget, box: Size) -> None:
         """Fetch, decode and draw one thumbnail (decoding and drawing in a thread)."""
         renderer = self.renderer
+        me = get_current_worker()
         ok = False
         self.request_count += 1
         try:
@@ -517,9 +519,12 @@ class FleetGrid(Widget, can_focus=True):
             while len(self._pictures) > PICTURES_KEPT:
                 self._pictures.popitem(last=False)
         finally:
-            self._fetches.pop(key, None)
-            self._schedule.done(key, ok=ok)
-            self._poke()
+            # A fetch cancelled (its tile left) may end after a new one of the same key
+            # started: only the current one counts.
+            if self._fetches.get(key) is me:
+                del self._fetches[key]
+                self._schedule.done(key, ok=ok)
+                self._poke()
         if ok:
             self._failures.pop(key, None)
         else:
