@@ -93,6 +93,11 @@ class FakeCloud:
         self.screenshots: Counter[str] = Counter()
         """``GET /api/screenshot`` answered, per desktop."""
         self._images: dict[tuple[str, str, int | None], bytes] = {}
+        self.screenshot_delay = 0.0
+        """Seconds each screenshot takes."""
+        self.screenshots_in_flight = 0
+        self.most_screenshots_in_flight = 0
+        """The most screenshots answered at once, over every desktop."""
         self.page_delay = 0.0
         """Seconds each listing page takes."""
         self.fail_status: int | None = None
@@ -311,6 +316,14 @@ class FakeCloud:
         quality = int(query["quality"]) if "quality" in query else None
         with self._lock:
             self.screenshots[desktop.sandbox_id] += 1
+        self.screenshots_in_flight += 1
+        self.most_screenshots_in_flight = max(
+            self.most_screenshots_in_flight, self.screenshots_in_flight
+        )
+        try:
+            await asyncio.sleep(self.screenshot_delay)
+        finally:
+            self.screenshots_in_flight -= 1
         key = (desktop.sandbox_id, image_format, quality)
         data = self._images.get(key)
         if data is None:
