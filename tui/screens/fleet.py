@@ -5,7 +5,9 @@ Wires :class:`core.sandbox_watch.SandboxWatch` (the account's sandboxes, page by
 and :class:`core.fleet.Fleet` (their health through one client) to a
 :class:`tui.widgets.fleet_table.FleetTable`. Rows are computed again only for desktops whose
 report changed; ages move on the once-a-second tick for the rows on screen only. While a
-desktop screen is open over it, the fleet lists less often and renders nothing.
+desktop screen is open over it, the fleet lists less often and renders nothing. ``t`` shows
+the same rows as a :class:`tui.widgets.fleet_grid.FleetGrid` of live thumbnails instead;
+the grid's cursor moves the table's, so every action reads the one cursor.
 """
 
 from __future__ import annotations
