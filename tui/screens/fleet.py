@@ -70,6 +70,9 @@ BULK_CONCURRENCY = 8
 """Desktops a bulk action (restart, recording) calls at once."""
 
 _PROCESS_MARKS = {True: "●", False: "○", None: "·"}
+_RECORDING_MARKS = {True: "●", False: "", None: "·"}
+"""Recording, not, not known yet (a polled desktop's recording is checked only once it is
+streamed: see ``core.fleet.Fleet``)."""
 
 
 class FleetScreen(Screen[None]):
@@ -270,6 +273,10 @@ class FleetScreen(Screen[None]):
             self._known = targets
             self._targets_changed = False
             self._reorder = True
+            templates = any(
+                t.sandbox is not None and t.sandbox.template_id for t in targets.values()
+            )
+            table.hide_columns(frozenset() if templates else frozenset({"template"}))
         targets = self._known
         if self._everything_changed:
             self._changed.update(targets)
@@ -331,7 +338,7 @@ class FleetScreen(Screen[None]):
             if sandbox is not None
             else ""
         )
-        recording = {True: "●", False: "", None: "?"}[report.recording]
+        recording = _RECORDING_MARKS[report.recording]
         mark = Text("✓", style=self._style("fleet--mark")) if target.key in self.marks else ""
         return (
             mark,
