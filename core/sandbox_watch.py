@@ -85,7 +85,7 @@ class SandboxWatch:
         min_interval: float = 10.0,
         interval_factor: float = 10.0,
         max_interval: float = 300.0,
-        slow_factor: float = 3.0,
+        slow_factor: float = 6.0,
         http_timeout: float | None = 15.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

@@ -133,7 +133,7 @@ async def test_the_interval_grows_with_the_listing_time() -> None:
             assert watch.last_duration is not None and watch.last_duration >= 0.3
             assert done.next_in == pytest.approx(10 * watch.last_duration)
             watch.set_slow(True)
-            assert watch.interval_after(1.0) == 30.0
+            assert watch.interval_after(1.0) == 10 * watch.slow_factor
             watch.refresh()  # honoured at once, not after the interval
             async with asyncio.timeout(5):
                 second = await next_where(updates, listing=True)

@@ -71,7 +71,7 @@ class DesktopScreen(Screen[None]):
             "open_browser",
             "Open in browser",
             id="desktop.open_browser",
-            tooltip="Open the desktop's noVNC viewer in a web browser",
+            tooltip="Open the desktop's viewer in a web browser (a single-use ticket)",
         ),
         Binding(
             "1", "show_pane('processes')", "Processes", id="desktop.pane.processes", show=False

@@ -18,26 +18,67 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-__all__ = ["COLUMNS", "Cells", "FleetTable"]
+__all__ = ["COLUMNS", "Cells", "Column", "FleetTable", "column_widths"]
 
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("mark", " ", 1),
-    ("desktop", "Desktop", 22),
-    ("state", "State", 9),
-    ("health", "Health", 11),
-    ("processes", "X F V N", 7),
-    ("restarts", "Rst", 3),
-    ("recording", "Rec", 3),
-    ("seen", "Status", 6),
-    ("template", "Template", 20),
-    ("age", "Age", 5),
-    ("reason", "Why", 40),
+
+@dataclass(frozen=True)
+class Column:
+    """A column: its key, its header, its width when there is room, and the narrowest it
+    may be squeezed to when there is not (``least == width``: fixed)."""
+
+    key: str
+    header: str
+    width: int
+    least: int
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("mark", " ", 1, 1),
+    Column("desktop", "Desktop", 22, 14),
+    Column("state", "State", 9, 9),
+    Column("health", "Health", 11, 11),
+    Column("processes", "X F V N", 7, 7),
+    Column("restarts", "Rst", 3, 3),
+    Column("recording", "Rec", 3, 3),
+    Column("seen", "Status", 6, 6),
+    Column("template", "Template", 20, 10),
+    Column("age", "Age", 5, 5),
+    Column("reason", "Why", 30, 16),
 )
-"""Key, header and width of each column. ``processes`` holds a mark for each of xvfb,
-xfce4, x11vnc and novnc."""
+"""The columns, left to right. ``processes`` holds a mark for each of xvfb, xfce4, x11vnc
+and novnc. The last one ("Why") takes whatever room is left."""
+
+SQUEEZE_ORDER = ("template", "desktop", "reason")
+"""Which columns give up room first when the table is wider than the screen."""
 
 _GAP = 2
-_INDEX = {key: i for i, (key, _, _) in enumerate(COLUMNS)}
+_INDEX = {column.key: i for i, column in enumerate(COLUMNS)}
+
+
+def column_widths(available: int, hidden: frozenset[str] = frozenset()) -> dict[str, int]:
+    """Each shown column's width in ``available`` cells (the gaps and the leading space
+    included): every column at its width, the last one widened to fill the room, or
+    squeezed (``SQUEEZE_ORDER``) down to their least widths when there is too little;
+    past that the table is wider than the screen and scrolls."""
+    shown = [c for c in COLUMNS if c.key not in hidden]
+    widths = {c.key: c.width for c in shown}
+    used = 1 + sum(widths.values()) + _GAP * (len(shown) - 1)
+    last = shown[-1].key
+    if used < available:
+        widths[last] += available - used
+        return widths
+    by_key = {c.key: c for c in shown}
+    for key in SQUEEZE_ORDER:
+        if used <= available:
+            break
+        column = by_key.get(key)
+        if column is None:
+            continue
+        take = min(used - available, widths[key] - column.least)
+        widths[key] -= take
+        used -= take
+    return widths
+
 
 type Cells = Sequence[Text | str]
 
@@ -125,7 +166,9 @@ class FleetTable(ScrollView, can_focus=True):
         self._index: dict[str, int] = {}
         self._cells: dict[str, tuple[Text | str, ...]] = {}
         self._lines: dict[tuple[str, bool], Strip] = {}
-        self._width = sum(w for _, _, w in COLUMNS) + _GAP * (len(COLUMNS) - 1) + 1
+        self._hidden: frozenset[str] = frozenset()
+        self._widths = column_widths(0)
+        self._width = self._total_width()
 
     # ── what is shown ──
 
@@ -144,6 +187,22 @@ class FleetTable(ScrollView, can_focus=True):
         if 0 <= self.cursor_row < len(self._order):
             return self._order[self.cursor_row]
         return None
+
+    def hide_columns(self, hidden: frozenset[str]) -> None:
+        """Show every column but ``hidden`` (such as a Template column no row fills)."""
+        if hidden != self._hidden:
+            self._hidden = hidden
+            self._layout_columns()
+
+    def _layout_columns(self) -> None:
+        self._widths = column_widths(self.size.width, self._hidden)
+        self._width = self._total_width()
+        self.virtual_size = Size(self._width, len(self._order) + 1)
+        self._lines.clear()
+        self.refresh()
+
+    def _total_width(self) -> int:
+        return 1 + sum(self._widths.values()) + _GAP * (len(self._widths) - 1)
 
     def has_row(self, key: str) -> bool:
         return key in self._index
@@ -214,8 +273,12 @@ class FleetTable(ScrollView, can_focus=True):
     def _header(self) -> Strip:
         style = self.get_component_rich_style("fleet-table--header")
         text = Text(no_wrap=True, style=style)
-        for i, (_, label, width) in enumerate(COLUMNS):
-            text.append(label.ljust(width + (_GAP if i < len(COLUMNS) - 1 else 0)))
+        gap = ""
+        for column in COLUMNS:
+            width = self._widths.get(column.key)
+            if width is not None:
+                text.append(gap + column.header[:width].ljust(width))
+                gap = " " * _GAP
         return self._strip(text, style)
 
     def _render_row(self, key: str, cursor: bool) -> Strip:
@@ -223,18 +286,22 @@ class FleetTable(ScrollView, can_focus=True):
         if cursor:
             base = base + self.get_component_rich_style("fleet-table--cursor")
         text = Text(no_wrap=True, style=base)
-        for i, ((_, _, width), value) in enumerate(zip(COLUMNS, self._cells[key], strict=True)):
+        gap = ""
+        for column, value in zip(COLUMNS, self._cells[key], strict=True):
+            width = self._widths.get(column.key)
+            if width is None:
+                continue
             cell = value if isinstance(value, Text) else Text(value)
             cell = cell.copy()
             cell.truncate(width, overflow="ellipsis", pad=True)
+            text.append(gap)
             text.append_text(cell)
-            if i < len(COLUMNS) - 1:
-                text.append(" " * _GAP)
+            gap = " " * _GAP
         return self._strip(text, base)
 
     def _strip(self, text: Text, style: Style) -> Strip:
         segments = [Segment(" ", style), *text.render(self.app.console)]
-        return Strip(segments).extend_cell_length(self._width + 1, style)
+        return Strip(segments).extend_cell_length(self._width, style)
 
     def _forget_line(self, key: str) -> None:
         self._lines.pop((key, True), None)
@@ -253,7 +320,7 @@ class FleetTable(ScrollView, can_focus=True):
         self._lines.clear()
 
     def _on_resize(self, event: events.Resize) -> None:
-        self._lines.clear()
+        self._layout_columns()
 
     # ── the cursor ──
 
