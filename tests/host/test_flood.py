@@ -24,9 +24,14 @@ import time
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
 from core.host.guard import DEFAULT_HEADER_TIMEOUT, default_max_connections
 from tests.conftest import StartHost
+
+# The host must answer within a second during the flood:
+# run alone, after the rest of the suite (./dev test).
+pytestmark = pytest.mark.serial
 
 FLOOD = 2000
 """Half-open connections at most (fewer if this process may not open that many files)."""
@@ -125,7 +130,10 @@ async def test_a_half_open_flood_does_not_choke_the_host(start_extra_host: Start
                 assert answer.status_code == 200 and answer.json() == {"ok": True}
                 await asyncio.sleep(0.2)
         assert max(latencies) < 1.0, latencies
-        assert peak >= before + count // 2, (before, peak)  # the flood did reach the host
+        # The flood did reach the host: on a loaded machine the host accepts more slowly and
+        # closes the first ones at the header timeout while the last are still opening, so
+        # a third at once is what it reliably holds.
+        assert peak >= before + count // 3, (before, peak)
 
         # After the header timeout the half-open ones are closed and the fds are back.
         deadline = flood_started + DEFAULT_HEADER_TIMEOUT + 10
