@@ -28,9 +28,13 @@ __all__ = ["SymbolRows", "SymbolsFrame", "symbol_rows"]
 SymbolRows = tuple[list[bytes], list[Strip]]
 """Each row's key (its text from Chafa: equal keys draw the same) and its strip."""
 
-_CELL = re.compile(rb"((?:\x1b\[[0-9;]*m)+)([^\x1b\n]*)")
-_styles: dict[bytes, Style] = {}
-_STYLE_CACHE_LIMIT = 1 << 16
+_RUN = re.compile(rb"((?:\x1b\[[0-9;]*m)*)([^\x1b\n]*)")
+_State = tuple[tuple[int, int, int] | None, tuple[int, int, int] | None, bool]
+"""The terminal's attributes between Chafa's cells: foreground, background, inverse."""
+_RESET: _State = (None, None, False)
+_styles: dict[_State, Style] = {}
+_after: dict[tuple[_State, bytes], _State] = {}
+_CACHE_LIMIT = 1 << 16
 _canvases: dict[tuple[int, int], ChafaCanvas] = {}
 _lock = threading.Lock()
 _last: tuple[bytes, SymbolRows] | None = None
@@ -56,7 +60,8 @@ def symbol_rows(image: PILImage.Image, cells: tuple[int, int]) -> SymbolRows:
             canvas = _canvases[cells] = ChafaCanvas("symbols", cols, rows)
         text = canvas.draw(image)
         previous = dict(zip(*_last[1], strict=True)) if _last is not None else {}
-        if len(_styles) > _STYLE_CACHE_LIMIT:
+        if len(_after) > _CACHE_LIMIT:
+            _after.clear()
             _styles.clear()
         keys = text.split(b"\n")[:rows]
         strips = [previous.get(line) or _strip(line, cols) for line in keys]
@@ -65,17 +70,23 @@ def symbol_rows(image: PILImage.Image, cells: tuple[int, int]) -> SymbolRows:
 
 
 def _strip(line: bytes, width: int) -> Strip:
-    """One row of Chafa's output (every cell ``ESC[0m ESC[<colours>m <symbol>``, or
-    ``ESC[0m ESC[7m ESC[38;2;...m`` for a cell in one colour)."""
+    """One row of Chafa's output: cells with SGR sequences only where the colours change
+    (Chafa's ``REUSE_ATTRIBUTES``), from the default attributes at the line's start."""
     segments: list[Segment] = []
+    state = _RESET
     run_style: Style | None = None
     run: list[str] = []
-    for params, chars in _CELL.findall(line):
+    for params, chars in _RUN.findall(line):
+        if params:
+            after = _after.get((state, params))
+            if after is None:
+                after = _after[(state, params)] = _apply(state, params)
+            state = after
         if not chars:
             continue
-        style = _styles.get(params)
+        style = _styles.get(state)
         if style is None:
-            style = _styles[params] = _style_of(params)
+            style = _styles[state] = _style_of(state)
         text = chars.decode("utf-8", "replace")
         if style is run_style:
             run.append(text)
@@ -88,34 +99,45 @@ def _strip(line: bytes, width: int) -> Strip:
     return Strip(segments, width)
 
 
-def _style_of(sgr: bytes) -> Style:
-    """The style of the SGR sequences Chafa writes before a cell (24-bit colours, maybe
-    inverse), from a reset."""
+def _apply(state: _State, sgr: bytes) -> _State:
+    """``state`` after the SGR sequences ``sgr`` (24-bit colours, inverse, reset)."""
+    fg, bg, reverse = state
     params = sgr.replace(b"\x1b[", b"").replace(b"m", b";").strip(b";")
     parts = [int(p) if p else 0 for p in params.split(b";")]
-    fg: Color | None = None
-    bg: Color | None = None
-    reverse = False
     i = 0
     while i < len(parts):
         code = parts[i]
-        if code in (38, 48) and i + 4 < len(parts) + 1 and parts[i + 1 : i + 2] == [2]:
-            color = Color.from_rgb(*parts[i + 2 : i + 5])
+        if code in (38, 48) and parts[i + 1 : i + 2] == [2] and i + 4 < len(parts):
+            color = (parts[i + 2], parts[i + 3], parts[i + 4])
             if code == 38:
                 fg = color
             else:
                 bg = color
             i += 5
             continue
-        if code == 7:
+        if code == 0:
+            fg, bg, reverse = _RESET
+        elif code == 7:
             reverse = True
-        elif code == 0:
-            fg = bg = None
+        elif code == 27:
             reverse = False
+        elif code == 39:
+            fg = None
+        elif code == 49:
+            bg = None
         i += 1
+    return (fg, bg, reverse)
+
+
+def _style_of(state: _State) -> Style:
+    """The style a cell is drawn with in ``state``."""
+    fg, bg, reverse = state
     if reverse:
         fg, bg = bg, fg
-    return Style(color=fg, bgcolor=bg)
+    return Style(
+        color=Color.from_rgb(*fg) if fg is not None else None,
+        bgcolor=Color.from_rgb(*bg) if bg is not None else None,
+    )
 
 
 class SymbolsFrame(ImageFrame):
