@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from PIL import Image as PILImage
 from rich.color import Color
@@ -29,11 +29,19 @@ SymbolRows = tuple[list[bytes], list[Strip]]
 """Each row's key (its text from Chafa: equal keys draw the same) and its strip."""
 
 _RUN = re.compile(rb"((?:\x1b\[[0-9;]*m)*)([^\x1b\n]*)")
-_State = tuple[tuple[int, int, int] | None, tuple[int, int, int] | None, bool]
-"""The terminal's attributes between Chafa's cells: foreground, background, inverse."""
-_RESET: _State = (None, None, False)
+_KEEP: Final = -2
+"""In an SGR change: this colour stays as it was."""
+_DEFAULT: Final = -1
+"""A colour of the terminal's own (after a reset)."""
+_State = tuple[int, int, bool]
+"""The attributes between Chafa's cells: foreground and background (``0xRRGGBB`` or
+``_DEFAULT``), inverse."""
+_Change = tuple[bool, int, int, bool | None]
+"""What SGR sequences do: reset first?, then foreground, background (``_KEEP``: as was),
+inverse (``None``: as was)."""
+_RESET: Final[_State] = (_DEFAULT, _DEFAULT, False)
 _styles: dict[_State, Style] = {}
-_after: dict[tuple[_State, bytes], _State] = {}
+_changes: dict[bytes, _Change] = {}
 _CACHE_LIMIT = 1 << 16
 _canvases: dict[tuple[int, int], ChafaCanvas] = {}
 _lock = threading.Lock()
@@ -60,8 +68,8 @@ def symbol_rows(image: PILImage.Image, cells: tuple[int, int]) -> SymbolRows:
             canvas = _canvases[cells] = ChafaCanvas("symbols", cols, rows)
         text = canvas.draw(image)
         previous = dict(zip(*_last[1], strict=True)) if _last is not None else {}
-        if len(_after) > _CACHE_LIMIT:
-            _after.clear()
+        if len(_styles) > _CACHE_LIMIT or len(_changes) > _CACHE_LIMIT:
+            _changes.clear()
             _styles.clear()
         keys = text.split(b"\n")[:rows]
         strips = [previous.get(line) or _strip(line, cols) for line in keys]
@@ -73,17 +81,26 @@ def _strip(line: bytes, width: int) -> Strip:
     """One row of Chafa's output: cells with SGR sequences only where the colours change
     (Chafa's ``REUSE_ATTRIBUTES``), from the default attributes at the line's start."""
     segments: list[Segment] = []
-    state = _RESET
+    fg, bg, reverse = _RESET
     run_style: Style | None = None
     run: list[str] = []
     for params, chars in _RUN.findall(line):
         if params:
-            after = _after.get((state, params))
-            if after is None:
-                after = _after[(state, params)] = _apply(state, params)
-            state = after
+            change = _changes.get(params)
+            if change is None:
+                change = _changes[params] = _change_of(params)
+            reset, new_fg, new_bg, new_reverse = change
+            if reset:
+                fg, bg, reverse = _RESET
+            if new_fg != _KEEP:
+                fg = new_fg
+            if new_bg != _KEEP:
+                bg = new_bg
+            if new_reverse is not None:
+                reverse = new_reverse
         if not chars:
             continue
+        state = (fg, bg, reverse)
         style = _styles.get(state)
         if style is None:
             style = _styles[state] = _style_of(state)
@@ -99,34 +116,34 @@ def _strip(line: bytes, width: int) -> Strip:
     return Strip(segments, width)
 
 
-def _apply(state: _State, sgr: bytes) -> _State:
-    """``state`` after the SGR sequences ``sgr`` (24-bit colours, inverse, reset)."""
-    fg, bg, reverse = state
+def _change_of(sgr: bytes) -> _Change:
+    """What the SGR sequences ``sgr`` do (24-bit colours, inverse, reset)."""
     params = sgr.replace(b"\x1b[", b"").replace(b"m", b";").strip(b";")
     parts = [int(p) if p else 0 for p in params.split(b";")]
+    reset, fg, bg, reverse = False, _KEEP, _KEEP, None
     i = 0
     while i < len(parts):
         code = parts[i]
         if code in (38, 48) and parts[i + 1 : i + 2] == [2] and i + 4 < len(parts):
-            color = (parts[i + 2], parts[i + 3], parts[i + 4])
+            color = (parts[i + 2] << 16) | (parts[i + 3] << 8) | parts[i + 4]
             if code == 38:
                 fg = color
             else:
                 bg = color
             i += 5
             continue
-        if code == 0:
-            fg, bg, reverse = _RESET
+        if code == 0:  # a reset undoes what came before it in the same sequences
+            reset, fg, bg, reverse = True, _KEEP, _KEEP, None
         elif code == 7:
             reverse = True
         elif code == 27:
             reverse = False
         elif code == 39:
-            fg = None
+            fg = _DEFAULT
         elif code == 49:
-            bg = None
+            bg = _DEFAULT
         i += 1
-    return (fg, bg, reverse)
+    return (reset, fg, bg, reverse)
 
 
 def _style_of(state: _State) -> Style:
@@ -134,10 +151,13 @@ def _style_of(state: _State) -> Style:
     fg, bg, reverse = state
     if reverse:
         fg, bg = bg, fg
-    return Style(
-        color=Color.from_rgb(*fg) if fg is not None else None,
-        bgcolor=Color.from_rgb(*bg) if bg is not None else None,
-    )
+    return Style(color=_color(fg), bgcolor=_color(bg))
+
+
+def _color(value: int) -> Color | None:
+    if value == _DEFAULT:
+        return None
+    return Color.from_rgb(value >> 16, (value >> 8) & 0xFF, value & 0xFF)
 
 
 class SymbolsFrame(ImageFrame):
