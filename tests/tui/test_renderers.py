@@ -68,6 +68,16 @@ def test_symbols_use_more_than_half_blocks_and_carry_colour() -> None:
     assert len(colours) > 2
 
 
+def test_symbols_are_only_those_every_terminal_we_tried_draws() -> None:
+    # Blocks, quadrants, eighths (U+2580-U+259F), box lines (U+2500-U+257F) and spaces:
+    # no braille (mlterm shows boxes), sextants or wedges (xterm leaves them blank).
+    image = picture(200)
+    ImageDraw.Draw(image).text((10, 120), "a b c 1 2 3 /// ||| ... ---", fill=(250, 0, 0))
+    _, strips = symbol_rows(image, CELLS)
+    symbols = {ch for strip in strips for segment in strip for ch in segment.text}
+    assert all(ch == " " or 0x2500 <= ord(ch) <= 0x259F for ch in symbols), symbols
+
+
 def test_a_row_with_colours_written_only_where_they_change_reads_back_cell_for_cell() -> None:
     # Chafa writes a colour only when it changes (REUSE_ATTRIBUTES), inverse for a cell
     # in one colour, and a reset at the end of the line.

@@ -1,7 +1,7 @@
 """SymbolsFrame: the preview in Unicode mosaics with colour, for terminals without graphics.
 
 Chafa (:mod:`tui.chafa_canvas`) picks for each cell the symbol (a block, quadrant, half or
-eighth block, box line or braille pattern) and the two colours that match its pixels best,
+eighth block or box line) and the two colours that match its pixels best,
 so edges and text of the desktop keep a shape that half-cells blur. The rows are built in
 the decoding thread; a new frame repaints only the rows that changed.
 """
