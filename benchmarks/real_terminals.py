@@ -17,7 +17,7 @@ environment), zooms the preview (``z``) and turns live mode on (``l``), then for
   frames/s cannot exceed them);
 * reads the CPU time of the **app** (the dashboard's process and its threads), of the
   **terminal** and of the terminals' **X server** (where xterm and mlterm draw), each over
-  wall time, in % of one core.
+  wall time, in % of one core; and how much the app **wrote** (MB/s, to the terminal).
 
 Terminals: ``xterm-sixel`` (xterm -ti vt340, Sixel), ``mlterm`` (Sixel), ``kitty`` (kitty
 graphics, direct placement: kitty 0.26 here), ``xterm-symbols`` and ``xterm-halfcell``
@@ -157,6 +157,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def written_bytes(pid: int) -> int:
+    """Bytes process ``pid`` has written so far (``wchar``: to the terminal, mostly)."""
+    try:
+        for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+            if line.startswith("wchar:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def descendants(pid: int) -> list[int]:
     """Every process under ``pid``."""
     found: list[int] = []
@@ -219,7 +230,7 @@ def xdotool(display: str, *args: str) -> str:
     return result.stdout.strip()
 
 
-def window_of(display: str, pid: int, timeout: float = 20.0) -> tuple[str, dict[str, int]]:
+def window_of(display: str, pid: int, timeout: float = 45.0) -> tuple[str, dict[str, int]]:
     """The terminal's window and its geometry on the screen."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -301,7 +312,10 @@ def measure_one(
         start_new_session=True,
     )
     try:
-        window, box = window_of(display, process.pid)
+        try:
+            window, box = window_of(display, process.pid)
+        except RuntimeError as exc:
+            return f"{terminal.name:15} {size[0]}x{size[1]:<3} not measured: {exc}"
         time.sleep(6.0)  # the app starts and shows its first frame
         pid = app_pid(process.pid)
         if pid is None:
@@ -323,6 +337,7 @@ def measure_one(
                 "X": cpu_seconds(server_pid),
                 "grabber": time.process_time(),
             }
+            wrote = written_bytes(pid)
             profiler = None
             if profile is not None:
                 profiler = subprocess.Popen(
@@ -358,6 +373,7 @@ def measure_one(
                 blank += blanks[digest]
                 time.sleep(max(0.0, 1 / GRABS_PER_SECOND - (time.monotonic() - tick)))
             wall = time.monotonic() - started
+            wrote = written_bytes(pid) - wrote
             if profiler is not None:
                 profiler.wait(timeout=30)
             cpu = {
@@ -374,7 +390,8 @@ def measure_one(
         shares = "  ".join(f"{k} {100 * v / wall:3.0f} %" for k, v in cpu.items())
         return (
             f"{terminal.name:15} {size[0]}x{size[1]:<3} {fps:5.1f} frames/s  blank "
-            f"{blank:3}/{len(hashes):<4} ({len(hashes) / wall:.0f} grabs/s)  CPU: {shares}   "
+            f"{blank:3}/{len(hashes):<4} ({len(hashes) / wall:.0f} grabs/s)  CPU: {shares}  "
+            f"app wrote {wrote / wall / 1e6:4.1f} MB/s   "
             f"goal {'met' if goal else 'NOT met'}"
         )
     finally:
