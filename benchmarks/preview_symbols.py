@@ -12,8 +12,13 @@ PNG screenshot, and for each preview size and each renderer prints:
   (the ``symbols`` mode, Chafa); median of ``--repeat`` runs, each frame shifted by a
   pixel from the one before, so nearly every row differs (the busy case);
 * **SSIM**: the preview drawn back to pixels, each cell's symbol rasterised with its two
-  colours in DejaVu Sans Mono at 10x20 pixels a cell, against the screenshot scaled to
-  the same size (grey levels, 8x8 windows): 1 is identical. Goal: symbols clearly above
+  colours at 10x20 pixels a cell, against the screenshot scaled to the same size (grey
+  levels, 8x8 windows): 1 is identical. Both renderers are drawn back the same way and
+  compared at the same size. Block elements (halves, eighths, quadrants) are exact
+  rectangles, as terminals draw them (kitty draws them itself; fonts design them to fill
+  the cell); braille as its 2x4 dots; box lines from DejaVu Sans Mono (xterm's
+  ``-fa Monospace`` here). Drawing quadrants and eighths from the font instead (offset
+  and short of the cell) cost symbols half their lead. Goal: symbols clearly above
   half-cells.
 
 Everything it writes lives in one directory under /tmp, removed at the end.
@@ -95,32 +100,70 @@ def draw_back(strips: list, cells: tuple[int, int], font: ImageFont.FreeTypeFont
 
 
 def glyph(char: str, font: ImageFont.FreeTypeFont) -> Image.Image:
-    """``char``'s coverage in one cell (block elements drawn exactly, as terminals do)."""
+    """``char``'s coverage in one cell of CELL pixels, as terminals show it.
+
+    Block elements (U+2580-U+259F: halves, eighths, quadrants, shades) are drawn as exact
+    rectangles, as kitty draws them itself and as fonts design them to fill the cell;
+    braille as its 2x4 dots (from a fallback font in most terminals); everything else
+    (box lines) from DejaVu Sans Mono, the font of xterm ``-fa Monospace`` here.
+    """
     mask = Image.new("L", CELL)
     draw = ImageDraw.Draw(mask)
     w, h = CELL
-    blocks = {
-        "▀": (0, 0, w, h // 2),
-        "▄": (0, h // 2, w, h),
-        "█": (0, 0, w, h),
-        "▌": (0, 0, w // 2, h),
-        "▐": (w // 2, 0, w, h),
-    }
-    if char in blocks:
-        x0, y0, x1, y1 = blocks[char]
-        draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=255)
-    elif 0x2800 <= ord(char) <= 0x28FF:
-        # Braille (DejaVu Sans Mono has none; terminals fall back to a font that does):
-        # dots 1-3 and 7 down the left, 4-6 and 8 down the right.
-        bits = ord(char) - 0x2800
+    code = ord(char)
+    if 0x2580 <= code <= 0x259F:
+        for (x0, y0, x1, y1), level in _block(code, w, h):
+            if x1 > x0 and y1 > y0:
+                draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=level)
+    elif 0x2800 <= code <= 0x28FF:
+        # Dots 1-3 and 7 down the left, 4-6 and 8 down the right.
+        bits = code - 0x2800
         spots = [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2), (0, 3), (1, 3)]
+        radius = max(1, w // 8)
         for bit, (col, row) in enumerate(spots):
             if bits & (1 << bit):
                 cx, cy = (col * 2 + 1) * w // 4, (row * 2 + 1) * h // 8
-                draw.ellipse((cx - 1, cy - 1, cx + 1, cy + 1), fill=255)
+                draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), fill=255)
     elif char != " ":
         draw.text((0, 0), char, font=font, fill=255)
     return mask
+
+
+_QUADRANTS = {  # U+2596..U+259F: upper left, upper right, lower left, lower right
+    0x2596: "0010",
+    0x2597: "0001",
+    0x2598: "1000",
+    0x2599: "1011",
+    0x259A: "1001",
+    0x259B: "1110",
+    0x259C: "1101",
+    0x259D: "0100",
+    0x259E: "0110",
+    0x259F: "0111",
+}
+
+
+def _block(code: int, w: int, h: int) -> list[tuple[tuple[int, int, int, int], int]]:
+    """The filled rectangles (and their coverage, 0-255) of block element ``code``."""
+    if code == 0x2580:
+        return [((0, 0, w, h // 2), 255)]
+    if 0x2581 <= code <= 0x2588:  # lower 1/8 .. full
+        eighths = code - 0x2580
+        return [((0, h - round(h * eighths / 8), w, h), 255)]
+    if 0x2589 <= code <= 0x258F:  # left 7/8 .. 1/8
+        eighths = 0x2590 - code
+        return [((0, 0, round(w * eighths / 8), h), 255)]
+    if code == 0x2590:
+        return [((w // 2, 0, w, h), 255)]
+    if 0x2591 <= code <= 0x2593:  # shades: a quarter, half, three quarters of ink
+        return [((0, 0, w, h), 64 * (code - 0x2590))]
+    if code == 0x2594:
+        return [((0, 0, w, round(h / 8)), 255)]
+    if code == 0x2595:
+        return [((w - round(w / 8), 0, w, h), 255)]
+    cx, cy = w // 2, h // 2
+    boxes = [(0, 0, cx, cy), (cx, 0, w, cy), (0, cy, cx, h), (cx, cy, w, h)]
+    return [(box, 255) for box, on in zip(boxes, _QUADRANTS[code], strict=True) if on == "1"]
 
 
 def ssim(a: Image.Image, b: Image.Image, window: int = 8) -> float:
@@ -167,6 +210,12 @@ def measure(shot: Image.Image, cells: tuple[int, int], repeat: int) -> None:
             else:
                 _, strips = symbol_rows(moved, cells)
             times.append(time.perf_counter() - started)
+        # The sharpness of the frame itself: a shifted one would not line up with the
+        # reference (a pixel here is a quarter of a symbol's cell, a whole half-cell).
+        if name == "halfcell":
+            _, strips = halfcell_rows(frame, cells[0], cells[1])
+        else:
+            _, strips = symbol_rows(frame, cells)
         score = ssim(draw_back(strips, cells, font), reference)
         print(
             f"  {cells[0]}x{cells[1]:<3} {name:9} render {1000 * statistics.median(times):6.1f} "

@@ -26,7 +26,7 @@ the preview uses where the terminal has no Kitty or Sixel graphics, e.g. under t
 mode, what ``auto`` picks without graphics), ``halfcell`` (textual-image's own
 ``HalfcellImage``, the named baseline) and ``unicode`` (textual-image's ``UnicodeImage``).
 Kitty and Sixel are not measured here: a headless app writes to no terminal; see
-``terminal_grabs.py`` for those, in real terminals.
+``real_terminals.py`` for every mode in real terminals (xterm, mlterm, kitty under Xvfb).
 
 The app is headless (``App.run_test``): everything up to the strips Textual would write is
 measured; writing the escape sequences to a real terminal is not. Prints one table and the

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
+from rich.color import Color
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
@@ -17,6 +18,7 @@ from tests.tui.conftest import WidgetApp, make_app, wait_for
 from tests.tui.fake_desktop import StatefulDesktop
 from tui import chafa_canvas
 from tui.widgets import renderers
+from tui.widgets import symbols as symbols_module
 from tui.widgets.halfcell import HalfcellFrame
 from tui.widgets.image_frame import ImageFrame
 from tui.widgets.kitty_frame import KittyFrame
@@ -53,8 +55,44 @@ def test_symbols_use_more_than_half_blocks_and_carry_colour() -> None:
     assert all(strip.cell_length == CELLS[0] for strip in strips)
     symbols = {ch for strip in strips for segment in strip for ch in segment.text}
     assert symbols - {"▀", "▄", " ", "█"}, symbols  # finer than half-cells
-    colours = {segment.style.bgcolor for strip in strips for segment in strip if segment.style}
+    colours = {
+        colour.get_truecolor()
+        for strip in strips
+        for segment in strip
+        if segment.style
+        for colour in (segment.style.color, segment.style.bgcolor)
+        if colour is not None
+    }
+    # The page and the bar keep their own colours, the text adds its own.
+    assert {(200, 200, 230), (30, 30, 30)} <= colours, colours
     assert len(colours) > 2
+
+
+def test_symbols_are_only_those_every_terminal_we_tried_draws() -> None:
+    # Blocks, quadrants, eighths (U+2580-U+259F), box lines (U+2500-U+257F) and spaces:
+    # no braille (mlterm shows boxes), sextants or wedges (xterm leaves them blank).
+    image = picture(200)
+    ImageDraw.Draw(image).text((10, 120), "a b c 1 2 3 /// ||| ... ---", fill=(250, 0, 0))
+    _, strips = symbol_rows(image, CELLS)
+    symbols = {ch for strip in strips for segment in strip for ch in segment.text}
+    assert all(ch == " " or 0x2500 <= ord(ch) <= 0x259F for ch in symbols), symbols
+
+
+def test_a_row_with_colours_written_only_where_they_change_reads_back_cell_for_cell() -> None:
+    # Chafa writes a colour only when it changes (REUSE_ATTRIBUTES), inverse for a cell
+    # in one colour, and a reset at the end of the line.
+    red, blue, grey = "38;2;255;0;0", "48;2;0;0;255", "38;2;9;9;9"
+    line = f"\x1b[{red};{blue}m▘▝\x1b[{grey}m▖\x1b[0m\x1b[7m\x1b[{red}m \x1b[0m".encode()
+    strip = symbols_module._strip(line, 4)
+    cells = [(ch, seg.style.color, seg.style.bgcolor) for seg in strip for ch in seg.text]
+    r, b, g = Color.parse("rgb(255,0,0)"), Color.parse("rgb(0,0,255)"), Color.parse("rgb(9,9,9)")
+    assert [(ch, fg and fg.triplet, bg and bg.triplet) for ch, fg, bg in cells] == [
+        ("▘", r.triplet, b.triplet),
+        ("▝", r.triplet, b.triplet),
+        ("▖", g.triplet, b.triplet),  # the background carried over
+        (" ", None, r.triplet),  # inverse: the cell's one colour is its background
+    ]
+    assert strip.cell_length == 4
 
 
 def test_symbol_rows_of_equal_pixels_are_equal_and_differ_where_pixels_do() -> None:

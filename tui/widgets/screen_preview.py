@@ -23,6 +23,7 @@ preview fires, priority ones included.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -259,6 +260,7 @@ class ScreenPreview(Widget, can_focus=True):
         self._gestures = Gestures()
         self._live_before = False
         self._pointer_read_at = float("-inf")
+        self._prefetch: tuple[asyncio.Task[bytes], float] | None = None
         self.set_reactive(ScreenPreview.interval, self._settings.preview_interval)
         self.set_reactive(ScreenPreview.paused, paused)
 
@@ -285,6 +287,7 @@ class ScreenPreview(Widget, can_focus=True):
         self._poke()
 
     def on_unmount(self) -> None:
+        self._drop_prefetch()
         if self._sender is not None:
             sender, self._sender = self._sender, None
             self.app.run_worker(sender.close(), exit_on_error=False)
@@ -447,10 +450,12 @@ class ScreenPreview(Widget, can_focus=True):
     # ── watchers ──
 
     def watch_paused(self) -> None:
+        self._drop_prefetch()
         self._sync_classes()
         self._poke()
 
     def watch_live(self) -> None:
+        self._drop_prefetch()
         self._sync_classes()
         self._poke()
         wanted = self._wanted()
@@ -468,6 +473,7 @@ class ScreenPreview(Widget, can_focus=True):
         self._update_status()
 
     def watch_controlling(self, controlling: bool) -> None:
+        self._drop_prefetch()
         self._gestures.cancel()
         self.release_mouse()
         if controlling:
@@ -607,6 +613,7 @@ class ScreenPreview(Widget, can_focus=True):
     async def _refresh_step(self, _: float) -> float:
         """Show one frame if the preview is shown and running; the wait before the next."""
         if self.paused or not self.visible_to_user:
+            self._drop_prefetch()
             return _HIDDEN_POLL
         started = clock.monotonic()
         ok = await self._capture_once()
@@ -622,19 +629,24 @@ class ScreenPreview(Widget, can_focus=True):
         started = clock.monotonic()
         box, cell, density = self._frame_box(), self._cell_size(), self._density()
         renderer, encode = self._renderer, self._encoder()
-        self.request_count += 1
+        prefetched, self._prefetch = self._prefetch, None
         try:
-            shot = self._client.screenshot(
-                self._target,
-                image_format="jpeg",
-                quality=PREVIEW_JPEG_QUALITY,
-                http_timeout=max(10.0, self.interval * 2),
-            )
-            if self.controlling and clock.monotonic() - self._pointer_read_at > POINTER_POLL:
-                self._pointer_read_at = clock.monotonic()
-                data, pointer = await asyncio.gather(shot, self._read_pointer())
+            if prefetched is not None:
+                task, started = prefetched
+                data, pointer = await task, None
             else:
-                data, pointer = await shot, self.pointer if self.controlling else None
+                self.request_count += 1
+                shot = self._screenshot()
+                if self.controlling and clock.monotonic() - self._pointer_read_at > POINTER_POLL:
+                    self._pointer_read_at = clock.monotonic()
+                    data, pointer = await asyncio.gather(shot, self._read_pointer())
+                else:
+                    data, pointer = await shot, self.pointer if self.controlling else None
+            if self.live and not self.controlling:
+                # Live: the next screenshot is on its way while this one is decoded and
+                # drawn (a frame costs the longer of the two, not their sum).
+                self.request_count += 1
+                self._prefetch = (asyncio.ensure_future(self._screenshot()), clock.monotonic())
             image, source, cells, encoded = await asyncio.to_thread(
                 prepare_frame, data, box, cell, density, encode, pointer
             )
@@ -656,6 +668,27 @@ class ScreenPreview(Widget, can_focus=True):
             return True
         self.show_frame(frame, cells, encoded)
         return True
+
+    def _screenshot(self) -> Coroutine[Any, Any, bytes]:
+        """Ask the desktop for a preview frame (JPEG)."""
+        return self._client.screenshot(
+            self._target,
+            image_format="jpeg",
+            quality=PREVIEW_JPEG_QUALITY,
+            http_timeout=max(10.0, self.interval * 2),
+        )
+
+    def _drop_prefetch(self) -> None:
+        """Forget the next live frame asked for ahead (live mode ended, paused, hidden)."""
+        prefetched, self._prefetch = self._prefetch, None
+        if prefetched is None:
+            return
+        task = prefetched[0]
+        if task.done():
+            if not task.cancelled():
+                task.exception()  # retrieved: a failed request that no one awaits is no error
+        else:
+            task.cancel()
 
     async def _redecode(self, delay: float = 0.2) -> None:
         """Shrink the last frame again for the pane's new size (or a new renderer)."""

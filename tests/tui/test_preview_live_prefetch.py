@@ -1,0 +1,66 @@
+"""Live mode asks for the next screenshot while the last one is decoded and drawn, on the
+real local host: still one request at a time, and none left going once live mode ends."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+from core.config import Settings
+from core.desktop import AsyncDesktopClient
+from tests.host.harness import HostProcess
+from tests.tui.conftest import WidgetApp, wait_for
+from tui.widgets.screen_preview import ScreenPreview
+from tui.widgets.symbols import SymbolsFrame
+
+
+class Spy:
+    """The real client; notes the frames the preview had shown when each request went out,
+    and how many requests were in flight at once."""
+
+    def __init__(self, client: AsyncDesktopClient) -> None:
+        self._client = client
+        self.preview: ScreenPreview | None = None
+        self.shown_at_request: list[int] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    async def screenshot(self, *args: Any, **kwargs: Any) -> bytes:
+        assert self.preview is not None
+        self.shown_at_request.append(self.preview.frame_count)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._client.screenshot(*args, **kwargs)
+        finally:
+            self.in_flight -= 1
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+async def test_live_mode_asks_for_the_next_frame_before_drawing_this_one(
+    local_host: HostProcess, desktop_client: AsyncDesktopClient, tmp_path: Path
+) -> None:
+    spy = Spy(desktop_client)
+    settings = Settings(download_dir=tmp_path, preview_interval=5.0)
+    preview = ScreenPreview(spy, local_host.url, settings, renderer=SymbolsFrame)  # type: ignore[arg-type]
+    spy.preview = preview
+    async with WidgetApp(preview).run_test(size=(80, 30)) as pilot:
+        await wait_for(pilot, lambda: preview.frame_count >= 1)
+        before = len(spy.shown_at_request)
+        await pilot.press("l")
+        await wait_for(pilot, lambda: preview.frame_count >= 6)
+        live = spy.shown_at_request[before:]
+        # The second live request went out before the first live frame was drawn, and
+        # from then on each one while the frame before it was being drawn.
+        assert live[1] == live[0], live
+        assert all(b - a <= 1 for a, b in itertools.pairwise(live)), live
+        assert spy.max_in_flight == 1  # one request at a time all the same
+
+        await pilot.press("l")  # live mode ends: the frame asked ahead is dropped
+        await wait_for(pilot, lambda: spy.in_flight == 0)
+        requests = len(spy.shown_at_request)
+        await pilot.pause(1.5)  # well within the 5 s interval
+        assert len(spy.shown_at_request) == requests
