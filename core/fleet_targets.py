@@ -118,7 +118,15 @@ class FleetTargets:
 
     def set_sandboxes(self, sandboxes: Iterable[SandboxSummary]) -> bool:
         """The account's sandboxes as listed (the last listing, whole)."""
-        targets = (sandbox_target(s, self._sandbox_ref) for s in sandboxes)
+        # A sandbox listed as it was keeps its target: a listing of 5,000 is taken in after
+        # every page, and most rows have not changed since the last one.
+        known = self._sources["sandbox"]
+        targets = (
+            old
+            if (old := known.get(s.id)) is not None and old.sandbox == s
+            else sandbox_target(s, self._sandbox_ref)
+            for s in sandboxes
+        )
         return self._replace("sandbox", targets)
 
     def set_profiles(self, config: ConfigFile) -> bool:

@@ -190,6 +190,8 @@ class FleetScreen(Screen[None]):
         self._pace: tuple[float, int] | None = None
         """The fleet's poll rate and streams while on screen (when a desktop is open)."""
         self._open_key: str | None = None
+        self._said: dict[str | None, str] = {}
+        """What each status line shows (by id)."""
         """The desktop last opened from the fleet (streamed first while it is open)."""
 
     def compose(self) -> ComposeResult:
@@ -391,7 +393,7 @@ class FleetScreen(Screen[None]):
         line += f" · sorted by {self.view.sort}"
         if self.marks:
             line += f" · {len(self.marks)} marked"
-        self.query_one("#fleet-counts", Static).update(line)
+        self._say(self.query_one("#fleet-counts", Static), line)
 
     def _show_listing(self) -> None:
         status = self.query_one("#fleet-listing", Static)
@@ -400,7 +402,7 @@ class FleetScreen(Screen[None]):
             status.display = False
             return
         if update is None:
-            status.update("Listing sandboxes…")
+            self._say(status, "Listing sandboxes…")
             return
         now = clock.monotonic()
         parts = []
@@ -416,7 +418,15 @@ class FleetScreen(Screen[None]):
             parts.append("ctrl+r tries again")
         status.set_class(update.error is not None, "-failing")
         status.set_class(update.stale, "-stale")
-        status.update(" · ".join(parts))
+        self._say(status, " · ".join(parts))
+
+    def _say(self, line: Static, text: str) -> None:
+        """Show ``text`` on ``line`` unless it shows it already. Both lines are one row
+        high (``styles/fleet.tcss``), so a new text needs no new layout of the screen (the
+        listing's age changes every second)."""
+        if self._said.get(line.id) != text:
+            self._said[line.id] = text
+            line.update(text, layout=False)
 
     # ── while a desktop is open over the fleet ──
 
