@@ -169,9 +169,11 @@ def test_sixel_rows_keep_what_did_not_change() -> None:
 async def test_a_kitty_frame_is_placed_before_the_last_one_is_deleted() -> None:
     paints = await show_twice(KittyFrame())
     for lines in paints:
-        assert all(line == f"\x1b[{CELLS[0]}C" for line in lines[:-1])
-    sends = [paint[-1] for paint in paints if "a=T" in paint[-1]]
-    assert len(sends) == 2, [paint[-1][:60] for paint in paints]
+        # The picture on the first line (a toast over the last would cut it), the rest
+        # only move the cursor.
+        assert all(line == f"\x1b[{CELLS[0]}C" for line in lines[1:])
+    sends = [paint[0] for paint in paints if "a=T" in paint[0]]
+    assert len(sends) == 2, [paint[0][:60] for paint in paints]
     ids = [int(re.search(r"a=T,[^;]*?\bi=(\d+)", send).group(1)) for send in sends]  # type: ignore[union-attr]
     assert ids[0] != ids[1]
     first, second = sends
@@ -180,6 +182,30 @@ async def test_a_kitty_frame_is_placed_before_the_last_one_is_deleted() -> None:
     deleted = second.index(f"\x1b_Ga=d,d=I,i={ids[0]},q=2\x1b\\")
     assert sent < deleted  # the new image is up before the old one goes
     assert "q=2" in second and "c=24,r=8" in second and "C=1" in second
+
+
+async def test_a_kitty_frame_gives_way_to_a_toast_over_it_and_comes_back() -> None:
+    """kitty draws the image over the text: a toast over the picture would be hidden."""
+    frame = KittyFrame()
+    recorder = Recorder(frame)
+    app = WidgetApp(frame)
+    async with app.run_test(size=(40, 12), notifications=True) as pilot:
+        image = picture(200)
+        frame.show_image(image, CELLS, frame.encode(image, CELLS, CELL))
+        await pilot.pause()
+        shown = frame._shown
+        assert shown is not None and any("a=T" in "".join(p) for p in recorder.paints)
+        app.notify("a toast over the picture", timeout=0.5)
+        await pilot.pause(0.2)
+        toast = app.screen.query_one("Toast")
+        assert toast.region.overlaps(frame.region)
+        # The placement is removed (the pixels kept), and nothing is placed meanwhile.
+        assert f"a=d,d=i,i={shown}" in recorder.paints[-1][0]
+        assert not any("a=p" in line or "a=T" in line for line in recorder.paints[-1])
+        await wait_for(pilot, lambda: not app.screen.query("Toast"), what="the toast gone")
+        await pilot.pause(0.1)
+        # The toast gone, the same image is placed again (not sent again).
+        assert f"a=p,i={shown}" in "".join(recorder.paints[-1])
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from typing import ClassVar
 
 from rich.control import Control
 from rich.segment import ControlType, Segment
+from textual import events
 from textual.dom import NoScreen
 from textual.geometry import Region
 from textual.strip import Strip
@@ -32,6 +33,32 @@ class GraphicsFrame(ImageFrame):
     (:meth:`row_sequence`, each row on its own line); cells are never written over."""
 
     DENSITY: ClassVar[tuple[int, int] | None] = None
+
+    UNDER_TOASTS: ClassVar[bool] = False
+    """The terminal draws the image over text (kitty): while a toast covers part of the
+    picture, the picture gives way (:meth:`hidden_sequence`) so the toast can be read, and
+    comes back when the toast goes. Sixel needs none of it: text covers its pixels."""
+
+    TOAST_CHECK: ClassVar[float] = 0.2
+    """Seconds between two looks for a toast coming or going over the picture: Textual
+    paints a new toast's region before the toast has its place, and a picture drawn then
+    would stay over it."""
+
+    _toasted = False
+    """Whether a toast covered the picture when it was last painted."""
+
+    def _on_mount(self, event: events.Mount) -> None:
+        super()._on_mount(event)
+        if self.UNDER_TOASTS:
+            self.set_interval(self.TOAST_CHECK, self._check_toasts)
+
+    def _check_toasts(self) -> None:
+        try:
+            region = self.screen.find_widget(self).visible_region
+        except (NoScreen, Exception):
+            return
+        if self._under_a_toast(region) != self._toasted:
+            self.refresh()
 
     def image_sequence(self, region: Region) -> str:
         """The terminal sequence that draws the current frame with its top-left cell at
@@ -54,11 +81,13 @@ class GraphicsFrame(ImageFrame):
             region = self.screen.find_widget(self).visible_region
         except (NoScreen, Exception):
             active, region = False, Region()
-        if self.encoded is None or not active or region.area == 0:
+        if self.UNDER_TOASTS:
+            self._toasted = self._under_a_toast(region)
+        if self.encoded is None or not active or region.area == 0 or self._toasted:
             blank = [Strip.blank(crop.width, self.visual_style.rich_style)] * crop.height
             hidden = self.hidden_sequence()
             if hidden and blank:
-                blank[-1] = Strip([*blank[-1], _control(hidden)], crop.width)
+                blank[0] = Strip([_control(hidden), *blank[0]], crop.width)
             return blank
         skip = _control(f"\x1b[{crop.width}C") if crop.width else None
         lines = []
@@ -76,13 +105,22 @@ class GraphicsFrame(ImageFrame):
                 lines.append(Strip([skip] if skip else [], crop.width))
         whole = self.image_sequence(region) if lines else ""
         if whole:
+            # At the start of the first line, where the cursor is back after it: a toast
+            # or anything over the picture's right or bottom edge makes Textual cut the
+            # lines there, and a sequence at a line's end would be cut with them.
+            top = region.y + crop.y
             draw = (
                 Control.move_to(region.x, region.y).segment.text
                 + whole
-                + Control.move_to(region.right, region.bottom - 1).segment.text
+                + Control.move_to(region.x + crop.x, top).segment.text
             )
-            lines[-1] = Strip([*lines[-1], _control(draw)], crop.width)
+            lines[0] = Strip([_control(draw), *lines[0]], crop.width)
         return lines
+
+    def _under_a_toast(self, region: Region) -> bool:
+        """Whether a toast on this screen covers part of ``region``."""
+        # By type name: Textual does not export its toast widgets.
+        return any(toast.region.overlaps(region) for toast in self.screen.query("Toast"))
 
 
 def _control(text: str) -> Segment:

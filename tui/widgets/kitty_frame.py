@@ -7,7 +7,8 @@ then is the last one deleted: the terminal never shows the pane without an image
 pixels go zlib-compressed (``o=z``), made in the decoding thread. ``q=2`` keeps kitty from
 answering, which Textual would read as keys. The image lies over the text layer (kitty
 0.26 tints the whole window red with an image under text, ``z=-1``), so while another
-screen is on top the placement is removed: that screen's text would not hide it.
+screen is on top, or a toast covers part of the picture, the placement is removed: their
+text would not hide it.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class KittyFrame(GraphicsFrame):
     """The image in kitty's graphics, swapped under alternating ids without a gap."""
 
     MODE: ClassVar[str] = "kitty"
+    UNDER_TOASTS: ClassVar[bool] = True
 
     def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
