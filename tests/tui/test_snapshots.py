@@ -9,6 +9,8 @@ The desktop is the fake one (fixed pids, logs, windows, recordings and screensho
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,9 @@ import pytest
 from textual.pilot import Pilot
 from textual_image.widget import HalfcellImage
 
+from core.config import Settings
 from core.desktop import DesktopTarget
+from core.fleet_targets import SandboxRefFor
 from core.sandboxes import SandboxSummary
 from tests.support.fake_control_plane import API_KEY, DESKTOP_TOKEN, FakeCloud
 from tests.support.loopback import serve
@@ -264,12 +268,11 @@ def test_desktop_refusing_the_token(
     assert snap_compare(app, terminal_size=(120, 36), run_before=refused)
 
 
-def test_fleet(snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@contextmanager
+def twelve_sandboxes(tmp_path: Path, **images: Any) -> Iterator[tuple[Settings, SandboxRefFor]]:
     """Twelve sandboxes: two without a desktop, one refusing the token, one with xfce4 down,
-    one paused, the rest running. The fleet's statuses arrive on the real monotonic clock
-    (it schedules by it), which every age on this screen shows as "now" / "just now"."""
-    monkeypatch.setattr(clock, "monotonic", time.monotonic)
-    cloud = FakeCloud(12, desktops=10, heartbeat=0.5)
+    one paused, the rest running; the settings and refs of a fleet over them."""
+    cloud = FakeCloud(12, desktops=10, heartbeat=0.5, **images)
     ids = cloud.desktop_ids()
     cloud.set_process(ids[4], "xfce4", False)
     cloud.set_desktop(ids[6], token="another")
@@ -282,16 +285,29 @@ def test_fleet(snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         def where(sandbox: SandboxSummary) -> DesktopTarget:
             return DesktopTarget(f"{url}/desktops/{sandbox.id}", DESKTOP_TOKEN, name=sandbox.id)
 
+        yield settings, where
+
+
+async def every_health_known(pilot: Pilot[Any]) -> None:
+    table = pilot.app.screen.query_one(FleetTable)
+    await wait_for(
+        pilot,
+        lambda: (
+            table.row_count == 12
+            and [str(table.cell(k, "health")) for k in table.order].count("running") == 7
+        ),
+        what="every desktop's health",
+    )
+
+
+def test_fleet(snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The twelve sandboxes. The fleet's statuses arrive on the real monotonic clock (it
+    schedules by it), which every age on this screen shows as "now" / "just now"."""
+    monkeypatch.setattr(clock, "monotonic", time.monotonic)
+    with twelve_sandboxes(tmp_path) as (settings, where):
+
         async def settled(pilot: Pilot[Any]) -> None:
-            table = pilot.app.screen.query_one(FleetTable)
-            await wait_for(
-                pilot,
-                lambda: (
-                    table.row_count == 12
-                    and [str(table.cell(k, "health")) for k in table.order].count("running") == 7
-                ),
-                what="every desktop's health",
-            )
+            await every_health_known(pilot)
             await pilot.pause(0.5)
 
         app = Leap0App(settings, sandbox_ref=where)
@@ -319,29 +335,10 @@ def test_fleet_grid(snap_compare: Any, tmp_path: Path, monkeypatch: pytest.Monke
     """The same twelve sandboxes as thumbnails (``t``), drawn with half cells: seven
     pictures, the degraded one first, the unreachable, paused and missing ones saying why."""
     monkeypatch.setattr(clock, "monotonic", time.monotonic)
-    cloud = FakeCloud(12, desktops=10, heartbeat=0.5, screen=(480, 300))
-    ids = cloud.desktop_ids()
-    cloud.set_process(ids[4], "xfce4", False)
-    cloud.set_desktop(ids[6], token="another")
-    cloud.set_state(ids[8], "paused")
-    with serve(cloud) as url:
-        settings = settings_for("http://unused", None, tmp_path).model_copy(
-            update={"desktop_url": None, "desktop_token": None, "api_key": API_KEY, "base_url": url}
-        )
-
-        def where(sandbox: SandboxSummary) -> DesktopTarget:
-            return DesktopTarget(f"{url}/desktops/{sandbox.id}", DESKTOP_TOKEN, name=sandbox.id)
+    with twelve_sandboxes(tmp_path, screen=(480, 300)) as (settings, where):
 
         async def settled(pilot: Pilot[Any]) -> None:
-            table = pilot.app.screen.query_one(FleetTable)
-            await wait_for(
-                pilot,
-                lambda: (
-                    table.row_count == 12
-                    and [str(table.cell(k, "health")) for k in table.order].count("running") == 7
-                ),
-                what="every desktop's health",
-            )
+            await every_health_known(pilot)
             await pilot.press("t")
             grid = pilot.app.screen.query_one(FleetGrid)
             await wait_for(
