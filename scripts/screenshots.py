@@ -6,7 +6,7 @@ Runs ``leap0-tui``'s app in its embedded mode (it starts ``core.host`` as a chil
 user's ``leap0-tui`` does), waits until every pane has what the desktop gives it, and saves
 SVG screenshots of the main screens at 120x36, 160x48, 240x70 and 80x24, the preview zoomed,
 the desktop as a 16-colour terminal (``TERM=xterm``) sees it, and the fleet of two local
-desktops and a desktop host that is away. Each SVG is also converted
+desktops and a desktop host that is away, as a table and as thumbnails. Each SVG is also converted
 to PNG when ``rsvg-convert`` (Debian: librsvg2-bin) is installed. The preview is drawn with
 Chafa's symbols, as in tmux. Nothing here is hand-made: rerun it after changing how things
 look.
@@ -37,6 +37,7 @@ from tui.local import LocalHost  # noqa: E402
 from tui.screens.desktop import DesktopScreen  # noqa: E402
 from tui.screens.fleet import FleetScreen  # noqa: E402
 from tui.widgets.display_info import DisplayInfo  # noqa: E402
+from tui.widgets.fleet_grid import FleetGrid  # noqa: E402
 from tui.widgets.fleet_table import FleetTable  # noqa: E402
 from tui.widgets.log_lines import LogLines  # noqa: E402
 from tui.widgets.process_table import ProcessTable  # noqa: E402
@@ -177,6 +178,17 @@ async def shoot_fleet(base: Path, out: Path, png: bool) -> None:
             await wait_for(pilot, settled, "two desktops running, one unreachable")
             await pilot.pause(1.0)
             save(app, out, "fleet", png)
+            # The same fleet as thumbnails (t): the two desktops' screens, the away one's why.
+            await pilot.resize_terminal(120, 20)
+            await pilot.press("t")
+            grid = app.screen.query_one(FleetGrid)
+            await wait_for(
+                pilot,
+                lambda: sum(t.picture is not None for t in grid.tiles) == 2,
+                "two thumbnails",
+            )
+            await pilot.pause(1.0)
+            save(app, out, "fleet-grid", png)
     finally:
         for host in hosts:
             host.stop()

@@ -21,6 +21,7 @@ from tui.screens.desktop import DesktopScreen
 from tui.screens.fleet import FleetScreen
 from tui.widgets.fleet_grid import FleetGrid
 from tui.widgets.fleet_table import FleetTable
+from tui.widgets.key_footer import KeyFooter
 
 SIZE = (160, 40)
 """5 columns of tiles, 2 rows under the counts: 10 tiles on screen."""
@@ -311,3 +312,24 @@ async def test_a_real_desktop_in_a_tile(local_host: HostProcess, tmp_path: Path)
         assert 1.4 < image.width / image.height < 1.8
         colours = image.getcolors(maxcolors=1 << 16)
         assert colours is None or len(colours) > 4
+
+
+async def test_the_fleet_s_footer_never_runs_into_the_palette_hint(
+    cloud_and_url: tuple[FakeCloud, str], tmp_path: Path
+) -> None:
+    _, url = cloud_and_url
+    app = fleet_app(url, tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        _, table, grid = parts(app)
+        await wait_for(pilot, lambda: table.row_count == 50, what="the rows")
+        await pilot.press("t")  # the grid's keys (+, -) join the footer's
+        await wait_for(pilot, lambda: grid.display, what="the grid")
+        await pilot.pause(0.3)
+        footer = app.screen.query_one(KeyFooter)
+        keys = [c for c in footer.children if not c.has_class("-command-palette")]
+        hint = next(c for c in footer.children if c.has_class("-command-palette"))
+        assert footer.has_class("-crowded") and not hint.display
+        await pilot.resize_terminal(240, 30)
+        await pilot.pause(0.3)
+        assert not footer.has_class("-crowded") and hint.display
+        assert max(k.region.right for k in keys) <= hint.region.x

@@ -25,7 +25,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from core.config import ConfigFile, Settings
 from core.errors import Leap0Error
@@ -42,6 +42,7 @@ from tui.fleet_view import FleetView, counts_line, next_sort
 from tui.widgets._style import foreground_style
 from tui.widgets.fleet_grid import FleetGrid
 from tui.widgets.fleet_table import Cells, FleetTable
+from tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from core.desktop import AsyncDesktopClient
@@ -206,7 +207,7 @@ class FleetScreen(Screen[None]):
             graphics=self.settings.graphics,
             id="fleet-grid",
         )
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "leap0"
