@@ -7,6 +7,8 @@ import itertools
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from core.config import Settings
 from core.desktop import AsyncDesktopClient
 from tests.host.harness import HostProcess
@@ -41,8 +43,14 @@ class Spy:
 
 
 async def test_live_mode_asks_for_the_next_frame_before_drawing_this_one(
-    local_host: HostProcess, desktop_client: AsyncDesktopClient, tmp_path: Path
+    local_host: HostProcess,
+    desktop_client: AsyncDesktopClient,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Every frame decoded and drawn, as when the desktop moves: an idle desktop's same
+    # bytes are not drawn again, and drawing is what the request ahead overlaps.
+    monkeypatch.setattr(ScreenPreview, "_same_frame", lambda self, data, drawn_as: False)
     spy = Spy(desktop_client)
     settings = Settings(download_dir=tmp_path, preview_interval=5.0)
     preview = ScreenPreview(spy, local_host.url, settings, renderer=SymbolsFrame)  # type: ignore[arg-type]

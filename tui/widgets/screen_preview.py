@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -244,6 +244,8 @@ class ScreenPreview(Widget, can_focus=True):
         self._wake: asyncio.Event | None = None
         self._frame: Frame | None = None
         self._last_data: bytes | None = None
+        self._drawn_as: tuple[object, ...] = ()
+        """How the picture on show was drawn: pane, cell, density, renderer, pointer."""
         self._cells: tuple[int, int] = (0, 0)
         self._encoded: Any = None
         self._failures = 0
@@ -647,6 +649,9 @@ class ScreenPreview(Widget, can_focus=True):
                 # drawn (a frame costs the longer of the two, not their sum).
                 self.request_count += 1
                 self._prefetch = (asyncio.ensure_future(self._screenshot()), clock.monotonic())
+            drawn_as = (box, cell, density, renderer, pointer)
+            if self._same_frame(data, drawn_as):
+                return True
             image, source, cells, encoded = await asyncio.to_thread(
                 prepare_frame, data, box, cell, density, encode, pointer
             )
@@ -658,7 +663,7 @@ class ScreenPreview(Widget, can_focus=True):
         except Exception as exc:  # never let the loop die: say what happened and go on
             self._fail(None, exc)
             return False
-        self._last_data = data
+        self._last_data, self._drawn_as = data, drawn_as
         frame = Frame(image, source[0], source[1], clock.wall(), clock.monotonic() - started)
         if self._failures:
             self._failures = 0
@@ -667,6 +672,23 @@ class ScreenPreview(Widget, can_focus=True):
             self._frame = frame
             return True
         self.show_frame(frame, cells, encoded)
+        return True
+
+    def _same_frame(self, data: bytes, drawn_as: tuple[object, ...]) -> bool:
+        """Whether ``data`` is the picture on show, drawn the same way: then it is not
+        decoded or drawn again, only its time moves (an idle desktop sends the same bytes
+        every time, and decoding and drawing them was most of an idle preview's CPU)."""
+        frame = self._frame
+        if frame is None or data != self._last_data or drawn_as != self._drawn_as:
+            return False
+        if self._failures:
+            self._failures = 0
+            self.post_message(self.CaptureRecovered(self))
+        self._frame = replace(frame, captured_at=clock.wall())
+        self.frame_count += 1
+        self.stale = False
+        self.error = None
+        self._update_status()
         return True
 
     def _screenshot(self) -> Coroutine[Any, Any, bytes]:
