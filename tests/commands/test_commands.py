@@ -498,6 +498,28 @@ def test_every_command_has_help_with_an_example(leap0: Leap0) -> None:
         assert "examples:" in result.stdout and f"leap0-tui {name}" in result.stdout, name
 
 
+def test_a_command_parses_with_its_own_parser_as_with_all_of_them() -> None:
+    """A command builds only its own parser (start-up); it must be the very one the full
+    parser holds: same help, same arguments, same usage errors."""
+    import argparse
+
+    from tui.commands import NAMES
+    from tui.commands.parser import build_parser
+
+    def commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+        action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        return dict(action.choices)
+
+    everything = commands(build_parser())
+    assert set(everything) == NAMES
+    for name in NAMES:
+        alone = commands(build_parser(only=name))
+        assert list(alone) == [name]
+        assert alone[name].format_help() == everything[name].format_help(), name
+    argv = ["--profile", "lab", "input", "scroll", "down", "--amount", "3", "--url", "http://x"]
+    assert build_parser(only="input").parse_args(argv) == build_parser().parse_args(argv)
+
+
 def test_bash_completion_completes_commands_and_their_words(leap0: Leap0) -> None:
     script = leap0("completion", "bash", target=False).stdout
 

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tui.arguments import CommandLineError
-from tui.commands import exits
+from tui.commands import command_in, exits
 from tui.commands.output import Output
 from tui.commands.parser import build_parser
 
@@ -79,8 +79,16 @@ def run(argv: Sequence[str]) -> int:
         return _BROKEN_PIPE
 
 
+def _parser_for(argv: Sequence[str]) -> str | None:
+    """The one command whose parser ``argv`` needs, or ``None`` for all of them: help
+    (``-h`` anywhere) may list them."""
+    if "-h" in argv or "--help" in argv:
+        return None
+    return command_in(argv)
+
+
 def _run_command(argv: Sequence[str]) -> int:
-    args = build_parser().parse_args(list(argv))
+    args = build_parser(only=_parser_for(argv)).parse_args(list(argv))
     for name in ("sandbox", "url", "token", "token_file", "profile"):
         if not hasattr(args, name):
             setattr(args, name, None)
