@@ -52,8 +52,8 @@ def main(argv: Sequence[str]) -> int:
     """Run the command ``argv`` names; the exit status.
 
     The cyclic garbage collector is off from here until the command starts its work
-    (:func:`tui.commands.run.started`): start-up is imports, whose hundreds of thousands
-    of objects live as long as the process and are no garbage.
+    (:func:`tui.commands.run.started`): start-up is imports, whose objects (some 60,000
+    the collector tracks) live as long as the process and are no garbage.
     """
     gc.disable()
     try:
