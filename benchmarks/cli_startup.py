@@ -5,10 +5,14 @@
 Starts a local desktop host of its own (``leap0-tui host``), then runs the venv's
 ``leap0-tui status --json --url URL`` (token from ``LEAP0_DESKTOP_TOKEN``) ``--runs``
 times, each a new process as a script would start it, and prints wall and CPU time
-(median, min, max) beside two yardsticks run in turn with it: ``python -c pass`` (the
-interpreter alone) and ``curl`` of the same route. Goal: median < 300 ms. Also checks that
-a command loaded none of the dashboard (Textual). The checkout's modules are byte-compiled
-first, as an installed package's are.
+(median, min, max) beside the same command as ``python -m tui`` and two yardsticks, all
+run in turn: ``python -c pass`` (the interpreter alone) and ``curl`` of the same route.
+Goal: median < 300 ms. Also checks that a command loaded none of the dashboard (Textual).
+The checkout's modules are byte-compiled first, as an installed package's are. The machine
+is shared: the load average is printed with the figures (run it when ``uptime`` is low).
+
+Run from a worktree whose venv is another checkout's (an editable install), set
+``PYTHONPATH`` to the worktree, or the figures are that checkout's.
 """
 
 from __future__ import annotations
@@ -75,12 +79,19 @@ def main() -> None:
                 "LEAP0_CONFIG": f"{base}/none.toml",
             }
             ours = [str(BIN / "leap0-tui"), "status", "--json", "--url", url]
+            module = [sys.executable, "-m", "tui", *ours[1:]]
             python = [sys.executable, "-c", "pass"]
             curl = ["curl", "-sf", "-H", f"Authorization: Bearer {token}", f"{url}/api/status"]
             timed(ours, env)  # warm the page cache
-            runs: dict[str, list[tuple[float, float]]] = {"ours": [], "python": [], "curl": []}
+            runs: dict[str, list[tuple[float, float]]] = {
+                "ours": [],
+                "module": [],
+                "python": [],
+                "curl": [],
+            }
             for _ in range(args.runs):
                 runs["ours"].append(timed(ours, env))
+                runs["module"].append(timed(module, env))
                 runs["python"].append(timed(python, env))
                 runs["curl"].append(timed(curl, env))
             modules = subprocess.run(
@@ -93,9 +104,11 @@ def main() -> None:
         finally:
             host.terminate()
             host.wait(timeout=30)
-    print(f"leap0-tui status --json, {args.runs} runs each, in turn (ms)")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"leap0-tui status --json, {args.runs} runs each, in turn (ms); load average {load}")
     print(f"  {'':28}{'median':>8}{'min':>8}{'max':>8}{'cpu med':>10}")
     line("leap0-tui status --json", runs["ours"])
+    line("python -m tui status --json", runs["module"])
     line("python -c pass", runs["python"])
     line("curl /api/status", runs["curl"])
     ratio = statistics.median(r[0] for r in runs["ours"]) / statistics.median(

@@ -14,12 +14,11 @@ import os
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from core import downloads, status_stream
 from core.defaults import (
     DEFAULT_DOWNLOAD_RETRY_SECONDS,
     DEFAULT_SANDBOX_DOMAIN,
@@ -66,6 +65,12 @@ from core.references import (
 )
 from core.routes import ApiRoute, Routes, ViewerRoutes
 from core.transport import AsyncTransport, Endpoint, parse_response
+
+if TYPE_CHECKING:
+    from core.downloads import ProgressCallback
+
+# core.downloads and core.status_stream (with httpx_sse) are imported by the methods that
+# use them: a command that makes one request needs neither (1 % of its start-up).
 
 __all__ = [
     "MAX_RECORDING_ID_LENGTH",
@@ -530,13 +535,15 @@ class AsyncDesktopClient:
         recording_id: str,
         path: str | os.PathLike[str],
         *,
-        progress: downloads.ProgressCallback | None = None,
+        progress: ProgressCallback | None = None,
         overwrite: bool = False,
         http_timeout: float | None = None,
         retry_seconds: float = DEFAULT_DOWNLOAD_RETRY_SECONDS,
     ) -> Path:
         """Stream a recording to ``path``, resuming by itself after a cut for up to
         ``retry_seconds``; see :func:`core.downloads.download_recording_to`."""
+        from core import downloads
+
         return await downloads.download_recording_to(
             self,
             sandbox,
@@ -679,6 +686,8 @@ class AsyncDesktopClient:
         text) and for a malformed event, :class:`Leap0ConnectionError` when the connection
         breaks. Use ``contextlib.aclosing`` to close the connection when leaving early.
         """
+        from core import status_stream
+
         events = status_stream.status_events(
             self._transport, self.endpoint(sandbox), deadline=deadline, http_timeout=http_timeout
         )
@@ -702,6 +711,8 @@ class AsyncDesktopClient:
         naming the last status and error seen. Anything else (401/403, 404, a bad sandbox
         reference) is raised at once.
         """
+        from core import status_stream
+
         await status_stream.wait_until_ready(
             self._transport, self.endpoint(sandbox), timeout=timeout, http_timeout=http_timeout
         )

@@ -4,9 +4,13 @@ Response models ignore fields they do not know, so a newer server does not break
 older client. Request models carry the spec's limits (``leap0-desktop.openapi.yaml``):
 the client validates with them before anything is sent, and the host validates what it
 receives with the very same classes, so each limit is written once.
-"""
 
-from __future__ import annotations
+Each model's validator is built the first time the model is used, not on import
+(``defer_build``): a command uses one or two of the thirty, and building them all was
+most of the module's import. No ``from __future__ import annotations`` here: pydantic
+would compile and evaluate each of the hundred annotations from a string as each class
+is made (1 % of a command's start-up).
+"""
 
 from datetime import datetime
 from typing import Annotated, Literal, Self
@@ -67,13 +71,13 @@ Button = Annotated[int, Field(ge=1, le=3, strict=True)]
 class _Response(BaseModel):
     """A model read from the wire: unknown fields are ignored."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
 
 class _Request(BaseModel):
     """A model sent over the wire: strict types, unknown fields ignored."""
 
-    model_config = ConfigDict(extra="ignore", strict=True)
+    model_config = ConfigDict(extra="ignore", strict=True, defer_build=True)
 
 
 # ── Responses ──────────────────────────────────────────────────────────────────
@@ -215,7 +219,7 @@ class ScreenshotQuery(BaseModel):
     both positive.
     """
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     format: ImageFormat = "png"
     quality: Annotated[int, Field(ge=1, le=100)] | None = None

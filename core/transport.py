@@ -15,6 +15,11 @@ connection that never came. Calls (short requests) share a bounded pool; long-li
 streams (``stream(..., long_lived=True)``: status streams) get a pool of their own with no
 cap, since each holds exactly one connection to one desktop and their number is bounded by
 whoever opens them (:class:`core.fleet.Fleet`'s ``max_streams``).
+
+No TLS context until the first https request. httpx builds its context (the certifi bundle,
+or ``SSL_CERT_FILE``/``SSL_CERT_DIR``) when a client is made, https or not: 25 to 40 ms of a
+``leap0-tui status`` that talks plain http to a local host. Each client's https requests go
+through a pool of their own, made as httpx makes it, on the first one (:class:`_TLSWhenNeeded`).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import json
 import random
 import re
 import socket
+import ssl
 import sys
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -330,6 +336,46 @@ def bare_token(token: str) -> str:
     return token[7:].strip() if token[:7].lower() == "bearer " else token
 
 
+class _TLSWhenNeeded(httpx.AsyncBaseTransport):
+    """A client's own transport, as httpx would make it, but its TLS context (and pool) made
+    on the first https request; http requests go through a pool with a context that trusts
+    nothing, never used for TLS (an https URL never reaches it)."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self._options = options
+        self._plain = httpx.AsyncHTTPTransport(
+            **{**options, "verify": ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)}
+        )
+        self._tls: httpx.AsyncHTTPTransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.scheme != "https":
+            return await self._plain.handle_async_request(request)
+        if self._tls is None:
+            self._tls = httpx.AsyncHTTPTransport(**self._options)
+        return await self._tls.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._plain.aclose()
+        if self._tls is not None:
+            await self._tls.aclose()
+
+
+class _Client(httpx.AsyncClient):
+    """An ``httpx.AsyncClient`` whose own transport builds its TLS context when first needed.
+
+    Proxies from the environment are kept as httpx sets them up (they are mounts, built as
+    before); only the default transport, which httpx makes in ``_init_transport``, changes.
+    """
+
+    def _init_transport(  # type: ignore[override]  # httpx passes these as keywords
+        self, *, transport: httpx.AsyncBaseTransport | None = None, **options: Any
+    ) -> httpx.AsyncBaseTransport:
+        if transport is not None:
+            return transport
+        return _TLSWhenNeeded(options)
+
+
 def _retryable_exception(exc: httpx.HTTPError) -> bool:
     # Timeouts are not retried: the caller's http_timeout bounds the whole call.
     return isinstance(exc, httpx.TransportError) and not isinstance(exc, httpx.TimeoutException)
@@ -357,15 +403,14 @@ class AsyncTransport:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
-        self._http = http_client or httpx.AsyncClient(
+        self._http = http_client or _Client(
             timeout=httpx.Timeout(timeout),
             headers={"User-Agent": _USER_AGENT},
             limits=httpx.Limits(
                 max_connections=CALL_CONNECTIONS, max_keepalive_connections=CALL_KEEPALIVE
             ),
         )
-        # Built on the first long-lived stream (a client costs about 0.1 s to build, mostly
-        # its TLS context); an injected client (tests) serves both.
+        # Built on the first long-lived stream; an injected client (tests) serves both.
         self._streams: httpx.AsyncClient | None = http_client
 
     @property
@@ -379,7 +424,7 @@ class AsyncTransport:
         no cap on connections (each holds one to one desktop), none kept alive once a stream
         ends (the next one comes after a back-off)."""
         if self._streams is None:
-            self._streams = httpx.AsyncClient(
+            self._streams = _Client(
                 timeout=httpx.Timeout(self.timeout),
                 headers={"User-Agent": _USER_AGENT},
                 limits=httpx.Limits(max_connections=None, max_keepalive_connections=0),

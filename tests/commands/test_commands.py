@@ -498,6 +498,28 @@ def test_every_command_has_help_with_an_example(leap0: Leap0) -> None:
         assert "examples:" in result.stdout and f"leap0-tui {name}" in result.stdout, name
 
 
+def test_a_command_parses_with_its_own_parser_as_with_all_of_them() -> None:
+    """A command builds only its own parser (start-up); it must be the very one the full
+    parser holds: same help, same arguments, same usage errors."""
+    import argparse
+
+    from tui.commands import NAMES
+    from tui.commands.parser import build_parser
+
+    def commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+        action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        return dict(action.choices)
+
+    everything = commands(build_parser())
+    assert set(everything) == NAMES
+    for name in NAMES:
+        alone = commands(build_parser(only=name))
+        assert list(alone) == [name]
+        assert alone[name].format_help() == everything[name].format_help(), name
+    argv = ["--profile", "lab", "input", "scroll", "down", "--amount", "3", "--url", "http://x"]
+    assert build_parser(only="input").parse_args(argv) == build_parser().parse_args(argv)
+
+
 def test_bash_completion_completes_commands_and_their_words(leap0: Leap0) -> None:
     script = leap0("completion", "bash", target=False).stdout
 
@@ -523,3 +545,70 @@ def test_a_command_loads_neither_textual_nor_the_dashboard() -> None:
         ("textual", "textual_image", "tui.app", "tui.screens", "tui.widgets", "PIL", "rich"),
     )
     assert loaded == []
+
+
+_PROBE = """
+import gc, json, ssl, sys
+
+contexts = []
+make_context = ssl.create_default_context
+
+
+def counted(*args, **kwargs):
+    contexts.append(kwargs)
+    return make_context(*args, **kwargs)
+
+
+ssl.create_default_context = counted
+from tui.__main__ import main
+
+code = main(sys.argv[2:])
+from pydantic import BaseModel
+import core.models
+
+report = {
+    "exit": code,
+    "modules": [name for name, module in sys.modules.items() if module is not None],
+    "tls_contexts": len(contexts),
+    "models_built": sorted(
+        name for name, value in vars(core.models).items()
+        if isinstance(value, type) and issubclass(value, BaseModel) and value.__pydantic_complete__
+    ),
+    "frozen": gc.get_freeze_count(),
+    "collecting": gc.isenabled(),
+}
+with open(sys.argv[1], "w") as out:
+    json.dump(report, out)
+"""
+
+
+def test_status_loads_only_what_it_uses(leap0: Leap0, tmp_path: Path) -> None:
+    """``status --json`` against an http:// desktop, run as a script runs it, costs only
+    what it uses (each item was start-up time, benchmarks/cli_startup.py): none of the
+    dashboard, rich or Pillow; nothing of the other commands' (downloads, the status
+    stream); no TLS context; of the wire models, only the one it reads is built; and
+    start-up's objects are frozen out of garbage collection, which is back on."""
+    report_path = tmp_path / "report.json"
+    probe = [sys.executable, "-c", _PROBE, str(report_path)]
+    result = subprocess.run(
+        [*probe, "status", "--json", "--url", leap0.host.url],
+        cwd=leap0.cwd,
+        env=leap0.env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["status"] == "running"
+    report = json.loads(report_path.read_text())
+    assert report["exit"] == 0
+    watched = (
+        *("textual", "textual_image", "tui.app", "tui.screens", "tui.widgets", "PIL", "rich"),
+        *("core.downloads", "core.status_stream", "core.status_feed", "httpx_sse"),
+    )
+    loaded = [m for m in report["modules"] if any(m == w or m.startswith(w + ".") for w in watched)]
+    assert loaded == []
+    assert report["tls_contexts"] == 0
+    assert report["models_built"] == ["DesktopProcessStatusList"]
+    assert report["frozen"] > 10_000
+    assert report["collecting"]

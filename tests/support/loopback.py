@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -24,11 +25,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: Any, *, port: int | None = None) -> Iterator[str]:
-    """Run ``app`` on loopback until the block ends; yields its base URL."""
+def serve(
+    app: Any, *, port: int | None = None, tls: tuple[Path, Path] | None = None
+) -> Iterator[str]:
+    """Run ``app`` on loopback until the block ends; yields its base URL (``https://`` with
+    ``tls``, a certificate file and its key file)."""
     port = port or free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        ws="none",
+        ssl_certfile=tls[0] if tls else None,
+        ssl_keyfile=tls[1] if tls else None,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn:{port}", daemon=True)
@@ -39,7 +50,7 @@ def serve(app: Any, *, port: int | None = None) -> Iterator[str]:
             raise RuntimeError(f"test server on port {port} did not start")
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

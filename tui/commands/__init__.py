@@ -8,6 +8,7 @@ for running one, and the README for the JSON shapes and exit codes.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 
 __all__ = ["NAMES", "command_in", "main"]
@@ -48,7 +49,16 @@ def command_in(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str]) -> int:
-    """Run the command ``argv`` names; the exit status."""
-    from tui.commands.run import run
+    """Run the command ``argv`` names; the exit status.
 
-    return run(argv)
+    The cyclic garbage collector is off from here until the command starts its work
+    (:func:`tui.commands.run.started`): start-up is imports, whose objects (some 60,000
+    the collector tracks) live as long as the process and are no garbage.
+    """
+    gc.disable()
+    try:
+        from tui.commands.run import run
+
+        return run(argv)
+    finally:
+        gc.enable()  # the command ended before it started (a usage error, completion)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import textwrap
+from collections.abc import Callable
 
 from tui.arguments import add_token_arguments
 
@@ -96,28 +97,7 @@ class _Commands:
         )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="leap0-tui",
-        description=(
-            "Leap0 desktops from the command line: each command does one thing the dashboard "
-            "does, prints plain columns or --json, and exits 0 on success, 1 when the "
-            "operation failed, 2 for a usage error, 3 when the token or key was refused, "
-            "4 when the sandbox, recording or process does not exist, 5 on a conflict "
-            "(already recording), 6 when the desktop cannot be reached. "
-            "'leap0-tui' alone opens the dashboard."
-        ),
-        parents=[_target_options(suppress=False)],
-        epilog=_examples(
-            "leap0-tui --url http://127.0.0.1:8123 --token-file ~/.leap0-token status",
-            "leap0-tui --sandbox sbx-1 screenshot -o shot.png",
-            "leap0-tui COMMAND --help",
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    commands = _Commands(sub)
-
+def _sandboxes(commands: _Commands) -> None:
     p = commands.add(
         "sandboxes",
         "list the account's sandboxes (every page)",
@@ -131,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile", metavar="NAME", default=argparse.SUPPRESS, help="a profile of the config file"
     )
 
+
+def _status(commands: _Commands) -> None:
     p = commands.add(
         "status",
         "the desktop's overall status and its four processes",
@@ -142,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="follow the status stream: a line (or a JSON document) per change, until Ctrl+C",
     )
 
+
+def _wait(commands: _Commands) -> None:
     p = commands.add(
         "wait",
         "wait until the desktop is ready (exit 0), or fail",
@@ -151,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", metavar="S", type=float, default=60.0, help="give up after S seconds (60)"
     )
 
+
+def _restart(commands: _Commands) -> None:
     p = commands.add(
         "restart",
         "restart one of the desktop's processes",
@@ -161,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--yes", "-y", action="store_true", help="do not ask (needed without a terminal)"
     )
 
+
+def _logs(commands: _Commands) -> None:
     p = commands.add(
         "logs",
         "print a process's log; -f follows it",
@@ -173,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
         "-f", "--follow", action="store_true", help="keep printing new lines until Ctrl+C"
     )
 
+
+def _screenshot(commands: _Commands) -> None:
     p = commands.add(
         "screenshot",
         "save a screenshot of the desktop",
@@ -193,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--region", metavar="X,Y,W,H", type=region, help="only this part of the screen")
     p.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
+
+def _record(commands: _Commands) -> None:
     p = commands.add(
         "record",
         "start or stop recording the screen, or show the recording's status",
@@ -200,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("action", choices=("start", "stop", "status"))
 
+
+def _recordings(commands: _Commands) -> None:
     p = commands.add(
         "recordings",
         "list the saved recordings; download or delete one",
@@ -230,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--yes", "-y", action="store_true", help="do not ask (needed without a terminal)"
     )
 
+
+def _input(commands: _Commands) -> None:
     p = commands.add(
         "input",
         "drive the desktop's pointer and keyboard",
@@ -269,12 +265,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("direction", choices=("up", "down", "left", "right"))
     s.add_argument("--amount", type=int, metavar="N", help="how many steps")
 
+
+def _display(commands: _Commands) -> None:
     commands.add(
         "display",
         "the display: its size, the pointer and the windows",
         ("leap0-tui display", "leap0-tui display --json | jq '.windows[].title'"),
     )
 
+
+def _open(commands: _Commands) -> None:
     p = commands.add(
         "open",
         "open the desktop's viewer in a browser (with a ticket of its own, never the token)",
@@ -282,6 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--print", action="store_true", help="print the link instead of opening it")
 
+
+def _completion(commands: _Commands) -> None:
     p = commands.add(
         "completion",
         "print a shell completion script",
@@ -294,4 +296,49 @@ def build_parser() -> argparse.ArgumentParser:
         json=False,
     )
     p.add_argument("shell", choices=("bash", "zsh", "fish"))
+
+
+_COMMANDS: dict[str, Callable[[_Commands], None]] = {
+    "sandboxes": _sandboxes,
+    "status": _status,
+    "wait": _wait,
+    "restart": _restart,
+    "logs": _logs,
+    "screenshot": _screenshot,
+    "record": _record,
+    "recordings": _recordings,
+    "input": _input,
+    "display": _display,
+    "open": _open,
+    "completion": _completion,
+}
+"""Each command and what adds it to the parser, in the order ``--help`` lists them."""
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The commands' parser: every command, or only the command ``only`` names (a command's
+    start-up need not build the others' parsers: 1 % of ``status --json``'s)."""
+    parser = argparse.ArgumentParser(
+        prog="leap0-tui",
+        description=(
+            "Leap0 desktops from the command line: each command does one thing the dashboard "
+            "does, prints plain columns or --json, and exits 0 on success, 1 when the "
+            "operation failed, 2 for a usage error, 3 when the token or key was refused, "
+            "4 when the sandbox, recording or process does not exist, 5 on a conflict "
+            "(already recording), 6 when the desktop cannot be reached. "
+            "'leap0-tui' alone opens the dashboard."
+        ),
+        parents=[_target_options(suppress=False)],
+        epilog=_examples(
+            "leap0-tui --url http://127.0.0.1:8123 --token-file ~/.leap0-token status",
+            "leap0-tui --sandbox sbx-1 screenshot -o shot.png",
+            "leap0-tui COMMAND --help",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = _Commands(sub)
+    for name, add in _COMMANDS.items():
+        if only is None or name == only:
+            add(commands)
     return parser
