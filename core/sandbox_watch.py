@@ -12,7 +12,8 @@ takes, the last rows kept when the control plane fails.
   the screen never empties and refills.
 * **Paced by the control plane.** The next listing starts ``interval_factor`` times the
   last one's duration later, within ``[min_interval, max_interval]``, and ``slow_factor``
-  times that while :meth:`SandboxWatch.set_slow` says the fleet is not on screen. A failed
+  times that (up to ``max_interval``) while :meth:`SandboxWatch.set_slow` says the fleet is
+  not on screen; back on screen, a listing due by the usual pace starts at once. A failed
   listing doubles the wait, up to ``max_interval``. :meth:`SandboxWatch.refresh` starts
   one now, or right after the one in progress.
 * **401/403 is one error**, said once (``refused``); no listing is tried again before
@@ -29,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import suppress
 from dataclasses import dataclass
 
 from core.errors import Leap0AuthError, Leap0Error
@@ -83,9 +83,9 @@ class SandboxWatch:
         *,
         page_size: int = 100,
         min_interval: float = 10.0,
-        interval_factor: float = 10.0,
+        interval_factor: float = 20.0,
         max_interval: float = 300.0,
-        slow_factor: float = 6.0,
+        slow_factor: float = 30.0,
         http_timeout: float | None = 15.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -99,6 +99,7 @@ class SandboxWatch:
         self._clock = clock
         self._slow = False
         self._wanted = asyncio.Event()
+        self._repaced = asyncio.Event()
         self._rows: tuple[SandboxSummary, ...] = ()
         self._listed_at: float | None = None
         self.last_duration: float | None = None
@@ -109,14 +110,20 @@ class SandboxWatch:
         self._wanted.set()
 
     def set_slow(self, slow: bool) -> None:
-        """Whether to list less often (the fleet is behind a desktop screen); from the next
-        wait on."""
-        self._slow = slow
+        """Whether to list less often (the fleet is behind a desktop screen). Takes effect
+        at once: back on screen, a listing that is due by the usual pace starts now."""
+        if slow != self._slow:
+            self._slow = slow
+            self._repaced.set()
 
     def interval_after(self, duration: float) -> float:
-        """The wait after a listing that took ``duration`` seconds."""
-        interval = min(self.max_interval, max(self.min_interval, self.interval_factor * duration))
-        return interval * (self.slow_factor if self._slow else 1.0)
+        """The wait after a listing that took ``duration`` seconds (on screen)."""
+        return min(self.max_interval, max(self.min_interval, self.interval_factor * duration))
+
+    def paced(self, wait: float) -> float:
+        """``wait`` as it is while on screen, ``slow_factor`` times longer (up to
+        ``max_interval``) while slow."""
+        return max(wait, min(self.max_interval, wait * self.slow_factor)) if self._slow else wait
 
     async def updates(self) -> AsyncIterator[ListingUpdate]:
         """Listings forever: an update per page, and one when a listing ends or fails."""
@@ -140,17 +147,34 @@ class SandboxWatch:
                 failures += 1
                 base = self.interval_after(self._clock() - started)
                 wait = min(self.max_interval, base * 2.0 ** (failures - 1))
+            ended = self._clock()
             yield ListingUpdate(
                 self._rows,
                 None,
                 self._listed_at,
                 error=_one_line(error),
                 refused=isinstance(error, Leap0AuthError),
-                next_in=0.0 if self._wanted.is_set() else wait,
+                next_in=0.0 if self._wanted.is_set() else self.paced(wait),
             )
-            if not self._wanted.is_set():
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(self._wanted.wait(), wait)
+            await self._until_due(ended, wait)
+
+    async def _until_due(self, ended: float, wait: float) -> None:
+        """Until ``wait`` (paced: :meth:`paced`) after ``ended``, or a listing is wanted; a
+        change of pace (:meth:`set_slow`) counts from ``ended`` again."""
+        while not self._wanted.is_set():
+            left = ended + self.paced(wait) - self._clock()
+            if left <= 0:
+                return
+            self._repaced.clear()
+            waits = [
+                asyncio.ensure_future(self._wanted.wait()),
+                asyncio.ensure_future(self._repaced.wait()),
+            ]
+            try:
+                await asyncio.wait(waits, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiting in waits:
+                    waiting.cancel()
 
     async def _walk(self) -> AsyncIterator[ListingUpdate]:
         previous = self._rows

@@ -133,10 +133,29 @@ async def test_the_interval_grows_with_the_listing_time() -> None:
             assert watch.last_duration is not None and watch.last_duration >= 0.3
             assert done.next_in == pytest.approx(10 * watch.last_duration)
             watch.set_slow(True)
-            assert watch.interval_after(1.0) == 10 * watch.slow_factor
+            assert watch.interval_after(1.0) == 10.0  # on screen
+            assert watch.paced(1.0) == watch.slow_factor and watch.paced(10.0) == 60.0
             watch.refresh()  # honoured at once, not after the interval
             async with asyncio.timeout(5):
                 second = await next_where(updates, listing=True)
             assert second.progress == "page 1/3"
             assert second.rows == done.rows  # the last listing stays on screen meanwhile
+            await updates.aclose()
+
+
+async def test_back_on_screen_a_listing_due_by_the_usual_pace_starts_at_once() -> None:
+    app = FakeCloud(30, desktops=0)
+    with serve(app) as url:
+        async with transport_for(url) as transport:
+            watch = SandboxWatch(transport, min_interval=0.3, interval_factor=1, max_interval=60)
+            updates = watch.updates()
+            await next_where(updates, listing=False)
+            watch.set_slow(True)  # a desktop screen opens: 0.3 s becomes 60 s
+            second = asyncio.ensure_future(next_where(updates, listing=True))
+            await asyncio.sleep(0.6)
+            assert not second.done() and app.listing_requests == 1
+            watch.set_slow(False)  # back: the listing is overdue, it starts now
+            async with asyncio.timeout(2):
+                await second
+            assert app.listing_requests == 2
             await updates.aclose()

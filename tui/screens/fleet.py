@@ -68,9 +68,11 @@ limit is 20): the rows are not on screen, the alerts still come (50 desktops: ea
 25 s). Each poll costs the process about a millisecond of CPU, and the goal for the fleet
 behind a desktop is a fraction of 1 % of a core."""
 
-BEHIND_STREAMS = 8
-"""Desktops streamed at most while a desktop screen is open over the fleet (64 on screen):
-the open one first (``set_priority``), then those in trouble; the rest are polled."""
+BEHIND_STREAMS = 1
+"""Desktops streamed while a desktop screen is open over the fleet (64 on screen): the open
+one (``set_priority``); the rest are polled. Streams for those in trouble, as on screen,
+are no use there (an alert is a desktop going into trouble, which the polls see) and each
+costs a connection attempt and its back-off."""
 
 BULK_CONCURRENCY = 8
 """Desktops a bulk action (restart, recording) calls at once."""
