@@ -58,7 +58,7 @@ from tui.widgets.screen_preview import PREVIEW_JPEG_QUALITY
 
 sys.path.insert(0, str(Path(__file__).parent))
 from figures import percentile
-from tui_preview import stop
+from tui_preview import start_busy_screen, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -125,27 +125,8 @@ def start_moving_screen(display: str, xauthority: str | None) -> subprocess.Pope
     """A maximised xterm on ``display`` scrolling a new line (a clock to the microsecond)
     about 30 times a second: every frame of the desktop differs from the one before, so
     each frame the terminal shows is a new picture on its screen."""
-    env = dict(os.environ, DISPLAY=display, XAUTHORITY=xauthority or "")
-    return subprocess.Popen(
-        [
-            "xterm",
-            "-maximized",
-            "-fa",
-            "Monospace",
-            "-fs",
-            "14",
-            "-e",
-            "sh",
-            "-c",
-            "while :; do date +'%T.%N  the quick brown fox jumps over the lazy dog'; "
-            "sleep 0.03; done",
-        ],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    loop = "date +'%T.%N  the quick brown fox jumps over the lazy dog'; sleep 0.03"
+    return start_busy_screen(display, xauthority, loop=loop, font_size=14)
 
 
 def cpu_seconds(pid: int) -> float:

@@ -167,28 +167,24 @@ async def measure(
     )
 
 
-def start_busy_screen(display: str, xauthority: str | None) -> subprocess.Popen[bytes]:
-    """A maximised xterm on ``display`` redrawing a screen of text ten times a second."""
+def start_busy_screen(
+    display: str,
+    xauthority: str | None,
+    loop: str = "ls -l /usr/bin | tail -80; sleep 0.1",
+    font_size: int = 10,
+) -> subprocess.Popen[bytes]:
+    """A maximised xterm on ``display`` running the shell ``loop`` again and again (by
+    default, redrawing a screen of text ten times a second)."""
     env = dict(os.environ, DISPLAY=display, XAUTHORITY=xauthority or "")
     return subprocess.Popen(
-        [
-            "xterm",
-            "-maximized",
-            "-fa",
-            "Monospace",
-            "-fs",
-            "10",
-            "-e",
-            "sh",
-            "-c",
-            "while :; do ls -l /usr/bin | tail -80; sleep 0.1; done",
-        ],
+        ["xterm", "-maximized", "-fa", "Monospace", "-fs", str(font_size),
+         "-e", "sh", "-c", f"while :; do {loop}; done"],
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
-    )
+    )  # fmt: skip
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
