@@ -29,7 +29,7 @@ from textual.widget import Widget
 
 from tui.bindings import screen_actions
 from tui.local import LocalHost, LocalHostError
-from tui.shutdown import LoopSignals, exit_status
+from tui.shutdown import EXIT_GRACE, LoopSignals, exit_at_the_latest, exit_status
 from tui.stylesheets import STYLES
 from tui.themes import THEMES, colour_system, theme_for
 
@@ -177,7 +177,7 @@ class Leap0App(App[None]):
     async def on_unmount(self) -> None:
         self._exiting = True
         self._signals.remove()
-        hosts = [h for h in (self.local_host, *self.local_fleet) if h is not None]
+        hosts = self._local_hosts()
         if hosts:
             await asyncio.gather(*(asyncio.to_thread(h.stop) for h in hosts))
         if self._client is not None:
@@ -210,7 +210,15 @@ class Leap0App(App[None]):
     def _on_signal(self, sig: signal.Signals) -> None:
         log.info("received %s; exiting", sig.name)
         self._exiting = True
+        exit_at_the_latest(EXIT_GRACE, self._stop_local_hosts, exit_status(sig.value))
         self.exit(return_code=exit_status(sig.value))
+
+    def _local_hosts(self) -> list[LocalHost]:
+        return [h for h in (self.local_host, *self.local_fleet) if h is not None]
+
+    def _stop_local_hosts(self) -> None:
+        for host in self._local_hosts():
+            host.stop()
 
     # ── what opens first ──
 

@@ -12,12 +12,20 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
 from types import FrameType
 
-__all__ = ["STOP_SIGNALS", "LoopSignals", "exit_status", "stopped_on_exit"]
+__all__ = [
+    "EXIT_GRACE",
+    "STOP_SIGNALS",
+    "LoopSignals",
+    "exit_at_the_latest",
+    "exit_status",
+    "stopped_on_exit",
+]
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 """The signals that end leap0-tui the orderly way (SIGINT is a key to Textual)."""
@@ -79,3 +87,28 @@ def _stop_on_signals(stop: Callable[[], None]) -> None:
     for sig in STOP_SIGNALS:
         with contextlib.suppress(ValueError, OSError):
             signal.signal(sig, handler)
+
+
+EXIT_GRACE = 10.0
+"""Seconds an orderly exit on a stop signal may take before the process ends anyway."""
+
+
+def exit_at_the_latest(seconds: float, stop: Callable[[], None], status: int) -> None:
+    """If the process still runs ``seconds`` from now, call ``stop`` and end it with
+    ``status`` at once.
+
+    Textual's exit restores the terminal by writing to it through a bounded queue; when
+    the terminal is gone (kitty closed: SIGHUP) the writer thread has died on the dead
+    pty and that write blocks the event loop for ever, so a later SIGTERM is never handled
+    either (seen: dashboards left running at 35 % of a core, ended only by SIGKILL).
+    ``stop`` (idempotent, thread-safe: ``LocalHost.stop``) stops the local desktops first.
+    """
+
+    def expire() -> None:
+        with contextlib.suppress(Exception):
+            stop()
+        os._exit(status)
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
