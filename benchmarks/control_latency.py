@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
@@ -31,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from figures import percentile
+from figures import percentile, print_latencies
 
 from core.config import load_settings
 from core.desktop import AsyncDesktopClient, DesktopTarget
@@ -160,12 +159,7 @@ async def run(rounds: int, renderer: str) -> None:
             await pilot.pause()
         print()
         print(f"control latency, {rounds} clicks, {renderer}, 120x36 (ms)")
-        print(f"{'':8}{'p50':>8}{'p95':>8}{'max':>8}{'mean':>8}")
-        for name, values in (("sent", sent), ("shown", shown)):
-            print(
-                f"{name:8}{statistics.median(values):8.1f}{percentile(values, 95):8.1f}"
-                f"{max(values):8.1f}{statistics.fmean(values):8.1f}"
-            )
+        print_latencies((("sent", sent), ("shown", shown)), 8)
         p95 = percentile(shown, 95)
         print(f"goal p95 <= 250 ms: {'met' if p95 <= 250 else 'NOT met'} ({p95:.1f} ms)")
     finally:

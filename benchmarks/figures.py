@@ -6,9 +6,11 @@ they import it as ``figures``.
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["percentile", "rss_kib", "rss_mb"]
+__all__ = ["percentile", "print_latencies", "rss_kib", "rss_mb"]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -16,6 +18,16 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
     return ordered[index]
+
+
+def print_latencies(rows: Sequence[tuple[str, list[float]]], width: int) -> None:
+    """A table of latencies (ms): p50, p95, max and mean of each named row."""
+    print(f"{'':{width}}{'p50':>8}{'p95':>8}{'max':>8}{'mean':>8}")
+    for name, values in rows:
+        print(
+            f"{name:{width}}{statistics.median(values):8.1f}{percentile(values, 95):8.1f}"
+            f"{max(values):8.1f}{statistics.fmean(values):8.1f}"
+        )
 
 
 def rss_kib(pid: int | str = "self") -> int:

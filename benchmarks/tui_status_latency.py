@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import os
 import signal
-import statistics
 import sys
 import tempfile
 import time
@@ -30,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from figures import percentile
+from figures import percentile, print_latencies
 from textual_image.widget import HalfcellImage
 
 from core.config import load_settings
@@ -113,12 +112,7 @@ async def run(rounds: int, process: str) -> None:
             await pilot.pause()
         print()
         print(f"status latency, {rounds} kills of {process} (ms)")
-        print(f"{'':14}{'p50':>8}{'p95':>8}{'max':>8}{'mean':>8}")
-        for name, values in (("row updated", updated), ("row painted", painted)):
-            print(
-                f"{name:14}{statistics.median(values):8.1f}{percentile(values, 95):8.1f}"
-                f"{max(values):8.1f}{statistics.fmean(values):8.1f}"
-            )
+        print_latencies((("row updated", updated), ("row painted", painted)), 14)
         p95 = percentile(painted, 95)
         print(f"goal p95 <= 150 ms: {'met' if p95 <= 150 else 'NOT met'} ({p95:.1f} ms)")
     finally:
