@@ -34,6 +34,34 @@ class Terminal:
         self.name = name
         self.socket = socket
 
+    def start(self, command: str, home: Path, size: tuple[int, int], **env: str) -> None:
+        """Run ``command`` in a new session of ``size`` cells, with an environment of its
+        own under ``home`` (plus ``env``); the pane stays 30 s after it ends."""
+        clean = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            # The code under test, even where the venv's leap0-tui is another checkout's
+            # editable install (a git worktree sharing the main checkout's venv).
+            "PYTHONPATH": str(ROOT),
+            "HOME": str(home / "home"),
+            "XDG_STATE_HOME": str(home / "state"),
+            "XDG_CONFIG_HOME": str(home / "config"),
+            "XDG_CACHE_HOME": str(home / "cache"),
+            "TERM": "xterm-256color",
+            "LANG": "C.UTF-8",
+            **env,
+        }
+        line = " ".join(f"{key}={value}" for key, value in clean.items())
+        subprocess.run(
+            ["tmux", "-S", str(self.socket), "-f", "/dev/null", "new-session", "-d",
+             "-s", self.name, "-x", str(size[0]), "-y", str(size[1]),
+             f"env -i {line} {command}; sleep 30"],
+            check=True,
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        """End the session and whatever runs in it."""
+        subprocess.run(["tmux", "-S", str(self.socket), "kill-server"], capture_output=True)
+
     def tmux(self, *args: str) -> str:
         return subprocess.run(
             ["tmux", "-S", str(self.socket), *args],
@@ -77,44 +105,12 @@ class Terminal:
 
 @pytest.fixture
 def terminal(tmp_path: Path) -> Iterator[Terminal]:
-    socket = tmp_path / "tmux.sock"
-    term = Terminal("leap0", socket)
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        # The code under test, even where the venv's leap0-tui is another checkout's
-        # editable install (a git worktree sharing the main checkout's venv).
-        "PYTHONPATH": str(ROOT),
-        "HOME": str(tmp_path / "home"),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "XDG_CACHE_HOME": str(tmp_path / "cache"),
-        "TERM": "xterm-256color",
-        "LANG": "C.UTF-8",
-    }
-    command = " ".join(f"{key}={value}" for key, value in env.items())
-    subprocess.run(
-        [
-            "tmux",
-            "-S",
-            str(socket),
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-s",
-            term.name,
-            "-x",
-            "120",
-            "-y",
-            "36",
-            f"env -i {command} {COMMAND}; sleep 30",
-        ],
-        check=True,
-    )
+    term = Terminal("leap0", tmp_path / "tmux.sock")
+    term.start(COMMAND, tmp_path, (120, 36))
     try:
         yield term
     finally:
-        subprocess.run(["tmux", "-S", str(socket), "kill-server"], capture_output=True)
+        term.stop()
 
 
 def _host_pid(state: Path) -> int:

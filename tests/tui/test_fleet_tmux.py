@@ -3,10 +3,8 @@ at the top, with no key pressed."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +13,7 @@ import pytest
 
 from tests.support.fake_control_plane import API_KEY, FakeCloud
 from tests.support.loopback import serve
-from tests.tui.test_e2e_tmux import ROOT, Terminal
+from tests.tui.test_e2e_tmux import Terminal
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -33,26 +31,9 @@ def test_the_desktop_with_xfce4_down_is_on_top_of_the_first_screen(
     cloud, url = cloud_and_url
     broken = cloud.desktop_ids()[31]
     cloud.set_process(broken, "xfce4", False)
-    socket = tmp_path / "tmux.sock"
-    term = Terminal("fleet", socket)
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(ROOT),
-        "HOME": str(tmp_path / "home"),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "TERM": "xterm-256color",
-        "LANG": "C.UTF-8",
-        "LEAP0_API_KEY": API_KEY,
-        "LEAP0_BASE_URL": url,
-    }
-    line = " ".join(f"{k}={v}" for k, v in env.items())
+    term = Terminal("fleet", tmp_path / "tmux.sock")
     command = f"{sys.executable} -m tests.support.fleet_command {url}"
-    subprocess.run(
-        ["tmux", "-S", str(socket), "-f", "/dev/null", "new-session", "-d", "-s", term.name,
-         "-x", "140", "-y", "30", f"env -i {line} {command}; sleep 30"],
-        check=True,
-    )  # fmt: skip
+    term.start(command, tmp_path, (140, 30), LEAP0_API_KEY=API_KEY, LEAP0_BASE_URL=url)
     try:
         screen = term.wait_for(rf"50 sandboxes · 1 degraded.*{broken}\s+running\s+degraded", 30)
         rows = [r for r in screen.splitlines() if re.search(r"sbx-\d{5}", r)]
@@ -69,4 +50,4 @@ def test_the_desktop_with_xfce4_down_is_on_top_of_the_first_screen(
         term.keys("q")
         term.wait_for(r"^\s*$", 10)
     finally:
-        subprocess.run(["tmux", "-S", str(socket), "kill-server"], capture_output=True)
+        term.stop()
