@@ -13,33 +13,24 @@ from core.config import Settings
 from core.desktop import AsyncDesktopClient
 from tests.host.harness import HostProcess
 from tests.tui.conftest import WidgetApp, wait_for
+from tests.tui.test_preview import Spy as CountingSpy
 from tui.widgets.screen_preview import ScreenPreview
 from tui.widgets.symbols import SymbolsFrame
 
 
-class Spy:
-    """The real client; notes the frames the preview had shown when each request went out,
-    and how many requests were in flight at once."""
+class Spy(CountingSpy):
+    """The real client, counting requests in flight; notes the frames the preview had
+    shown when each request went out."""
 
     def __init__(self, client: AsyncDesktopClient) -> None:
-        self._client = client
+        super().__init__(client)
         self.preview: ScreenPreview | None = None
         self.shown_at_request: list[int] = []
-        self.in_flight = 0
-        self.max_in_flight = 0
 
     async def screenshot(self, *args: Any, **kwargs: Any) -> bytes:
         assert self.preview is not None
         self.shown_at_request.append(self.preview.frame_count)
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        try:
-            return await self._client.screenshot(*args, **kwargs)
-        finally:
-            self.in_flight -= 1
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
+        return await super().screenshot(*args, **kwargs)
 
 
 async def test_live_mode_asks_for_the_next_frame_before_drawing_this_one(
