@@ -394,10 +394,14 @@ class ScreenPreview(Widget, can_focus=True):
     ) -> None:
         """Show ``frame`` (already shrunk for the pane); the loop calls this for each one,
         with the ``cells`` it covers and what the renderer draws it from (``encoded``)."""
-        self._frame = frame
         self._cells, self._encoded = cells or (0, 0), encoded
-        self.frame_count += 1
         self._set_image(frame.image)
+        self._shown(frame)
+
+    def _shown(self, frame: Frame) -> None:
+        """``frame`` is the one on show (drawn, or the same picture again)."""
+        self._frame = frame
+        self.frame_count += 1
         self.stale = False
         self.error = None
         self._update_status()
@@ -665,9 +669,7 @@ class ScreenPreview(Widget, can_focus=True):
             return False
         self._last_data, self._drawn_as = data, drawn_as
         frame = Frame(image, source[0], source[1], clock.wall(), clock.monotonic() - started)
-        if self._failures:
-            self._failures = 0
-            self.post_message(self.CaptureRecovered(self))
+        self._recovered()
         if renderer is not self._renderer:  # switched while this frame was on its way
             self._frame = frame
             return True
@@ -681,15 +683,15 @@ class ScreenPreview(Widget, can_focus=True):
         frame = self._frame
         if frame is None or data != self._last_data or drawn_as != self._drawn_as:
             return False
+        self._recovered()
+        self._shown(replace(frame, captured_at=clock.wall()))
+        return True
+
+    def _recovered(self) -> None:
+        """A capture succeeded: after failures, say so once."""
         if self._failures:
             self._failures = 0
             self.post_message(self.CaptureRecovered(self))
-        self._frame = replace(frame, captured_at=clock.wall())
-        self.frame_count += 1
-        self.stale = False
-        self.error = None
-        self._update_status()
-        return True
 
     def _screenshot(self) -> Coroutine[Any, Any, bytes]:
         """Ask the desktop for a preview frame (JPEG)."""
