@@ -241,7 +241,12 @@ async def test_a_process_stopping_is_an_alert_and_a_desktop_notification(
         cloud.set_process(ids[5], "xfce4", False)
         await wait_for(pilot, lambda: screen.alerts, what="an alert")
         assert [a.line for a in screen.alerts] == [f"{ids[5]}: xfce4 stopped"]
-        assert any(n.message == f"{ids[5]}: xfce4 stopped" for n in app._notifications)
+        # App.notify posts a message: the toast is added on the app's next turn.
+        await wait_for(
+            pilot,
+            lambda: any(n.message == f"{ids[5]}: xfce4 stopped" for n in app._notifications),
+            what="the toast",
+        )
         assert notification_sequences("leap0", f"{ids[5]}: xfce4 stopped") in written
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, LinesScreen), what="alerts")

@@ -92,10 +92,14 @@ async def test_an_active_recording_is_not_played(
             browser.select(started.id)
             await pilot.pause()
             await pilot.press("enter")
-            await pilot.pause(0.3)
+            await wait_for(
+                pilot,
+                lambda: any("still being recorded" in n.message for n in app._notifications),
+                what="the refusal",
+            )
             assert not app.screen.query(RecordingPlayer)
             messages = [n.message for n in app._notifications]
-            assert any("still being recorded" in m and "\n" not in m for m in messages)
+            assert all("\n" not in m for m in messages if "still being recorded" in m)
     finally:
         await desktop_client.stop_recording(local_host.url)
         await desktop_client.delete_recording(local_host.url, started.id)
