@@ -15,9 +15,12 @@ environment), zooms the preview (``z``) and turns live mode on (``l``), then for
   Sixel draw counts as one more) and **blank grabs** (the band one flat colour: the pane
   cleared and the image not drawn yet; goal 0); the grabs/s are printed too (distinct
   frames/s cannot exceed them);
-* reads the CPU time of the **app** (the dashboard's process and its threads), of the
-  **terminal** and of the terminals' **X server** (where xterm and mlterm draw), each over
-  wall time, in % of one core; and how much the app **wrote** (MB/s, to the terminal).
+* reads the CPU time of the **app** (the dashboard's process and its threads; **loop**:
+  its main thread alone, where Textual and the HTTP client run, the rest being decoding
+  threads and Textual's writer), of the **terminal** and of the terminals' **X server**
+  (where xterm and mlterm draw), each over wall time, in % of one core; and how much the
+  app **wrote** (MB/s: to the terminal, and for kitty on this machine the frames' shared
+  memory objects).
 
 Terminals: ``xterm-sixel`` (xterm -ti vt340, Sixel), ``mlterm`` (Sixel), ``kitty`` (kitty
 graphics, direct placement: kitty 0.26 here), ``xterm-symbols`` and ``xterm-halfcell``
@@ -129,10 +132,12 @@ def start_moving_screen(display: str, xauthority: str | None) -> subprocess.Pope
     return start_busy_screen(display, xauthority, loop=loop, font_size=14)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` and its threads (0 once it is gone)."""
+def cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """User + system CPU seconds of process ``pid`` and its threads, or of its one thread
+    ``thread`` (0 once it is gone)."""
+    stat = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(stat).read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
@@ -314,6 +319,7 @@ def measure_one(
                 )
             before = {
                 "app": cpu_seconds(pid),
+                "loop": cpu_seconds(pid, pid),
                 "terminal": cpu_seconds(process.pid),
                 "X": cpu_seconds(server_pid),
                 "grabber": time.process_time(),
@@ -359,6 +365,7 @@ def measure_one(
                 profiler.wait(timeout=30)
             cpu = {
                 "app": cpu_seconds(pid) - before["app"],
+                "loop": cpu_seconds(pid, pid) - before["loop"],
                 "terminal": cpu_seconds(process.pid) - before["terminal"],
                 "X": cpu_seconds(server_pid) - before["X"],
                 "grabber": time.process_time() - before["grabber"],

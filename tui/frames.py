@@ -17,6 +17,7 @@ from PIL import ImageDraw
 from textual.geometry import Size
 
 from tui.files import save_new
+from tui.jpeg import decode_jpeg, is_jpeg
 
 __all__ = [
     "Encoder",
@@ -66,39 +67,58 @@ def fit_cells(source: tuple[int, int], box: Size, cell: tuple[int, int]) -> tupl
 
 
 def frame_pixels(
-    source: tuple[int, int], cells: tuple[int, int], density: tuple[int, int]
+    source: tuple[int, int],
+    cells: tuple[int, int],
+    density: tuple[int, int],
+    terminal_scales: float = 1.0,
 ) -> tuple[int, int]:
     """The smallest size with ``source``'s aspect that gives the renderer a pixel per dot.
 
     ``cells`` is what the image covers (:func:`fit_cells`), ``density`` the dots the renderer
     draws per cell. The image keeps the source's aspect (the image widget sizes itself in
     cells from it); the renderer resamples it to its dots. Never more than ``source``.
+
+    ``terminal_scales``: the terminal shrinks the image to its cells itself (kitty, on its
+    GPU) about as well as we would when it needs at least this share of the source: then
+    the source's size is kept and the shrinking, the costliest part of a frame here, is left
+    to it. ``1.0``: always shrunk here.
     """
     src_w, src_h = source
     if src_w <= 0 or src_h <= 0:
         return (1, 1)
     scale = min(1.0, max(cells[0] * density[0] / src_w, cells[1] * density[1] / src_h))
+    if scale >= terminal_scales:
+        scale = 1.0
     return (max(1, round(src_w * scale)), max(1, round(src_h * scale)))
 
 
 def decode_frame(
-    data: bytes, box: Size, cell: tuple[int, int], density: tuple[int, int]
+    data: bytes,
+    box: Size,
+    cell: tuple[int, int],
+    density: tuple[int, int],
+    terminal_scales: float = 1.0,
 ) -> tuple[PILImage.Image, tuple[int, int]]:
     """Decode an encoded screenshot into an RGB image just big enough for ``box`` cells.
 
     ``density`` is how many image pixels the renderer draws per cell (half-cell: 1x2,
-    unicode: 1x1, Kitty and Sixel: the cell's pixel size). JPEG is decoded at a reduced
-    scale when that is enough (``Image.draft``), which makes decoding several times cheaper.
-    Returns the image and the source's size in pixels. Blocking: run it in a thread.
+    unicode: 1x1, Kitty and Sixel: the cell's pixel size). JPEG (what the preview asks for)
+    is decoded and shrunk in one pass (:mod:`tui.jpeg`), anything else by Pillow;
+    ``terminal_scales``: see :func:`frame_pixels`. Returns the image and the source's size
+    in pixels. Blocking: run it in a thread.
 
     Raises ``OSError`` (``PIL.UnidentifiedImageError``) or ``ValueError`` for data that is
     not an image.
     """
+
+    def size_for(source: tuple[int, int]) -> tuple[int, int]:
+        return frame_pixels(source, fit_cells(source, box, cell), density, terminal_scales)
+
+    if is_jpeg(data):
+        return decode_jpeg(data, size_for)
     image: PILImage.Image = PILImage.open(io.BytesIO(data))
     source = image.size
-    target = frame_pixels(source, fit_cells(source, box, cell), density)
-    if image.format == "JPEG":
-        image.draft("RGB", target)
+    target = size_for(source)
     image = image.convert("RGB")
     if image.width > target[0] or image.height > target[1]:
         image.thumbnail(target, PILImage.Resampling.BILINEAR, reducing_gap=None)
@@ -137,13 +157,15 @@ def prepare_frame(
     density: tuple[int, int],
     encode: Encoder | None,
     pointer: tuple[int, int] | None = None,
+    terminal_scales: float = 1.0,
 ) -> tuple[PILImage.Image, tuple[int, int], tuple[int, int], Any]:
     """:func:`decode_frame`, then the cells the image covers in ``box`` and what ``encode``
     makes of it there (``None`` without one): the image, the source's size, the cells and
     the encoded frame. ``pointer`` (desktop pixels) is marked on the image
-    (:func:`draw_pointer`). Blocking: run it in a thread.
+    (:func:`draw_pointer`); ``terminal_scales``: see :func:`frame_pixels`. Blocking: run it
+    in a thread.
     """
-    image, source = decode_frame(data, box, cell, density)
+    image, source = decode_frame(data, box, cell, density, terminal_scales)
     cells = fit_cells(source, box, cell)
     if pointer is not None:
         draw_pointer(image, source, pointer, cells)

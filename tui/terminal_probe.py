@@ -5,7 +5,9 @@ Before Textual owns the terminal, :func:`probe` writes four queries and reads th
 * XTVERSION (``CSI > 0 q``): the terminal's name and version (``kitty(0.26.5)``,
   ``XTerm(379)``, ``tmux 3.3a``), for the kitty version that has Unicode placeholders;
 * kitty's graphics query (``APC G a=q``): answered ``OK`` where the kitty graphics protocol
-  works (kitty, WezTerm, Ghostty, Konsole ...);
+  works (kitty, WezTerm, Ghostty, Konsole ...); and a second one whose pixels are in a shared
+  memory object (:mod:`tui.shared_memory`), answered ``OK`` only by a terminal on this
+  machine that can read them, which the preview then sends frames through;
 * DECRQM 2026: synchronized output;
 * DA1 (``CSI c``), last: every terminal answers it, so it ends the wait; attribute 4 is
   Sixel.
@@ -18,6 +20,7 @@ passes neither through). No Textual here: the parsing and the choice are plain f
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import re
@@ -30,6 +33,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from tui import shared_memory
+
 __all__ = [
     "QUERY",
     "DrawMode",
@@ -37,6 +42,7 @@ __all__ = [
     "choose_mode",
     "parse_answers",
     "probe",
+    "query",
 ]
 
 DrawMode = Literal["kitty", "sixel", "symbols", "halfcell"]
@@ -47,15 +53,31 @@ KITTY_PLACEHOLDERS_SINCE: Final = (0, 28)
 """kitty learned Unicode placeholders in 0.28; older ones show boxes for them."""
 
 _KITTY_QUERY_ID: Final = 31
-QUERY: Final = (
-    "\x1b[>0q"  # XTVERSION
-    f"\x1b_Gi={_KITTY_QUERY_ID},s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\"  # kitty graphics
-    "\x1b[?2026$p"  # DECRQM: synchronized output
-    "\x1b[16t"  # cell size in pixels (used when the ioctl does not say)
-    "\x1b[?2;4;0S"  # XTSMGRAPHICS: the largest Sixel image (xterm drops bigger ones)
-    "\x1b[c"  # DA1, answered by every terminal: the end of the answers
-)
-"""What :func:`probe` writes, in one go."""
+_KITTY_SHM_QUERY_ID: Final = 32
+PROBE_PIXEL: Final = b"\0\0\0"
+"""The one RGB pixel of the shared memory query."""
+
+
+def query(shared_memory_name: str | None = None) -> str:
+    """What :func:`probe` writes, in one go; with kitty's shared memory query when given the
+    name of an object holding :data:`PROBE_PIXEL`."""
+    shm = ""
+    if shared_memory_name is not None:
+        name = base64.standard_b64encode(shared_memory_name.encode()).decode("ascii")
+        shm = f"\x1b_Gi={_KITTY_SHM_QUERY_ID},s=1,v=1,a=q,t=s,f=24,S=3;{name}\x1b\\"
+    return (
+        "\x1b[>0q"  # XTVERSION
+        f"\x1b_Gi={_KITTY_QUERY_ID},s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\"  # kitty graphics
+        f"{shm}"
+        "\x1b[?2026$p"  # DECRQM: synchronized output
+        "\x1b[16t"  # cell size in pixels (used when the ioctl does not say)
+        "\x1b[?2;4;0S"  # XTSMGRAPHICS: the largest Sixel image (xterm drops bigger ones)
+        "\x1b[c"  # DA1, answered by every terminal: the end of the answers
+    )
+
+
+QUERY: Final = query()
+"""The queries without the shared memory one."""
 
 _XTVERSION = re.compile(r"\x1bP>\|([^\x1b]*)\x1b\\")
 _KITTY = re.compile(r"\x1b_G([^;\x1b]*);([^\x1b]*)\x1b\\")
@@ -76,6 +98,9 @@ class TerminalAnswers:
     """XTVERSION's version numbers, or ``()``."""
     kitty_graphics: bool = False
     """kitty's graphics query was answered ``OK``."""
+    kitty_shared_memory: bool = False
+    """kitty read the query's pixels from a shared memory object: it runs on this machine,
+    and frames can be sent that way (``t=s``)."""
     sixel: bool = False
     """DA1 lists attribute 4 (Sixel)."""
     synchronized_output: bool = False
@@ -104,6 +129,7 @@ class TerminalAnswers:
             what
             for what, has in (
                 ("kitty graphics", self.kitty_graphics),
+                ("shared memory", self.kitty_shared_memory),
                 ("Sixel", self.sixel),
                 ("synchronized output", self.synchronized_output),
             )
@@ -119,10 +145,9 @@ def parse_answers(text: str, env: Mapping[str, str] | None = None) -> TerminalAn
     version: tuple[int, ...] = ()
     if match := _XTVERSION.search(text):
         name, version = _name_version(match.group(1))
-    kitty = any(
-        body == "OK" and f"i={_KITTY_QUERY_ID}" in keys.split(",")
-        for keys, body in _KITTY.findall(text)
-    )
+    kitty_ok = {keys for keys, body in _KITTY.findall(text) if body == "OK"}
+    kitty = any(f"i={_KITTY_QUERY_ID}" in keys.split(",") for keys in kitty_ok)
+    kitty_shm = kitty and any(f"i={_KITTY_SHM_QUERY_ID}" in keys.split(",") for keys in kitty_ok)
     da1 = _DA1.search(text)
     sixel = bool(da1) and "4" in da1.group(1).split(";")  # type: ignore[union-attr]
     sync = bool((m := _DECRPM.search(text)) and m.group(1) in ("1", "2", "3", "4"))
@@ -137,6 +162,7 @@ def parse_answers(text: str, env: Mapping[str, str] | None = None) -> TerminalAn
         name=name,
         version=version,
         kitty_graphics=kitty,
+        kitty_shared_memory=kitty_shm,
         sixel=sixel,
         synchronized_output=sync,
         cell=cell,
@@ -191,12 +217,17 @@ def probe(timeout: float = 1.0) -> TerminalAnswers:
     except termios.error:
         return parse_answers("")
     received = b""
+    shm_name = None
     try:
+        if shared_memory.available():
+            shared_memory.sweep()  # frames a killed dashboard's kitty never read
+            with contextlib.suppress(OSError):
+                shm_name = shared_memory.create(PROBE_PIXEL)
         tty.setcbreak(fd, termios.TCSANOW)
         new = termios.tcgetattr(fd)
         new[3] &= ~termios.ECHO
         termios.tcsetattr(fd, termios.TCSANOW, new)
-        os.write(out.fileno(), QUERY.encode())
+        os.write(out.fileno(), query(shm_name).encode())
         deadline = time.monotonic() + timeout
         while not _DA1.search(received.decode("latin-1")):
             left = deadline - time.monotonic()
@@ -211,4 +242,6 @@ def probe(timeout: float = 1.0) -> TerminalAnswers:
     finally:
         with contextlib.suppress(termios.error):
             termios.tcsetattr(fd, termios.TCSAFLUSH, saved)
+        if shm_name is not None:
+            shared_memory.unlink(shm_name)  # kitty unlinks what it read; nobody else does
     return parse_answers(received.decode("utf-8", "replace"))

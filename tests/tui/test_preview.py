@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw, ImageStat
 from textual.geometry import Size
 from textual.pilot import Pilot
 from textual.widget import Widget
@@ -24,7 +24,8 @@ from tests.host.harness import HostProcess
 from tests.tui.conftest import WidgetApp, wait_for
 from tests.tui.fake_desktop import TOKEN, StatefulDesktop
 from tui import clock
-from tui.frames import Frame, decode_frame, fit_cells
+from tui.frames import Frame, decode_frame, fit_cells, frame_pixels
+from tui.jpeg import decode_jpeg
 from tui.widgets.halfcell import HalfcellFrame
 from tui.widgets.screen_preview import INTERVAL_STEPS, ScreenPreview
 
@@ -274,6 +275,39 @@ def test_decode_frame_shrinks_to_the_pane_and_keeps_the_aspect() -> None:
     unicode, _ = decode_frame(buffer.getvalue(), box, (10, 20), (1, 1))
     assert unicode.width >= 96 and unicode.height >= 30
     assert unicode.width / unicode.height == pytest.approx(1.6, rel=0.03)
+
+
+def test_a_jpeg_is_decoded_shrunk_as_pillow_sees_it_and_anything_else_by_pillow() -> None:
+    image = Image.new("RGB", (1440, 900), (240, 240, 240))
+    draw = ImageDraw.Draw(image)
+    for y in range(0, 900, 30):
+        draw.text((20, y), "the quick brown fox jumps over the lazy dog " * 3, fill=(0, 0, 0))
+    draw.rectangle((700, 300, 1100, 600), fill=(200, 40, 40))
+    jpeg, png = io.BytesIO(), io.BytesIO()
+    image.save(jpeg, "JPEG", quality=70)
+    image.save(png, "PNG")
+    shrunk, source = decode_jpeg(jpeg.getvalue(), lambda size: (size[0] // 2 + 3, 451))
+    assert source == (1440, 900) and shrunk.size == (723, 451) and shrunk.mode == "RGB"
+    reference = image.resize((723, 451), Image.Resampling.LANCZOS)
+    difference = ImageStat.Stat(ImageChops.difference(shrunk, reference)).mean
+    assert max(difference) < 8, difference  # the same picture, up to JPEG and filtering
+    assert shrunk.getpixel((450, 225)) == pytest.approx((200, 40, 40), abs=12)
+    from_png, _ = decode_frame(png.getvalue(), Size(100, 30), (10, 20), (10, 20))
+    from_jpeg, _ = decode_frame(jpeg.getvalue(), Size(100, 30), (10, 20), (10, 20))
+    assert from_png.size == from_jpeg.size == (960, 600)
+    for broken in (b"\xff\xd8\xff\xe0 not really", jpeg.getvalue()[:400]):
+        with pytest.raises(ValueError):
+            decode_frame(broken, Size(100, 30), (10, 20), (1, 2))
+    # The decoder starts afresh after a failure.
+    again, _ = decode_frame(jpeg.getvalue(), Size(100, 30), (10, 20), (1, 2))
+    assert again.size == (96, 60)
+
+
+def test_the_source_is_kept_when_the_terminal_shrinks_it_about_as_well() -> None:
+    source, cells = (1440, 900), (100, 50)
+    assert frame_pixels(source, cells, (10, 15)) == (1200, 750)
+    assert frame_pixels(source, cells, (10, 15), terminal_scales=2 / 3) == (1440, 900)
+    assert frame_pixels(source, cells, (7, 10), terminal_scales=2 / 3) == (800, 500)
 
 
 # ── the look ─────────────────────────────────────────────────────────────────

@@ -24,7 +24,8 @@ PROBE = (
     "from tui.widgets.renderers import resolve_mode; a = probe_terminal(); "
     "mode = resolve_mode('auto'); "
     "w = a.sixel_max[0] if a.sixel_max else 0; "
-    "open(sys.argv[1], 'w').write(f'{a.name} {a.sixel} {a.kitty_graphics} {mode} {w}')"
+    "open(sys.argv[1], 'w').write("
+    "f'{a.name} {a.sixel} {a.kitty_graphics} {mode} {w} {a.kitty_shared_memory}')"
 )
 
 
@@ -55,7 +56,7 @@ def test_tmux_gets_symbols(tmp_path: Path) -> None:
         env={k: v for k, v in env().items() if k != "TMUX"},
     )
     try:
-        name, _, kitty, mode, _ = wait_for_file(out).split()
+        name, _, kitty, mode, _, _ = wait_for_file(out).split()
     finally:
         subprocess.run(["tmux", "-S", str(socket), "kill-server"], check=False)
     assert (name, kitty, mode) == ("tmux", "False", "symbols")
@@ -109,25 +110,64 @@ def test_xterm_with_and_without_sixel(
         stderr=subprocess.DEVNULL,
     )
     try:
-        name, sixel, _, mode, widest = wait_for_file(out).split()
+        name, sixel, _, mode, widest, _ = wait_for_file(out).split()
     finally:
         terminal.terminate()
         terminal.wait(timeout=10)
     assert (name, sixel, mode, widest) == expected
 
 
+# After the probe, a red square sent as the preview sends a frame to a kitty on this
+# machine: its pixels in a shared memory object, placed at the top left.
+KITTY_FRAME = (
+    PROBE + "; import os, time; from tui import shared_memory; "
+    "from tui.widgets.kitty_frame import KittyImage, transmit_shared; "
+    "red = bytes((255, 0, 0)) * (64 * 64); name = shared_memory.create(red); "
+    "os.write(1, ('\\x1b[2J\\x1b[H' + transmit_shared("
+    "KittyImage(64, 64, pixels=red), name, 7, (20, 8))).encode()); "
+    "open(sys.argv[1] + '.sent', 'w').write(name); time.sleep(60)"
+)
+
+
 @pytest.mark.skipif(shutil.which("kitty") is None, reason="kitty is not installed")
-def test_kitty_gets_kitty_graphics(display: str, tmp_path: Path) -> None:
+def test_kitty_gets_kitty_graphics_and_frames_through_shared_memory(
+    display: str, tmp_path: Path
+) -> None:
     out = tmp_path / "answers"
+    before = set(Path("/dev/shm").glob("leap0-*"))
     terminal = subprocess.Popen(
-        ["kitty", "--config", "NONE", *probe_command(out)],
+        ["kitty", "--config", "NONE", sys.executable, "-c", KITTY_FRAME, str(out)],
         env={**env(), "DISPLAY": display, "LIBGL_ALWAYS_SOFTWARE": "1"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        name, _, kitty, mode, _ = wait_for_file(out).split()
+        name, _, kitty, mode, _, shm = wait_for_file(out).split()
+        assert (name, kitty, mode, shm) == ("kitty", "True", "kitty", "True")
+        sent = wait_for_file(Path(f"{out}.sent"))
+        object_path = Path("/dev/shm") / sent.lstrip("/")
+        deadline = time.monotonic() + 15
+        red = 0
+        while time.monotonic() < deadline:
+            red = red_pixels(display)
+            if red and not object_path.exists():
+                break
+            time.sleep(0.2)
+        assert red > 64 * 64 // 2, "the frame is not on kitty's window"
+        assert not object_path.exists(), "kitty did not unlink the object it read"
     finally:
         terminal.terminate()
         terminal.wait(timeout=10)
-    assert (name, kitty, mode) == ("kitty", "True", "kitty")
+    # The probe's object is gone too: nothing is left behind.
+    assert set(Path("/dev/shm").glob("leap0-*")) <= before
+
+
+def red_pixels(display: str) -> int:
+    """How many pure red pixels the top-left 400x300 of ``display`` shows."""
+    import mss
+
+    with mss.MSS(display=display) as grabber:
+        rgb = grabber.grab({"left": 0, "top": 0, "width": 400, "height": 300}).rgb
+    return sum(
+        1 for i in range(0, len(rgb), 3) if rgb[i] > 240 and rgb[i + 1] < 20 and rgb[i + 2] < 20
+    )

@@ -3,6 +3,7 @@ and that a new frame never clears the old one first), and switching at run time.
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 
@@ -16,8 +17,8 @@ from textual_image.widget import HalfcellImage
 
 from tests.tui.conftest import WidgetApp, make_app, wait_for
 from tests.tui.fake_desktop import StatefulDesktop
-from tui import chafa_canvas
-from tui.widgets import renderers
+from tui import chafa_canvas, terminal_probe
+from tui.widgets import kitty_frame, renderers
 from tui.widgets import symbols as symbols_module
 from tui.widgets.halfcell import HalfcellFrame
 from tui.widgets.image_frame import ImageFrame
@@ -182,6 +183,53 @@ async def test_a_kitty_frame_is_placed_before_the_last_one_is_deleted() -> None:
     deleted = second.index(f"\x1b_Ga=d,d=I,i={ids[0]},q=2\x1b\\")
     assert sent < deleted  # the new image is up before the old one goes
     assert "q=2" in second and "c=24,r=8" in second and "C=1" in second
+
+
+async def test_a_kitty_on_this_machine_gets_the_pixels_through_shared_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(kitty_frame, "_shared_memory_works", lambda: True)
+    assert KittyFrame.terminal_scales() == pytest.approx(2 / 3)
+    frame = KittyFrame()
+    recorder = Recorder(frame)
+    image = picture(200)
+    async with WidgetApp(frame).run_test(size=(40, 12)) as pilot:
+        frame.show_image(image, CELLS, frame.encode(image, CELLS, CELL))
+        await pilot.pause()
+        send = next(line for paint in recorder.paints for line in paint if "a=T" in line)
+        keys, payload = re.search(r"\x1b_G(a=T[^;]*);([^\x1b]*)\x1b", send).groups()  # type: ignore[union-attr]
+        name = base64.b64decode(payload).decode()
+        size = CELLS[0] * CELL[0] * CELL[1] * CELLS[1] * 3
+        assert f"t=s,s={image.width},v={image.height},S={size}" in keys and "o=z" not in keys
+        # kitty reads the object and unlinks it; here nobody does, so it is still there.
+        shm = Path("/dev/shm") / name.lstrip("/")
+        assert shm.read_bytes() == image.tobytes()
+    assert not shm.exists()  # the frame gone, what kitty never read is removed
+
+
+async def test_a_kitty_frame_goes_in_the_escape_code_when_shared_memory_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(kitty_frame, "_shared_memory_failed", False)
+    here = terminal_probe.TerminalAnswers(kitty_graphics=True, kitty_shared_memory=True)
+    monkeypatch.setattr(kitty_frame, "terminal_answers", lambda: here)
+    assert KittyFrame.terminal_scales() < 1.0
+
+    def full(data: bytes) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(kitty_frame.shared_memory, "create", full)
+    frame = KittyFrame()
+    recorder = Recorder(frame)
+    async with WidgetApp(frame).run_test(size=(40, 12)) as pilot:
+        image = picture(200)
+        frame.show_image(image, CELLS, frame.encode(image, CELLS, CELL))
+        await pilot.pause()
+        sends = [line for paint in recorder.paints for line in paint if "a=T" in line]
+        assert len(sends) == 1 and "o=z" in sends[0] and "t=s" not in sends[0]
+        # From then on frames are made for the escape code, and shrunk here.
+        assert frame.encode(image, CELLS, CELL).pixels is None
+        assert KittyFrame.terminal_scales() == 1.0
 
 
 async def test_a_kitty_frame_gives_way_to_a_toast_over_it_and_comes_back() -> None:

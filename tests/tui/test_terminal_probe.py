@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui.terminal_probe import QUERY, TerminalAnswers, choose_mode, parse_answers
+from tui.terminal_probe import QUERY, TerminalAnswers, choose_mode, parse_answers, query
 
 KITTY_QUERY_OK = "\x1b_Gi=31;OK\x1b\\"
 KITTY_QUERY_BAD = "\x1b_Gi=31;EINVAL:Unsupported action\x1b\\"
@@ -33,6 +33,20 @@ def test_kitty_026_has_graphics_but_no_placeholders() -> None:
     assert not answers.kitty_placeholders
     assert answers.cell == (10, 20)
     assert choose_mode("auto", answers) == "kitty"
+
+
+def test_kitty_on_this_machine_reads_shared_memory_and_over_ssh_does_not() -> None:
+    asked = query("/leap0-1-ab")
+    assert "a=q,t=s,f=24,S=3;L2xlYXAwLTEtYWI=\x1b\\" in asked  # the name, in base64
+    assert asked.index("t=s") < asked.index("\x1b[c")  # before DA1, which ends the wait
+    assert "t=s" not in QUERY
+    here = parse_answers(KITTY_026.replace(SYNC, f"\x1b_Gi=32;OK\x1b\\{SYNC}"), env={})
+    assert here.kitty_graphics and here.kitty_shared_memory
+    assert "shared memory" in here.describe()
+    remote = "\x1b_Gi=32;ENOENT:Failed to open shared memory\x1b\\"
+    far = parse_answers(KITTY_026.replace(SYNC, remote + SYNC), env={})
+    assert far.kitty_graphics and not far.kitty_shared_memory
+    assert not parse_answers(KITTY_026, env={}).kitty_shared_memory  # not asked
 
 
 def test_kitty_035_has_placeholders() -> None:

@@ -42,7 +42,13 @@ from tui.frames import prepare_frame
 from tui.graphics import cell_size
 from tui.polling import wait
 from tui.thumbnail_schedule import DEFAULT_INTERVAL, ThumbnailSchedule, step_interval
-from tui.widgets.renderers import encoder_of, renderer_density, renderer_for, show_on
+from tui.widgets.renderers import (
+    encoder_of,
+    renderer_density,
+    renderer_for,
+    show_on,
+    terminal_scales,
+)
 
 if TYPE_CHECKING:
     from core.desktop import AsyncDesktopClient
@@ -502,6 +508,8 @@ class FleetGrid(Widget, can_focus=True):
                 cell_size(),
                 renderer_density(renderer),
                 encoder_of(renderer),
+                None,
+                terminal_scales(renderer),
             )
         except asyncio.CancelledError:
             raise

@@ -43,6 +43,12 @@ class ImageFrame(Widget):
         self.encoded: Any = None
 
     @classmethod
+    def terminal_scales(cls) -> float:
+        """The share of the source from which the terminal shrinks the image itself (see
+        :func:`tui.frames.frame_pixels`); ``1.0``: it never does, the image is shrunk here."""
+        return 1.0
+
+    @classmethod
     def encode(cls, image: PILImage.Image, cells: tuple[int, int], cell: tuple[int, int]) -> Any:
         """What to draw ``image`` from at ``cells`` with a terminal cell of ``cell`` pixels.
 

@@ -25,7 +25,7 @@ from tui.failures import one_line
 from tui.frames import fit_cells, frame_pixels
 from tui.graphics import cell_size
 from tui.playback import SEEK_STEP, Player, PlayerFrame, PlayerState
-from tui.widgets.renderers import encoder_of, renderer_density, show_on
+from tui.widgets.renderers import encoder_of, renderer_density, show_on, terminal_scales
 from tui.widgets.status_line import StatusLine
 
 __all__ = ["RecordingPlayer"]
@@ -234,7 +234,7 @@ class RecordingPlayer(Widget, can_focus=True):
         box, cell, density = self._geometry
         image = frame.image
         cells = fit_cells(image.size, box, cell)
-        wanted = frame_pixels(image.size, cells, density)
+        wanted = frame_pixels(image.size, cells, density, terminal_scales(self._renderer))
         if image.width > wanted[0] or image.height > wanted[1]:
             image = image.resize(wanted, PILImage.Resampling.BILINEAR)
         encode = encoder_of(self._renderer)

@@ -39,6 +39,7 @@ __all__ = [
     "renderer_for",
     "resolve_mode",
     "show_on",
+    "terminal_scales",
 ]
 
 _RENDERERS: dict[DrawMode, type[Widget]] = {
@@ -95,6 +96,12 @@ def renderer_density(renderer: type[Widget]) -> tuple[int, int]:
     if renderable is UnicodeRenderable:
         return (1, 1)
     return cell_size()
+
+
+def terminal_scales(renderer: type[Widget]) -> float:
+    """From what share of the source ``renderer``'s terminal shrinks an image itself (see
+    :func:`tui.frames.frame_pixels`)."""
+    return renderer.terminal_scales() if issubclass(renderer, ImageFrame) else 1.0
 
 
 def encoder_of(renderer: type[Widget]) -> Encoder | None:

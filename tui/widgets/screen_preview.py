@@ -53,6 +53,7 @@ from tui.widgets.renderers import (
     renderer_density,
     renderer_for,
     show_on,
+    terminal_scales,
 )
 from tui.widgets.status_line import StatusLine
 
@@ -245,7 +246,8 @@ class ScreenPreview(Widget, can_focus=True):
         self._frame: Frame | None = None
         self._last_data: bytes | None = None
         self._drawn_as: tuple[object, ...] = ()
-        """How the picture on show was drawn: pane, cell, density, renderer, pointer."""
+        """How the picture on show was drawn: pane, cell, density, terminal scaling,
+        renderer, pointer."""
         self._cells: tuple[int, int] = (0, 0)
         self._encoded: Any = None
         self._failures = 0
@@ -653,11 +655,12 @@ class ScreenPreview(Widget, can_focus=True):
                 # drawn (a frame costs the longer of the two, not their sum).
                 self.request_count += 1
                 self._prefetch = (asyncio.ensure_future(self._screenshot()), clock.monotonic())
-            drawn_as = (box, cell, density, renderer, pointer)
+            scales = terminal_scales(renderer)
+            drawn_as = (box, cell, density, scales, renderer, pointer)
             if self._same_frame(data, drawn_as):
                 return True
             image, source, cells, encoded = await asyncio.to_thread(
-                prepare_frame, data, box, cell, density, encode, pointer
+                prepare_frame, data, box, cell, density, encode, pointer, scales
             )
         except asyncio.CancelledError:
             raise
@@ -723,7 +726,14 @@ class ScreenPreview(Widget, can_focus=True):
         box, cell, density = self._frame_box(), self._cell_size(), self._density()
         try:
             image, _, cells, encoded = await asyncio.to_thread(
-                prepare_frame, data, box, cell, density, self._encoder()
+                prepare_frame,
+                data,
+                box,
+                cell,
+                density,
+                self._encoder(),
+                None,
+                terminal_scales(renderer),
             )
         except (OSError, ValueError, SyntaxError):
             return
