@@ -22,6 +22,7 @@ from tui.jpeg import decode_jpeg, is_jpeg
 __all__ = [
     "Encoder",
     "Frame",
+    "PixelNeeds",
     "decode_frame",
     "draw_pointer",
     "fit_cells",
@@ -50,6 +51,25 @@ class Frame:
     latency: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class PixelNeeds:
+    """What a renderer needs of a frame's pixels (:func:`frame_pixels`)."""
+
+    density: tuple[int, int]
+    """Dots the renderer draws per cell (half-cells 1x2, textual-image's unicode 1x1,
+    symbols 4x8, Sixel and kitty the cell's pixels)."""
+    exact: bool = False
+    """The renderer draws at the cells it is given (:func:`fit_cells`), exactly
+    ``cells x density`` dots: the frame is made that size, not the source's aspect, so the
+    renderer does not resample it again. Otherwise (textual-image's widgets, which size
+    themselves from the image) the source's aspect is kept."""
+    terminal_scales: float = 1.0
+    """The terminal shrinks the image to its cells itself (kitty, on its GPU) about as well
+    as we would when it needs at least this share of the source: then the source's size is
+    kept and the shrinking, the costliest part of a frame here, is left to it. ``1.0``:
+    always shrunk here."""
+
+
 def fit_cells(source: tuple[int, int], box: Size, cell: tuple[int, int]) -> tuple[int, int]:
     """The cells (columns, rows) an image of ``source`` pixels fills in ``box``, aspect kept.
 
@@ -67,52 +87,41 @@ def fit_cells(source: tuple[int, int], box: Size, cell: tuple[int, int]) -> tupl
 
 
 def frame_pixels(
-    source: tuple[int, int],
-    cells: tuple[int, int],
-    density: tuple[int, int],
-    terminal_scales: float = 1.0,
+    source: tuple[int, int], cells: tuple[int, int], needs: PixelNeeds
 ) -> tuple[int, int]:
-    """The smallest size with ``source``'s aspect that gives the renderer a pixel per dot.
-
-    ``cells`` is what the image covers (:func:`fit_cells`), ``density`` the dots the renderer
-    draws per cell. The image keeps the source's aspect (the image widget sizes itself in
-    cells from it); the renderer resamples it to its dots. Never more than ``source``.
-
-    ``terminal_scales``: the terminal shrinks the image to its cells itself (kitty, on its
-    GPU) about as well as we would when it needs at least this share of the source: then
-    the source's size is kept and the shrinking, the costliest part of a frame here, is left
-    to it. ``1.0``: always shrunk here.
+    """The size to shrink a ``source``-sized frame to for a renderer covering ``cells``
+    (:func:`fit_cells`) that ``needs`` what it says: a pixel per dot, never more than
+    ``source``; exactly ``cells x density`` for an exact renderer, else the smallest size
+    with the source's aspect; the source itself where the terminal shrinks it.
     """
     src_w, src_h = source
     if src_w <= 0 or src_h <= 0:
         return (1, 1)
-    scale = min(1.0, max(cells[0] * density[0] / src_w, cells[1] * density[1] / src_h))
-    if scale >= terminal_scales:
-        scale = 1.0
+    dots = (cells[0] * needs.density[0], cells[1] * needs.density[1])
+    scale = min(1.0, max(dots[0] / src_w, dots[1] / src_h))
+    if scale >= needs.terminal_scales:
+        return source
+    if needs.exact and dots[0] <= src_w and dots[1] <= src_h:
+        return (max(1, dots[0]), max(1, dots[1]))
     return (max(1, round(src_w * scale)), max(1, round(src_h * scale)))
 
 
 def decode_frame(
-    data: bytes,
-    box: Size,
-    cell: tuple[int, int],
-    density: tuple[int, int],
-    terminal_scales: float = 1.0,
+    data: bytes, box: Size, cell: tuple[int, int], needs: PixelNeeds
 ) -> tuple[PILImage.Image, tuple[int, int]]:
-    """Decode an encoded screenshot into an RGB image just big enough for ``box`` cells.
+    """Decode an encoded screenshot into an RGB image just big enough for ``box`` cells of
+    ``cell`` pixels, as the renderer ``needs`` it (:func:`frame_pixels`).
 
-    ``density`` is how many image pixels the renderer draws per cell (half-cell: 1x2,
-    unicode: 1x1, Kitty and Sixel: the cell's pixel size). JPEG (what the preview asks for)
-    is decoded and shrunk in one pass (:mod:`tui.jpeg`), anything else by Pillow;
-    ``terminal_scales``: see :func:`frame_pixels`. Returns the image and the source's size
-    in pixels. Blocking: run it in a thread.
+    JPEG (what the preview asks for) is decoded and shrunk in one pass (:mod:`tui.jpeg`),
+    anything else by Pillow. Returns the image and the source's size in pixels. Blocking:
+    run it in a thread.
 
     Raises ``OSError`` (``PIL.UnidentifiedImageError``) or ``ValueError`` for data that is
     not an image.
     """
 
     def size_for(source: tuple[int, int]) -> tuple[int, int]:
-        return frame_pixels(source, fit_cells(source, box, cell), density, terminal_scales)
+        return frame_pixels(source, fit_cells(source, box, cell), needs)
 
     if is_jpeg(data):
         return decode_jpeg(data, size_for)
@@ -120,8 +129,8 @@ def decode_frame(
     source = image.size
     target = size_for(source)
     image = image.convert("RGB")
-    if image.width > target[0] or image.height > target[1]:
-        image.thumbnail(target, PILImage.Resampling.BILINEAR, reducing_gap=None)
+    if image.size != target:
+        image = image.resize(target, PILImage.Resampling.BILINEAR, reducing_gap=None)
     return image, source
 
 
@@ -154,18 +163,16 @@ def prepare_frame(
     data: bytes,
     box: Size,
     cell: tuple[int, int],
-    density: tuple[int, int],
+    needs: PixelNeeds,
     encode: Encoder | None,
     pointer: tuple[int, int] | None = None,
-    terminal_scales: float = 1.0,
 ) -> tuple[PILImage.Image, tuple[int, int], tuple[int, int], Any]:
     """:func:`decode_frame`, then the cells the image covers in ``box`` and what ``encode``
     makes of it there (``None`` without one): the image, the source's size, the cells and
     the encoded frame. ``pointer`` (desktop pixels) is marked on the image
-    (:func:`draw_pointer`); ``terminal_scales``: see :func:`frame_pixels`. Blocking: run it
-    in a thread.
+    (:func:`draw_pointer`). Blocking: run it in a thread.
     """
-    image, source = decode_frame(data, box, cell, density, terminal_scales)
+    image, source = decode_frame(data, box, cell, needs)
     cells = fit_cells(source, box, cell)
     if pointer is not None:
         draw_pointer(image, source, pointer, cells)

@@ -24,7 +24,7 @@ from tests.host.harness import HostProcess
 from tests.tui.conftest import WidgetApp, wait_for
 from tests.tui.fake_desktop import TOKEN, StatefulDesktop
 from tui import clock
-from tui.frames import Frame, decode_frame, fit_cells, frame_pixels
+from tui.frames import Frame, PixelNeeds, decode_frame, fit_cells, frame_pixels
 from tui.jpeg import decode_jpeg
 from tui.widgets.halfcell import HalfcellFrame
 from tui.widgets.screen_preview import INTERVAL_STEPS, ScreenPreview
@@ -269,10 +269,10 @@ def test_decode_frame_shrinks_to_the_pane_and_keeps_the_aspect() -> None:
     box = Size(100, 30)
     cols, rows = fit_cells((1440, 900), box, (10, 20))
     assert rows == 30 and cols == 96  # limited by height: 30 rows * 20 px * 1.6 / 10 px
-    shrunk, source = decode_frame(buffer.getvalue(), box, (10, 20), (1, 2))
+    shrunk, source = decode_frame(buffer.getvalue(), box, (10, 20), PixelNeeds((1, 2)))
     assert source == (1440, 900)
     assert shrunk.size == (96, 60)  # one pixel per half cell
-    unicode, _ = decode_frame(buffer.getvalue(), box, (10, 20), (1, 1))
+    unicode, _ = decode_frame(buffer.getvalue(), box, (10, 20), PixelNeeds((1, 1)))
     assert unicode.width >= 96 and unicode.height >= 30
     assert unicode.width / unicode.height == pytest.approx(1.6, rel=0.03)
 
@@ -292,22 +292,29 @@ def test_a_jpeg_is_decoded_shrunk_as_pillow_sees_it_and_anything_else_by_pillow(
     difference = ImageStat.Stat(ImageChops.difference(shrunk, reference)).mean
     assert max(difference) < 8, difference  # the same picture, up to JPEG and filtering
     assert shrunk.getpixel((450, 225)) == pytest.approx((200, 40, 40), abs=12)
-    from_png, _ = decode_frame(png.getvalue(), Size(100, 30), (10, 20), (10, 20))
-    from_jpeg, _ = decode_frame(jpeg.getvalue(), Size(100, 30), (10, 20), (10, 20))
+    needs = PixelNeeds((10, 20))
+    from_png, _ = decode_frame(png.getvalue(), Size(100, 30), (10, 20), needs)
+    from_jpeg, _ = decode_frame(jpeg.getvalue(), Size(100, 30), (10, 20), needs)
     assert from_png.size == from_jpeg.size == (960, 600)
     for broken in (b"\xff\xd8\xff\xe0 not really", jpeg.getvalue()[:400]):
         with pytest.raises(ValueError):
-            decode_frame(broken, Size(100, 30), (10, 20), (1, 2))
+            decode_frame(broken, Size(100, 30), (10, 20), PixelNeeds((1, 2)))
     # The decoder starts afresh after a failure.
-    again, _ = decode_frame(jpeg.getvalue(), Size(100, 30), (10, 20), (1, 2))
+    again, _ = decode_frame(jpeg.getvalue(), Size(100, 30), (10, 20), PixelNeeds((1, 2)))
     assert again.size == (96, 60)
 
 
-def test_the_source_is_kept_when_the_terminal_shrinks_it_about_as_well() -> None:
+def test_a_frame_is_made_the_size_its_renderer_draws() -> None:
     source, cells = (1440, 900), (100, 50)
-    assert frame_pixels(source, cells, (10, 15)) == (1200, 750)
-    assert frame_pixels(source, cells, (10, 15), terminal_scales=2 / 3) == (1440, 900)
-    assert frame_pixels(source, cells, (7, 10), terminal_scales=2 / 3) == (800, 500)
+    # textual-image's widgets size themselves from the image: the source's aspect.
+    assert frame_pixels(source, cells, PixelNeeds((10, 15))) == (1200, 750)
+    # Our own frames draw exactly their cells' dots: no second shrinking there.
+    assert frame_pixels(source, cells, PixelNeeds((10, 15), exact=True)) == (1000, 750)
+    assert frame_pixels(source, cells, PixelNeeds((20, 20), exact=True)) == (1440, 900)
+    # kitty shrinks an image to its cells itself down to 2/3 of the source.
+    kitty = PixelNeeds((10, 15), exact=True, terminal_scales=2 / 3)
+    assert frame_pixels(source, cells, kitty) == (1440, 900)
+    assert frame_pixels(source, cells, PixelNeeds((7, 10), True, 2 / 3)) == (700, 500)
 
 
 # ── the look ─────────────────────────────────────────────────────────────────

@@ -18,12 +18,13 @@ from textual_image.widget import HalfcellImage
 from tests.tui.conftest import WidgetApp, make_app, wait_for
 from tests.tui.fake_desktop import StatefulDesktop
 from tui import chafa_canvas, terminal_probe
+from tui.frames import PixelNeeds
 from tui.widgets import kitty_frame, renderers
 from tui.widgets import symbols as symbols_module
 from tui.widgets.halfcell import HalfcellFrame
 from tui.widgets.image_frame import ImageFrame
 from tui.widgets.kitty_frame import KittyFrame
-from tui.widgets.renderers import mode_of, renderer_density, renderer_for
+from tui.widgets.renderers import mode_of, pixel_needs, renderer_for
 from tui.widgets.screen_preview import ScreenPreview
 from tui.widgets.sixel_frame import SixelFrame, sixel_rows
 from tui.widgets.symbols import SymbolsFrame, symbol_rows
@@ -106,9 +107,9 @@ def test_symbol_rows_of_equal_pixels_are_equal_and_differ_where_pixels_do() -> N
 
 
 def test_the_densities_follow_the_renderer() -> None:
-    assert renderer_density(SymbolsFrame) == (4, 8)
-    assert renderer_density(HalfcellFrame) == (1, 2)
-    assert renderer_density(HalfcellImage) == (1, 2)
+    assert pixel_needs(SymbolsFrame) == PixelNeeds((4, 8), exact=True)
+    assert pixel_needs(HalfcellFrame) == PixelNeeds((1, 2))  # sized from its image
+    assert pixel_needs(HalfcellImage) == PixelNeeds((1, 2))
     assert mode_of(HalfcellFrame) == "halfcell"
     assert mode_of(SixelFrame) == "sixel"
     assert renderer_for("kitty") is KittyFrame
@@ -189,7 +190,7 @@ async def test_a_kitty_on_this_machine_gets_the_pixels_through_shared_memory(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(kitty_frame, "_shared_memory_works", lambda: True)
-    assert KittyFrame.terminal_scales() == pytest.approx(2 / 3)
+    assert KittyFrame.pixel_needs(CELL) == PixelNeeds(CELL, exact=True, terminal_scales=2 / 3)
     frame = KittyFrame()
     recorder = Recorder(frame)
     image = picture(200)
@@ -213,7 +214,7 @@ async def test_a_kitty_frame_goes_in_the_escape_code_when_shared_memory_fails(
     monkeypatch.setattr(kitty_frame, "_shared_memory_failed", False)
     here = terminal_probe.TerminalAnswers(kitty_graphics=True, kitty_shared_memory=True)
     monkeypatch.setattr(kitty_frame, "terminal_answers", lambda: here)
-    assert KittyFrame.terminal_scales() < 1.0
+    assert KittyFrame.pixel_needs(CELL).terminal_scales < 1.0
 
     def full(data: bytes) -> str:
         raise OSError(28, "No space left on device")
@@ -229,7 +230,7 @@ async def test_a_kitty_frame_goes_in_the_escape_code_when_shared_memory_fails(
         assert len(sends) == 1 and "o=z" in sends[0] and "t=s" not in sends[0]
         # From then on frames are made for the escape code, and shrunk here.
         assert frame.encode(image, CELLS, CELL).pixels is None
-        assert KittyFrame.terminal_scales() == 1.0
+        assert KittyFrame.pixel_needs(CELL).terminal_scales == 1.0
 
 
 async def test_a_kitty_frame_gives_way_to_a_toast_over_it_and_comes_back() -> None:

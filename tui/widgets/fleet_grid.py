@@ -44,10 +44,9 @@ from tui.polling import wait
 from tui.thumbnail_schedule import DEFAULT_INTERVAL, ThumbnailSchedule, step_interval
 from tui.widgets.renderers import (
     encoder_of,
-    renderer_density,
+    pixel_needs,
     renderer_for,
     show_on,
-    terminal_scales,
 )
 
 if TYPE_CHECKING:
@@ -506,10 +505,8 @@ class FleetGrid(Widget, can_focus=True):
                 data,
                 box,
                 cell_size(),
-                renderer_density(renderer),
+                pixel_needs(renderer),
                 encoder_of(renderer),
-                None,
-                terminal_scales(renderer),
             )
         except asyncio.CancelledError:
             raise

@@ -15,6 +15,7 @@ from PIL import Image as PILImage
 from textual.geometry import Size
 from textual.widget import Widget
 
+from tui.frames import PixelNeeds
 from tui.graphics import cell_size
 
 __all__ = ["ImageFrame"]
@@ -43,10 +44,10 @@ class ImageFrame(Widget):
         self.encoded: Any = None
 
     @classmethod
-    def terminal_scales(cls) -> float:
-        """The share of the source from which the terminal shrinks the image itself (see
-        :func:`tui.frames.frame_pixels`); ``1.0``: it never does, the image is shrunk here."""
-        return 1.0
+    def pixel_needs(cls, cell: tuple[int, int]) -> PixelNeeds:
+        """What this frame needs of a frame's pixels with a terminal cell of ``cell``
+        pixels: :attr:`DENSITY` (or the cell's pixels) dots a cell, exactly at its cells."""
+        return PixelNeeds(cls.DENSITY or cell, exact=True)
 
     @classmethod
     def encode(cls, image: PILImage.Image, cells: tuple[int, int], cell: tuple[int, int]) -> Any:

@@ -29,6 +29,7 @@ from PIL import Image as PILImage
 from textual.geometry import Region
 
 from tui import shared_memory
+from tui.frames import PixelNeeds
 from tui.graphics import terminal_answers, write_to_terminal
 from tui.widgets.graphics_frame import GraphicsFrame
 
@@ -129,8 +130,9 @@ class KittyFrame(GraphicsFrame):
     send: at 240x70 cells, 52 % of a core against 68 % for 16 frames/s."""
 
     @classmethod
-    def terminal_scales(cls) -> float:
-        return cls.TERMINAL_SCALES if _shared_memory_works() else 1.0
+    def pixel_needs(cls, cell: tuple[int, int]) -> PixelNeeds:
+        scales = cls.TERMINAL_SCALES if _shared_memory_works() else 1.0
+        return PixelNeeds(cell, exact=True, terminal_scales=scales)
 
     @classmethod
     def encode(

@@ -22,10 +22,10 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from tui.failures import one_line
-from tui.frames import fit_cells, frame_pixels
+from tui.frames import PixelNeeds, fit_cells, frame_pixels
 from tui.graphics import cell_size
 from tui.playback import SEEK_STEP, Player, PlayerFrame, PlayerState
-from tui.widgets.renderers import encoder_of, renderer_density, show_on, terminal_scales
+from tui.widgets.renderers import encoder_of, pixel_needs, show_on
 from tui.widgets.status_line import StatusLine
 
 __all__ = ["RecordingPlayer"]
@@ -158,10 +158,10 @@ class RecordingPlayer(Widget, can_focus=True):
         self._title = title
         self._renderer = renderer
         self._player: Player | None = None
-        self._geometry: tuple[Size, tuple[int, int], tuple[int, int]] = (
+        self._geometry: tuple[Size, tuple[int, int], PixelNeeds] = (
             Size(1, 1),
             (1, 1),
-            (1, 1),
+            PixelNeeds((1, 1)),
         )
         self.frame_count = 0
         """Frames shown (tests read it)."""
@@ -226,15 +226,15 @@ class RecordingPlayer(Widget, can_focus=True):
         except Exception:
             box = self.size
         box = Size(max(1, box.width), max(1, box.height))
-        density = renderer_density(self._renderer)
-        self._geometry = (box, cell_size(), density)
-        return (box.width * density[0], box.height * density[1])
+        needs = pixel_needs(self._renderer)
+        self._geometry = (box, cell_size(), needs)
+        return (box.width * needs.density[0], box.height * needs.density[1])
 
     def _frame_from_player(self, frame: PlayerFrame) -> None:
-        box, cell, density = self._geometry
+        box, cell, needs = self._geometry
         image = frame.image
         cells = fit_cells(image.size, box, cell)
-        wanted = frame_pixels(image.size, cells, density, terminal_scales(self._renderer))
+        wanted = frame_pixels(image.size, cells, needs)
         if image.width > wanted[0] or image.height > wanted[1]:
             image = image.resize(wanted, PILImage.Resampling.BILINEAR)
         encode = encoder_of(self._renderer)

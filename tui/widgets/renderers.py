@@ -22,7 +22,7 @@ from textual_image.renderable.halfcell import Image as HalfcellRenderable
 from textual_image.renderable.unicode import Image as UnicodeRenderable
 
 from tui import chafa_canvas
-from tui.frames import Encoder
+from tui.frames import Encoder, PixelNeeds
 from tui.graphics import cell_size, renderable_of, terminal_answers
 from tui.terminal_probe import DrawMode, choose_mode
 from tui.widgets.halfcell import HalfcellFrame
@@ -35,11 +35,10 @@ __all__ = [
     "encoder_of",
     "live_renderer",
     "mode_of",
-    "renderer_density",
+    "pixel_needs",
     "renderer_for",
     "resolve_mode",
     "show_on",
-    "terminal_scales",
 ]
 
 _RENDERERS: dict[DrawMode, type[Widget]] = {
@@ -86,22 +85,16 @@ def mode_of(renderer: type[Widget]) -> str:
     return renderer.__name__
 
 
-def renderer_density(renderer: type[Widget]) -> tuple[int, int]:
-    """Image pixels per cell that ``renderer`` draws (see :func:`tui.frames.decode_frame`)."""
+def pixel_needs(renderer: type[Widget]) -> PixelNeeds:
+    """What ``renderer`` needs of a frame's pixels (see :func:`tui.frames.frame_pixels`)."""
     if issubclass(renderer, ImageFrame):
-        return renderer.DENSITY or cell_size()
+        return renderer.pixel_needs(cell_size())
     renderable = renderable_of(renderer)
     if renderable is HalfcellRenderable:
-        return (1, 2)
+        return PixelNeeds((1, 2))
     if renderable is UnicodeRenderable:
-        return (1, 1)
-    return cell_size()
-
-
-def terminal_scales(renderer: type[Widget]) -> float:
-    """From what share of the source ``renderer``'s terminal shrinks an image itself (see
-    :func:`tui.frames.frame_pixels`)."""
-    return renderer.terminal_scales() if issubclass(renderer, ImageFrame) else 1.0
+        return PixelNeeds((1, 1))
+    return PixelNeeds(cell_size())
 
 
 def encoder_of(renderer: type[Widget]) -> Encoder | None:

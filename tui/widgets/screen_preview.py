@@ -43,17 +43,16 @@ from tui import clock
 from tui.control import LEAVE_KEY, ControlSender, Gestures, ImageBox, Scroll, action_for_key
 from tui.failures import one_line, report
 from tui.files import screenshot_stem
-from tui.frames import Encoder, Frame, prepare_frame, save_png
+from tui.frames import Encoder, Frame, PixelNeeds, prepare_frame, save_png
 from tui.graphics import cell_size, pixel_mouse, terminal_answers
 from tui.polling import poll
 from tui.widgets.renderers import (
     encoder_of,
     live_renderer,
     mode_of,
-    renderer_density,
+    pixel_needs,
     renderer_for,
     show_on,
-    terminal_scales,
 )
 from tui.widgets.status_line import StatusLine
 
@@ -246,8 +245,7 @@ class ScreenPreview(Widget, can_focus=True):
         self._frame: Frame | None = None
         self._last_data: bytes | None = None
         self._drawn_as: tuple[object, ...] = ()
-        """How the picture on show was drawn: pane, cell, density, terminal scaling,
-        renderer, pointer."""
+        """How the picture on show was drawn: pane, cell, pixel needs, renderer, pointer."""
         self._cells: tuple[int, int] = (0, 0)
         self._encoded: Any = None
         self._failures = 0
@@ -635,7 +633,7 @@ class ScreenPreview(Widget, can_focus=True):
     async def _capture_once(self) -> bool:
         """Fetch and show one frame. Failures become the status line; returns success."""
         started = clock.monotonic()
-        box, cell, density = self._frame_box(), self._cell_size(), self._density()
+        box, cell, needs = self._frame_box(), self._cell_size(), self._pixel_needs()
         renderer, encode = self._renderer, self._encoder()
         prefetched, self._prefetch = self._prefetch, None
         try:
@@ -655,12 +653,11 @@ class ScreenPreview(Widget, can_focus=True):
                 # drawn (a frame costs the longer of the two, not their sum).
                 self.request_count += 1
                 self._prefetch = (asyncio.ensure_future(self._screenshot()), clock.monotonic())
-            scales = terminal_scales(renderer)
-            drawn_as = (box, cell, density, scales, renderer, pointer)
+            drawn_as = (box, cell, needs, renderer, pointer)
             if self._same_frame(data, drawn_as):
                 return True
             image, source, cells, encoded = await asyncio.to_thread(
-                prepare_frame, data, box, cell, density, encode, pointer, scales
+                prepare_frame, data, box, cell, needs, encode, pointer
             )
         except asyncio.CancelledError:
             raise
@@ -723,17 +720,10 @@ class ScreenPreview(Widget, can_focus=True):
         data, frame, renderer = self._last_data, self._frame, self._renderer
         if data is None or frame is None:
             return
-        box, cell, density = self._frame_box(), self._cell_size(), self._density()
+        box, cell, needs = self._frame_box(), self._cell_size(), self._pixel_needs()
         try:
             image, _, cells, encoded = await asyncio.to_thread(
-                prepare_frame,
-                data,
-                box,
-                cell,
-                density,
-                self._encoder(),
-                None,
-                terminal_scales(renderer),
+                prepare_frame, data, box, cell, needs, self._encoder()
             )
         except (OSError, ValueError, SyntaxError):
             return
@@ -830,8 +820,8 @@ class ScreenPreview(Widget, can_focus=True):
     def _cell_size(self) -> tuple[int, int]:
         return cell_size()
 
-    def _density(self) -> tuple[int, int]:
-        return renderer_density(self._renderer)
+    def _pixel_needs(self) -> PixelNeeds:
+        return pixel_needs(self._renderer)
 
     def _sync_classes(self) -> None:
         self.set_class(self.paused, "-paused")
