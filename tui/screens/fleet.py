@@ -13,6 +13,7 @@ the grid's cursor moves the table's, so every action reads the one cursor.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
@@ -435,6 +436,12 @@ class FleetScreen(Screen[None]):
 
     def on_screen_suspend(self) -> None:
         self._active = False
+        # The fleet's objects (at 5,000 sandboxes their targets, reports and rows) barely
+        # change behind a desktop screen, yet each full collection of the cyclic garbage
+        # collector walks them all: 117-166 ms, twice a minute (0.7 % of a core, and as
+        # many stalls). Frozen, they are left out of every collection until the fleet is
+        # back (or gone); nothing is lost, what became garbage meanwhile is collected then.
+        gc.freeze()
         if self._watch is not None:
             self._watch.set_slow(True)
         fleet = self._fleet
@@ -445,7 +452,11 @@ class FleetScreen(Screen[None]):
             # A new priority chooses the streams again, with the new limit.
             fleet.set_priority([self._open_key] if self._open_key else [])
 
+    def on_unmount(self) -> None:
+        gc.unfreeze()  # the app goes on without the fleet (or ends): nothing stays frozen
+
     def on_screen_resume(self) -> None:
+        gc.unfreeze()
         self._active = True
         if self._watch is not None:
             self._watch.set_slow(False)
