@@ -163,15 +163,16 @@ async def test_the_cursor_stays_on_its_desktop_and_escape_comes_back(
         desktop = app.screen
         assert isinstance(desktop, DesktopScreen)
         assert isinstance(desktop.target, DesktopTarget) and desktop.target.name == ids[0]
-        # Behind the desktop the fleet's objects are out of the garbage collector's walks.
-        assert gc.get_freeze_count() > 0
+        # Behind the desktop the fleet's objects are out of the garbage collector's walks
+        # (from the fleet's ScreenSuspend, which may come a moment after the new screen).
+        await wait_for(pilot, lambda: gc.get_freeze_count() > 0, what="the fleet frozen")
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen, what="the fleet again")
         assert table.cursor_desktop == ids[0]
-        assert gc.get_freeze_count() == 0
+        await wait_for(pilot, lambda: gc.get_freeze_count() == 0, what="the fleet thawed")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, DesktopScreen), what="desktop")
-        assert gc.get_freeze_count() > 0
+        await wait_for(pilot, lambda: gc.get_freeze_count() > 0, what="frozen again")
     assert gc.get_freeze_count() == 0  # the app ended with the desktop open: nothing frozen
 
 
