@@ -146,6 +146,7 @@ async def test_the_cursor_stays_on_its_desktop_and_escape_comes_back(
     cloud, url = cloud_and_url
     ids = cloud.desktop_ids()
     app = fleet_app(url, tmp_path)
+    before = gc.get_freeze_count()
     async with app.run_test(size=(160, 40)) as pilot:
         screen, table = fleet_of(app)
         await all_running(pilot, table)
@@ -165,14 +166,16 @@ async def test_the_cursor_stays_on_its_desktop_and_escape_comes_back(
         assert isinstance(desktop.target, DesktopTarget) and desktop.target.name == ids[0]
         # Behind the desktop the fleet's objects are out of the garbage collector's walks
         # (from the fleet's ScreenSuspend, which may come a moment after the new screen).
-        await wait_for(pilot, lambda: gc.get_freeze_count() > 0, what="the fleet frozen")
+        # Some Pythons start with a few objects frozen (pyenv's 3.12.1: 375).
+        frozen = lambda: gc.get_freeze_count() > max(1000, before)  # noqa: E731
+        await wait_for(pilot, frozen, what="the fleet frozen")
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen, what="the fleet again")
         assert table.cursor_desktop == ids[0]
         await wait_for(pilot, lambda: gc.get_freeze_count() == 0, what="the fleet thawed")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, DesktopScreen), what="desktop")
-        await wait_for(pilot, lambda: gc.get_freeze_count() > 0, what="frozen again")
+        await wait_for(pilot, frozen, what="frozen again")
     assert gc.get_freeze_count() == 0  # the app ended with the desktop open: nothing frozen
 
 

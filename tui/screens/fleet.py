@@ -441,6 +441,7 @@ class FleetScreen(Screen[None]):
         # collector walks them all: 117-166 ms, twice a minute (0.7 % of a core, and as
         # many stalls). Frozen, they are left out of every collection until the fleet is
         # back (or gone); nothing is lost, what became garbage meanwhile is collected then.
+        # (Thawing also thaws what some Pythons freeze at start, which is never garbage.)
         gc.freeze()
         if self._watch is not None:
             self._watch.set_slow(True)
