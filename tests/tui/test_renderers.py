@@ -4,6 +4,7 @@ and that a new frame never clears the old one first), and switching at run time.
 from __future__ import annotations
 
 import base64
+import os
 import re
 from pathlib import Path
 
@@ -186,6 +187,10 @@ async def test_a_kitty_frame_is_placed_before_the_last_one_is_deleted() -> None:
     assert "q=2" in second and "c=24,r=8" in second and "C=1" in second
 
 
+def our_shm_objects() -> list[Path]:
+    return list(Path("/dev/shm").glob(f"leap0-{os.getpid()}-*"))
+
+
 async def test_a_kitty_on_this_machine_gets_the_pixels_through_shared_memory(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -205,7 +210,15 @@ async def test_a_kitty_on_this_machine_gets_the_pixels_through_shared_memory(
         # kitty reads the object and unlinks it; here nobody does, so it is still there.
         shm = Path("/dev/shm") / name.lstrip("/")
         assert shm.read_bytes() == image.tobytes()
-    assert not shm.exists()  # the frame gone, what kitty never read is removed
+        # A kitty that reads nothing (stopped, its output held) never gets more than a few
+        # frames piled up in /dev/shm.
+        for shade in range(20):
+            other = picture(shade)
+            frame.show_image(other, CELLS, frame.encode(other, CELLS, CELL))
+            await pilot.pause()
+        assert not shm.exists()
+        assert len(our_shm_objects()) <= KittyFrame.SHARED_MEMORY_KEPT
+    assert not our_shm_objects()  # the frame gone: none left
 
 
 async def test_a_kitty_frame_goes_in_the_escape_code_when_shared_memory_fails(

@@ -109,8 +109,9 @@ class KittyFrame(GraphicsFrame):
     MODE: ClassVar[str] = "kitty"
     UNDER_TOASTS: ClassVar[bool] = True
     SHARED_MEMORY_KEPT: ClassVar[int] = 8
-    """How many of the last shared memory objects sent are remembered, to be unlinked when
-    the frame goes in case kitty never read them."""
+    """Shared memory objects sent and not known to be read, at most: the oldest is unlinked
+    when a new one would pass this (a kitty that far behind is not reading: stopped, or its
+    output held), so frames never pile up in ``/dev/shm``; the rest go with the frame."""
 
     def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
@@ -182,6 +183,8 @@ class KittyFrame(GraphicsFrame):
             _shared_memory_failed = True
             compressed = KittyImage(image.width, image.height, _compressed(image.pixels))
             return transmit(compressed, image_id, self.cells)
+        if len(self._sent_objects) == self._sent_objects.maxlen:
+            shared_memory.unlink(self._sent_objects[0])  # read long ago, or never will be
         self._sent_objects.append(name)
         return transmit_shared(image, name, image_id, self.cells)
 
