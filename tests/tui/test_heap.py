@@ -1,0 +1,46 @@
+"""SettledHeap: frozen after each full collection, thawed on time and on request."""
+
+from __future__ import annotations
+
+import gc
+
+from tui.heap import SettledHeap
+
+FEW = 1000
+"""Some Pythons keep a few hundred objects frozen of their own (pyenv's 3.12.1: 375)."""
+
+
+def test_the_heap_is_frozen_after_a_full_collection_and_thawed_on_time() -> None:
+    now = [0.0]
+    heap = SettledHeap(thaw_every=300.0, clock=lambda: now[0])
+    heap.start()
+    try:
+        garbage: list[object] = []
+        garbage.append(garbage)  # a cycle, garbage once dropped
+        del garbage
+        gc.collect(1)
+        assert gc.get_freeze_count() <= FEW  # a young collection freezes nothing
+        assert gc.collect() >= 1  # the cycle went in the full collection, before the freeze
+        assert gc.get_freeze_count() > FEW
+        now[0] = 299.0
+        heap.tick()
+        assert gc.get_freeze_count() > FEW
+        now[0] = 300.0
+        heap.tick()
+        assert gc.get_freeze_count() <= FEW
+        gc.collect()
+        assert gc.get_freeze_count() > FEW  # frozen again after the next full one
+    finally:
+        heap.stop()
+    assert gc.get_freeze_count() <= FEW
+    assert heap._collected not in gc.callbacks
+    gc.collect()
+    assert gc.get_freeze_count() <= FEW  # stopped: no more freezing
+
+
+def test_freeze_and_thaw_on_request() -> None:
+    heap = SettledHeap()
+    heap.freeze()
+    assert gc.get_freeze_count() > FEW
+    heap.thaw()
+    assert gc.get_freeze_count() <= FEW
