@@ -25,7 +25,9 @@ def test_an_object_holds_the_data_and_only_its_owner_reads_it() -> None:
         assert name.startswith(f"/{shared_memory.PREFIX}{os.getpid()}-")
         assert path_of(name).read_bytes() == b"\x01\x02\x03" * 1000
         assert stat.S_IMODE(path_of(name).stat().st_mode) == 0o600
-        assert shared_memory.create(b"x") != name  # every object is new
+        other = shared_memory.create(b"x")
+        shared_memory.unlink(other)
+        assert other != name  # every object is new
     finally:
         shared_memory.unlink(name)
     assert not path_of(name).exists()
