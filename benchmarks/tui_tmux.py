@@ -12,6 +12,10 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.support.terminal_env import clean_terminal_env
+
 COMMAND = Path(sys.executable).parent / "leap0-tui"
 
 
@@ -21,15 +25,7 @@ class Terminal:
     def __init__(self, base: Path, name: str = "bench") -> None:
         self.socket = base / f"{name}.sock"
         self.name = name
-        self.env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(base / "home"),
-            "XDG_STATE_HOME": str(base / "state"),
-            "XDG_CONFIG_HOME": str(base / "config"),
-            "XDG_CACHE_HOME": str(base / "cache"),
-            "TERM": "xterm-256color",
-            "LANG": "C.UTF-8",
-        }
+        self.env = clean_terminal_env(base)
 
     def tmux(self, *args: str, check: bool = True) -> str:
         return subprocess.run(

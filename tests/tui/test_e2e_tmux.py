@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.terminal_env import clean_terminal_env
+
 SCRIPT = Path(sys.executable).parent / "leap0-tui"
 # The console script runs tui.__main__:main; a venv that has the project on its path
 # without the script (a worktree sharing another checkout's venv) runs the same with -m.
@@ -38,16 +40,10 @@ class Terminal:
         """Run ``command`` in a new session of ``size`` cells, with an environment of its
         own under ``home`` (plus ``env``); the pane stays 30 s after it ends."""
         clean = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            **clean_terminal_env(home),
             # The code under test, even where the venv's leap0-tui is another checkout's
             # editable install (a git worktree sharing the main checkout's venv).
             "PYTHONPATH": str(ROOT),
-            "HOME": str(home / "home"),
-            "XDG_STATE_HOME": str(home / "state"),
-            "XDG_CONFIG_HOME": str(home / "config"),
-            "XDG_CACHE_HOME": str(home / "cache"),
-            "TERM": "xterm-256color",
-            "LANG": "C.UTF-8",
             **env,
         }
         line = " ".join(f"{key}={value}" for key, value in clean.items())
