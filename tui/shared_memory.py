@@ -15,13 +15,14 @@ On Linux a POSIX shared memory object named ``/name`` is the file ``/dev/shm/nam
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import secrets
 from pathlib import Path
 from typing import Final
 
-__all__ = ["PREFIX", "available", "create", "sweep", "unlink"]
+__all__ = ["PREFIX", "available", "create", "kitty_payload", "sweep", "unlink"]
 
 _DIRECTORY: Final = Path("/dev/shm")
 
@@ -51,6 +52,11 @@ def create(data: bytes | memoryview) -> str:
         raise
     os.close(fd)
     return f"/{name}"
+
+
+def kitty_payload(name: str) -> str:
+    """The object ``name`` as a kitty graphics command with ``t=s`` carries it: in base64."""
+    return base64.standard_b64encode(name.encode()).decode("ascii")
 
 
 def sweep() -> int:

@@ -20,7 +20,6 @@ passes neither through). No Textual here: the parsing and the choice are plain f
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import os
 import re
@@ -63,7 +62,7 @@ def query(shared_memory_name: str | None = None) -> str:
     name of an object holding :data:`PROBE_PIXEL`."""
     shm = ""
     if shared_memory_name is not None:
-        name = base64.standard_b64encode(shared_memory_name.encode()).decode("ascii")
+        name = shared_memory.kitty_payload(shared_memory_name)
         shm = f"\x1b_Gi={_KITTY_SHM_QUERY_ID},s=1,v=1,a=q,t=s,f=24,S=3;{name}\x1b\\"
     return (
         "\x1b[>0q"  # XTVERSION

@@ -42,12 +42,7 @@ from tui.frames import prepare_frame
 from tui.graphics import cell_size
 from tui.polling import wait
 from tui.thumbnail_schedule import DEFAULT_INTERVAL, ThumbnailSchedule, step_interval
-from tui.widgets.renderers import (
-    encoder_of,
-    pixel_needs,
-    renderer_for,
-    show_on,
-)
+from tui.widgets.renderers import encoder_of, pixel_needs, renderer_for, show_on
 
 if TYPE_CHECKING:
     from core.desktop import AsyncDesktopClient

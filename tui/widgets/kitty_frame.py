@@ -8,10 +8,9 @@ on this machine (the probe asked it to read a shared memory object) gets the raw
 through a new shared memory object each frame (``t=s``, :mod:`tui.shared_memory`), which
 it unlinks once read; any other gets them zlib-compressed in the escape code (``o=z``),
 made in the decoding thread. ``q=2`` keeps kitty from answering, which Textual would read
-as keys. The image lies over the text layer (kitty
-0.26 tints the whole window red with an image under text, ``z=-1``), so while another
-screen is on top, or a toast covers part of the picture, the placement is removed: their
-text would not hide it.
+as keys. The image lies over the text layer (kitty 0.26 tints the whole window red with an
+image under text, ``z=-1``), so while another screen is on top, or a toast covers part of
+the picture, the placement is removed: their text would not hide it.
 """
 
 from __future__ import annotations
@@ -71,8 +70,7 @@ def transmit_shared(image: KittyImage, name: str, image_id: int, cells: tuple[in
     size = len(image.pixels or b"")
     return (
         f"\x1b_Ga=T,f=24,t=s,s={image.width},v={image.height},S={size},i={image_id},p=1,"
-        f"c={cells[0]},r={cells[1]},C=1,q=2;"
-        f"{base64.standard_b64encode(name.encode()).decode('ascii')}\x1b\\"
+        f"c={cells[0]},r={cells[1]},C=1,q=2;{shared_memory.kitty_payload(name)}\x1b\\"
     )
 
 
@@ -113,6 +111,13 @@ class KittyFrame(GraphicsFrame):
     when a new one would pass this (a kitty that far behind is not reading: stopped, or its
     output held), so frames never pile up in ``/dev/shm``; the rest go with the frame."""
 
+    TERMINAL_SCALES: ClassVar[float] = 2 / 3
+    """kitty draws an image into its cells with the GPU's linear filter. Down to 2/3 of the
+    source that is about as sharp as shrinking it here (a 1440x900 JPEG screenshot of text
+    at 0.69 of its size: SSIM 0.963 against a Lanczos reference, shrunk here 0.979; at
+    0.59: 0.936 against 0.98), and through shared memory the larger image costs little to
+    send: at 240x70 cells, 52 % of a core against 68 % for 16 frames/s."""
+
     def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
         first = next(_ids)
@@ -122,13 +127,6 @@ class KittyFrame(GraphicsFrame):
         self._next = 0
         self._pending = False
         self._sent_objects: deque[str] = deque(maxlen=self.SHARED_MEMORY_KEPT)
-
-    TERMINAL_SCALES: ClassVar[float] = 2 / 3
-    """kitty draws an image into its cells with the GPU's linear filter. Down to 2/3 of the
-    source that is about as sharp as shrinking it here (a 1440x900 JPEG screenshot of text
-    at 0.69 of its size: SSIM 0.963 against a Lanczos reference, shrunk here 0.979; at
-    0.59: 0.936 against 0.98), and through shared memory the larger image costs little to
-    send: at 240x70 cells, 52 % of a core against 68 % for 16 frames/s."""
 
     @classmethod
     def pixel_needs(cls, cell: tuple[int, int]) -> PixelNeeds:
