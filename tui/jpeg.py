@@ -49,9 +49,9 @@ def decode_jpeg(
     except av.FFmpegError as exc:
         _local.context = None  # a decoder that failed once starts afresh
         raise ValueError(f"not a JPEG picture ({exc})") from exc
-    if not frames or frames[0].width <= 0 or frames[0].height <= 0:
+    frame = frames[-1] if frames else None
+    if frame is None or frame.width <= 0 or frame.height <= 0:
         raise ValueError("not a JPEG picture (no frame in it)")
-    frame = frames[-1]
     source = (frame.width, frame.height)
     width, height = size_for(source)
     rgb = frame.reformat(width=width, height=height, format="rgb24", interpolation="AREA")
