@@ -133,7 +133,7 @@ class Fleet:
         if max_streams < 0 or poll_concurrency < 1 or max_poll_rate <= 0:
             raise ValueError("max_streams >= 0, poll_concurrency >= 1, max_poll_rate > 0")
         self._client = client
-        self.max_streams = max_streams
+        self._max_streams = max_streams
         self.poll_interval = poll_interval
         self.max_poll_rate = max_poll_rate
         self.poll_timeout = poll_timeout
@@ -212,6 +212,21 @@ class Fleet:
             self._publish(key, report)
         self._rebalance_due = True
         self._wake.set()
+
+    @property
+    def max_streams(self) -> int:
+        """Desktops followed over SSE at once; a new limit chooses the streamed set again
+        (at the next rebalance)."""
+        return self._max_streams
+
+    @max_streams.setter
+    def max_streams(self, limit: int) -> None:
+        if limit < 0:
+            raise ValueError("max_streams >= 0")
+        if limit != self._max_streams:
+            self._max_streams = limit
+            self._rebalance_due = True
+            self._wake.set()
 
     def set_priority(self, keys: Sequence[str]) -> None:
         """The desktops to stream first, in order (those on screen). Cheap to call on
@@ -295,6 +310,10 @@ class Fleet:
         last_rebalance = float("-inf")
         next_paced = float("-inf")  # the earliest start of the next paced poll
         while True:
+            # Cleared before the state is read, not just before the wait: what asks for a
+            # wake-up while this pass awaits a slot (a new priority, a poll's schedule) is
+            # not lost (the wait below then returns at once).
+            self._wake.clear()
             now = self._clock()
             if self._rebalance_due and now - last_rebalance >= self.rebalance_interval:
                 self._rebalance_due = False
@@ -325,7 +344,6 @@ class Fleet:
                 if self._first:
                     wait = 0.0  # desktops came meanwhile: their first polls go first
                     break
-            self._wake.clear()
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
 
@@ -349,7 +367,7 @@ class Fleet:
         rest = [d for d in followable if d.target.key not in seen]
         rest.sort(key=lambda d: (not d.report.trouble, d.report.health.severity, d.order))
         chosen.extend(rest)
-        streamed = {d.target.key for d in chosen[: self.max_streams]}
+        streamed = {d.target.key for d in chosen[: self._max_streams]}
         self._polled = len(followable) - len(streamed)
         for desktop in followable:
             if desktop.target.key in streamed:

@@ -186,7 +186,7 @@ class SandboxWatch:
                 if self._listed_at is None:
                     rows = page.rows  # the first listing: what has come so far
                 else:
-                    shown.update((s.id, s) for s in page.rows)
+                    shown.update((s.id, s) for s in page.fresh)
                     rows = tuple(shown.values())
                 yield ListingUpdate(rows, page.progress, self._listed_at)
                 continue

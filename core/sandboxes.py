@@ -169,12 +169,14 @@ class ListingPage:
     """One step of :func:`walk_sandboxes`: the rows so far, after page ``page`` of ``pages``.
 
     ``rows`` are every sandbox seen so far in this walk, in listing order, each once (the
-    latest row of a sandbox seen twice). ``pages`` is the count the last answer's
+    latest row of a sandbox seen twice); ``fresh`` are the rows this step read (its page,
+    and the pages it read again). ``pages`` is the count the last answer's
     ``total_items`` implies, so it may change during a walk. ``last`` is true on the final
     step.
     """
 
     rows: tuple[SandboxSummary, ...]
+    fresh: tuple[SandboxSummary, ...]
     page: int
     pages: int
     total_items: int
@@ -217,6 +219,7 @@ async def walk_sandboxes(
         batch = await list_sandboxes_page(
             transport, state=state, page=page, page_size=page_size, http_timeout=http_timeout
         )
+        fresh: list[SandboxSummary] = []
         if total is not None and batch.total_items != total:
             disturbed = True
             # A net shift to the left of k places is at most the drop in total_items: read
@@ -231,12 +234,13 @@ async def walk_sandboxes(
                     page_size=page_size,
                     http_timeout=http_timeout,
                 )
-                rows.update((s.id, s) for s in earlier.items)
+                fresh += earlier.items
+        fresh += batch.items
         total = batch.total_items
-        rows.update((s.id, s) for s in batch.items)
+        rows.update((s.id, s) for s in fresh)
         pages = max(1, math.ceil(total / page_size))
         last = len(batch.items) < page_size or page * page_size >= total
-        yield ListingPage(tuple(rows.values()), page, pages, total, last, disturbed)
+        yield ListingPage(tuple(rows.values()), tuple(fresh), page, pages, total, last, disturbed)
         if last:
             return
         page += 1

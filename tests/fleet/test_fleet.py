@@ -164,6 +164,28 @@ async def test_priority_chooses_the_streams_and_gone_targets_stop(
         assert fleet.streamed == {targets[20].key}
 
 
+
+async def test_a_new_stream_limit_takes_effect_with_the_same_priority(
+    cloud: FakeCloud, cloud_url: str, client: AsyncDesktopClient
+) -> None:
+    # As behind a desktop screen: the fleet keeps its priority (the open desktop), and
+    # only the limit drops; the streams past it stop, without a new priority to wake it.
+    targets = desktop_targets(cloud, cloud_url)
+    async with fast_fleet(client, max_streams=4) as fleet:
+        fleet.set_targets(targets)
+        fleet.set_priority([targets[7].key])
+        await until(fleet, lambda r: len(fleet.streamed) == 4, limit=5)
+        fleet.max_streams = 1
+        async with asyncio.timeout(5):
+            while fleet.streamed != {targets[7].key}:
+                await asyncio.sleep(0.05)
+        fleet.max_streams = 3
+        async with asyncio.timeout(5):
+            while len(fleet.streamed) != 3:
+                await asyncio.sleep(0.05)
+        assert targets[7].key in fleet.streamed
+
+
 async def test_polling_keeps_to_its_rate_and_concurrency(
     cloud: FakeCloud, cloud_url: str, client: AsyncDesktopClient
 ) -> None:

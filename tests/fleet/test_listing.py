@@ -36,6 +36,9 @@ async def test_the_walk_reports_each_page_and_every_sandbox(
     assert len(steps[0].rows) == 100 and steps[0].rows[0].id == "sbx-00499"  # newest first
     assert [s.id for s in steps[-1].rows] == [r["id"] for r in cloud.sandboxes]
     assert steps[-1].last and not steps[-1].disturbed
+    # Each step's fresh rows are its own page: the steps' fresh rows add up to the rows.
+    assert all(len(s.fresh) == 100 for s in steps)
+    assert [r for s in steps for r in s.fresh] == list(steps[-1].rows)
 
 
 async def test_a_sandbox_deleted_mid_walk_drops_no_other(cloud: FakeCloud, cloud_url: str) -> None:
@@ -50,6 +53,8 @@ async def test_a_sandbox_deleted_mid_walk_drops_no_other(cloud: FakeCloud, cloud
     assert set(before) - ids <= {before[10]}
     assert before[100] in ids  # slid from page 2 onto page 1 while the walk was on page 2
     assert rest[-1].disturbed
+    assert before[100] in {s.id for s in rest[0].fresh}  # page 1, read again with page 2
+    assert len(rest[0].fresh) == 200
 
 
 @pytest.mark.parametrize("churn", [(3, 0), (3, 3), (120, 1), (1, 4)])

@@ -60,8 +60,8 @@ again (about 10 ms at 5,000)."""
 PAGE_INTERVAL = 0.5
 """Seconds between two pages of a listing taken into the rows: each page's update holds
 every row listed so far, and taking one in (5,000 targets merged, compared, sorted) costs
-tens of milliseconds. The first page and the end of a listing are always taken; behind a
-desktop screen, only the end."""
+tens of milliseconds. The first page and the end of a listing are always taken; after the
+first listing, and behind a desktop screen, only the end."""
 
 BEHIND_POLL_RATE = 2.0
 """Polls a second at most while a desktop screen is open over the fleet (the fleet's own
@@ -254,7 +254,13 @@ class FleetScreen(Screen[None]):
         async for update in watch.updates():
             self._listing = update
             now = clock.monotonic()
-            if update.listing and (not self._active or now - applied < PAGE_INTERVAL):
+            # Pages are taken in as they come only on the first listing (the rows fill in);
+            # a later one's rows are taken in at its end, as they are behind a desktop.
+            if update.listing and (
+                not self._active
+                or update.listed_at is not None
+                or now - applied < PAGE_INTERVAL
+            ):
                 self._show_listing()  # its rows come with a later page (they add up)
                 continue
             applied = now
