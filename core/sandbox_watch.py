@@ -11,7 +11,9 @@ takes, the last rows kept when the control plane fails.
   during later walks the rows on screen are the last listing's, refreshed by each page, so
   the screen never empties and refills.
 * **Paced by the control plane.** The next listing starts ``interval_factor`` times the
-  last one's duration later, within ``[min_interval, max_interval]``, and ``slow_factor``
+  last one's duration later, and no sooner than its pages at ``max_page_rate`` a second
+  (a large account's pages, however fast they come, average a few requests a second),
+  within ``[min_interval, max_interval]``, and ``slow_factor``
   times that (up to ``max_interval``) while :meth:`SandboxWatch.set_slow` says the fleet is
   not on screen; back on screen, a listing due by the usual pace starts at once. A failed
   listing doubles the wait, up to ``max_interval``. :meth:`SandboxWatch.refresh` starts
@@ -86,6 +88,7 @@ class SandboxWatch:
         interval_factor: float = 20.0,
         max_interval: float = 300.0,
         slow_factor: float = 30.0,
+        max_page_rate: float = 2.0,
         http_timeout: float | None = 15.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -95,6 +98,7 @@ class SandboxWatch:
         self.interval_factor = interval_factor
         self.max_interval = max_interval
         self.slow_factor = slow_factor
+        self.max_page_rate = max_page_rate
         self.http_timeout = http_timeout
         self._clock = clock
         self._slow = False
@@ -104,6 +108,8 @@ class SandboxWatch:
         self._listed_at: float | None = None
         self.last_duration: float | None = None
         """Seconds the last complete listing took."""
+        self.last_pages = 1
+        """Pages the last complete listing read."""
 
     def refresh(self) -> None:
         """List again now, or right after the listing in progress (ctrl+r)."""
@@ -116,9 +122,11 @@ class SandboxWatch:
             self._slow = slow
             self._repaced.set()
 
-    def interval_after(self, duration: float) -> float:
-        """The wait after a listing that took ``duration`` seconds (on screen)."""
-        return min(self.max_interval, max(self.min_interval, self.interval_factor * duration))
+    def interval_after(self, duration: float, pages: int = 1) -> float:
+        """The wait after a listing of ``pages`` pages that took ``duration`` seconds (on
+        screen)."""
+        wait = max(self.min_interval, self.interval_factor * duration, pages / self.max_page_rate)
+        return min(self.max_interval, wait)
 
     def paced(self, wait: float) -> float:
         """``wait`` as it is while on screen, ``slow_factor`` times longer (up to
@@ -140,12 +148,12 @@ class SandboxWatch:
             if error is None:
                 failures = 0
                 self.last_duration = self._clock() - started
-                wait = self.interval_after(self.last_duration)
+                wait = self.interval_after(self.last_duration, self.last_pages)
             elif isinstance(error, Leap0AuthError):
                 wait = self.max_interval
             else:
                 failures += 1
-                base = self.interval_after(self._clock() - started)
+                base = self.interval_after(self._clock() - started, self.last_pages)
                 wait = min(self.max_interval, base * 2.0 ** (failures - 1))
             ended = self._clock()
             yield ListingUpdate(
@@ -195,6 +203,7 @@ class SandboxWatch:
                 seen = {s.id for s in rows}
                 rows += tuple(s for s in previous if s.id not in seen)
             self._rows, self._listed_at = rows, self._clock()
+            self.last_pages = page.page
             yield ListingUpdate(rows, page.progress, self._listed_at)
 
 

@@ -148,6 +148,22 @@ async def test_the_interval_grows_with_the_listing_time() -> None:
             await updates.aclose()
 
 
+async def test_a_quick_listing_of_many_pages_waits_for_its_pages_at_the_page_rate() -> None:
+    # 1,000 sandboxes answered at once: the next listing is paced by its 10 pages at 4 a
+    # second (2.5 s), not by how fast they came, so the control plane is not hammered.
+    with serve(FakeCloud(1000, desktops=0)) as url:
+        async with transport_for(url) as transport:
+            watch = SandboxWatch(
+                transport, min_interval=0.01, interval_factor=2, max_page_rate=4, max_interval=60
+            )
+            updates = watch.updates()
+            done = await next_where(updates, listing=False)
+            assert watch.last_pages == 10 and watch.last_duration is not None
+            assert watch.last_duration < 1.0
+            assert done.next_in == pytest.approx(2.5)
+            await updates.aclose()
+
+
 async def test_back_on_screen_a_listing_due_by_the_usual_pace_starts_at_once() -> None:
     app = FakeCloud(30, desktops=0)
     with serve(app) as url:
