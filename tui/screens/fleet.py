@@ -257,9 +257,7 @@ class FleetScreen(Screen[None]):
             # Pages are taken in as they come only on the first listing (the rows fill in);
             # a later one's rows are taken in at its end, as they are behind a desktop.
             if update.listing and (
-                not self._active
-                or update.listed_at is not None
-                or now - applied < PAGE_INTERVAL
+                not self._active or update.listed_at is not None or now - applied < PAGE_INTERVAL
             ):
                 self._show_listing()  # its rows come with a later page (they add up)
                 continue
