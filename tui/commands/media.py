@@ -36,7 +36,7 @@ async def screenshot(args: argparse.Namespace, target: Target, out: Output) -> i
     )
     if args.output == "-":
         out.out.flush()
-        out.out.buffer.write(data)  # type: ignore[attr-defined]
+        out.out.buffer.write(data)  # type: ignore[union-attr]
         out.out.flush()
         return exits.OK
     name = f"{screenshot_stem(time.time())}.{'png' if args.format == 'png' else 'jpg'}"
