@@ -10,12 +10,20 @@ libglib-2.0). It frees nothing: a canvas, its config and symbol map, and every s
 ``chafa_canvas_print`` returns stay allocated. :class:`ChafaCanvas` keeps one canvas per
 size, frees it when the size changes or the canvas goes, and frees each printed string
 after copying it out. No Textual here: widgets call this, in a thread where it blocks.
+
+Chafa's count of worker threads is process-wide, and what suits one canvas does not suit
+another: a whole frame of symbols is drawn a third sooner on two threads, but a row of
+Sixel (a small image, 36 of them a frame) costs three times the CPU on two threads as on
+one (1440x900 into 80x28 cells of 8x17: 27 ms a frame against 9.6). Each canvas says its
+own count and sets it before it draws; draws take one lock, so one image is drawn at a
+time in the process (the preview and the fleet's thumbnails are never drawn together).
 """
 
 from __future__ import annotations
 
 import ctypes
 import logging
+import re
 import threading
 from typing import Final, Literal
 
@@ -34,6 +42,10 @@ SYMBOL_TAGS: int | None = None
 """Chafa's symbol tags the ``symbols`` mode draws with (set on first use)."""
 
 _lock = threading.Lock()
+_draw_lock = threading.Lock()
+"""Held by every draw (see the module's docstring)."""
+_threads_set = -1
+"""The worker-thread count last given to Chafa (-1: its default, one per core)."""
 _lib: ctypes.CDLL | None = None
 _glib: ctypes.CDLL | None = None
 _failed: str | None = None
@@ -61,10 +73,18 @@ def _load() -> ctypes.CDLL:
         lib.chafa_canvas_unref.restype = None
         lib.chafa_symbol_map_remove_by_tags.argtypes = [ctypes.c_void_p, ctypes.c_uint]
         lib.chafa_symbol_map_remove_by_tags.restype = None
+        lib.chafa_set_n_threads.argtypes = [ctypes.c_int]
+        lib.chafa_set_n_threads.restype = None
         glib.g_string_free.argtypes = [ctypes.c_void_p, ctypes.c_int]
         glib.g_string_free.restype = ctypes.c_void_p
         _lib, _glib = lib, glib
         return lib
+
+
+_SIXEL_DEFINITIONS = re.compile(rb"(?:#\d+;2;\d+;\d+;\d+)+")
+_SIXEL_DEFINITION = re.compile(rb"#(\d+);2;\d+;\d+;\d+")
+_SIXEL_SELECT = re.compile(rb"#(\d+)(?![\d;])")
+"""A Sixel colour's definition (``#12;2;r;g;b``, in %) and its selection (``#12`` then data)."""
 
 
 def available() -> bool:
@@ -109,7 +129,8 @@ class ChafaCanvas:
 
     :meth:`draw` gives the bytes for an image: symbols as SGR-coloured text (24-bit colour,
     every cell with its own colours, lines separated by ``\\n``), Sixel or kitty as the
-    terminal's graphics sequence. Not thread-safe: one caller at a time.
+    terminal's graphics sequence. ``threads``: Chafa's worker threads for its draws
+    (``None``: Chafa's default, one per core; 1 for small images drawn many times a frame).
     """
 
     def __init__(
@@ -120,6 +141,7 @@ class ChafaCanvas:
         cell: tuple[int, int] = (10, 20),
         tags: int | None = None,
         fixed_palette: bool = False,
+        threads: int | None = None,
     ) -> None:
         lib = _load()
         from chafa import Canvas, CanvasConfig, SymbolMap, TermDb
@@ -137,6 +159,7 @@ class ChafaCanvas:
             SYMBOL_TAGS = _symbol_tags()
 
         self.mode, self.cols, self.rows, self.cell = mode, cols, rows, cell
+        self._threads = -1 if threads is None else threads
         config = CanvasConfig()
         config.width, config.height = cols, rows
         config.cell_width, config.cell_height = cell
@@ -182,11 +205,16 @@ class ChafaCanvas:
         db = TermDb()
         self._term = db.get_fallback_info()
         self._lib = lib
-        self._lock = threading.Lock()
+        self._palette: tuple[bytes, dict[bytes, bytes]] | None = None
+        """The last Sixel image's colour definitions: as printed, and each by number."""
 
     def draw(self, image: PILImage.Image) -> bytes:
         """``image`` (any size: Chafa scales it to the canvas) as terminal output."""
-        with self._lock:
+        global _threads_set
+        with _draw_lock:
+            if _threads_set != self._threads:
+                self._lib.chafa_set_n_threads(self._threads)
+                _threads_set = self._threads
             return self._draw(image)
 
     def _draw(self, image: PILImage.Image) -> bytes:
@@ -195,7 +223,9 @@ class ChafaCanvas:
         if image.mode == "RGBA":  # transparent pixels stay unpainted (Sixel, kitty)
             kind, size = PixelType.CHAFA_PIXEL_RGBA8_UNASSOCIATED, 4
         else:
-            image, kind, size = image.convert("RGB"), PixelType.CHAFA_PIXEL_RGB8, 3
+            kind, size = PixelType.CHAFA_PIXEL_RGB8, 3
+            if image.mode != "RGB":
+                image = image.convert("RGB")
         data = image.tobytes()
         pixels = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
         self._canvas.draw_all_pixels(kind, pixels, image.width, image.height, image.width * size)
@@ -203,9 +233,34 @@ class ChafaCanvas:
         pointer = self._lib.chafa_canvas_print(self._canvas._canvas, self._term._term_info)
         try:
             gstring = _GString.from_address(pointer)
-            return ctypes.string_at(gstring.str, gstring.len)
+            printed = ctypes.string_at(gstring.str, gstring.len)
         finally:
             _glib.g_string_free(pointer, 1)
+        return self._used_colours_only(printed) if self.mode == "sixel" else printed
+
+    def _used_colours_only(self, sixel: bytes) -> bytes:
+        """``sixel`` with only the colours it selects defined.
+
+        Chafa defines every colour of its palette in each image: with the fixed palette,
+        256 definitions (3.7 KB) in front of a row of 80 cells that selects 20 to 40 of
+        them, a third of what the terminal is sent and parses. The definitions it prints
+        are the same from one image to the next, so they are taken apart once.
+        """
+        start = sixel.find(b"#")
+        if start < 0:
+            return sixel
+        known = self._palette
+        if known is None or not sixel.startswith(known[0], start):
+            block = _SIXEL_DEFINITIONS.match(sixel, start)
+            if block is None:
+                return sixel
+            numbered = {m.group(1): m.group(0) for m in _SIXEL_DEFINITION.finditer(block[0])}
+            known = self._palette = (block[0], numbered)
+        block_text, numbered = known
+        body = sixel[start + len(block_text) :]
+        used = set(_SIXEL_SELECT.findall(body))
+        kept = b"".join(text for number, text in numbered.items() if number in used)
+        return sixel[:start] + kept + body
 
     def close(self) -> None:
         """Free the canvas (also done when the object goes)."""

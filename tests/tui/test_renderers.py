@@ -169,6 +169,29 @@ def test_sixel_rows_keep_what_did_not_change() -> None:
     assert first.rows[-1] != first.rows[-2]
 
 
+def test_a_sixel_image_defines_only_the_colours_it_uses() -> None:
+    canvas = chafa_canvas.ChafaCanvas("sixel", CELLS[0], 1, (CELL[0], 24), fixed_palette=True)
+    row = picture(200).crop((0, 0, CELLS[0] * CELL[0], 24))
+    sent = canvas.draw(row)
+    canvas._used_colours_only = lambda sixel: sixel  # type: ignore[method-assign]
+    printed = canvas.draw(row)  # all 256 colours of the fixed palette defined, as Chafa prints
+
+    def parts(sixel: bytes) -> tuple[bytes, dict[bytes, bytes], bytes]:
+        start = sixel.index(b"#")
+        block = re.match(rb"(?:#\d+;2;\d+;\d+;\d+)+", sixel[start:])
+        assert block is not None
+        defined = {m[1]: m[0] for m in re.finditer(rb"#(\d+);2;\d+;\d+;\d+", block[0])}
+        return sixel[:start], defined, sixel[start + block.end() :]
+
+    head, defined, body = parts(sent)
+    printed_head, all_defined, printed_body = parts(printed)
+    assert len(all_defined) >= 255 and (head, body) == (printed_head, printed_body)
+    selected = set(re.findall(rb"#(\d+)(?![\d;])", body))
+    assert set(defined) == selected and 2 <= len(selected) < 40  # the page, the bar, the word
+    assert all(all_defined[number] == text for number, text in defined.items())
+    assert len(sent) < len(printed) - 3000
+
+
 async def test_a_kitty_frame_is_placed_before_the_last_one_is_deleted() -> None:
     paints = await show_twice(KittyFrame())
     for lines in paints:

@@ -37,6 +37,9 @@ class ImageFrame(Widget):
     MODE: ClassVar[str] = ""
     """The ``graphics`` mode this frame draws (``symbols``, ``sixel``, ``kitty``)."""
 
+    LIVE_FPS: ClassVar[float] = 30.0
+    """Frames a second at most in live mode (the next is asked for as one is shown)."""
+
     def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
         self.image: PILImage.Image | None = None

@@ -33,6 +33,7 @@ from tui.widgets.symbols import SymbolsFrame
 
 __all__ = [
     "encoder_of",
+    "live_fps",
     "live_renderer",
     "mode_of",
     "pixel_needs",
@@ -74,6 +75,14 @@ def live_renderer(renderer: type[Widget], cells: int) -> type[Widget]:
     if cells <= LIVE_SYMBOLS_MAX_CELLS:
         return renderer
     return _LIVE.get(renderer, renderer)
+
+
+def live_fps(renderer: type[Widget]) -> float:
+    """Frames a second at most in live mode for ``renderer`` (textual-image's widgets: as
+    the preview's own text renderers)."""
+    if issubclass(renderer, ImageFrame):
+        return renderer.LIVE_FPS
+    return ImageFrame.LIVE_FPS
 
 
 def mode_of(renderer: type[Widget]) -> str:

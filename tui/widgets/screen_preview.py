@@ -48,6 +48,7 @@ from tui.graphics import cell_size, pixel_mouse, terminal_answers
 from tui.polling import poll
 from tui.widgets.renderers import (
     encoder_of,
+    live_fps,
     live_renderer,
     mode_of,
     pixel_needs,
@@ -63,9 +64,6 @@ __all__ = ["INTERVAL_STEPS", "ScreenPreview"]
 
 INTERVAL_STEPS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 """Refresh intervals, in seconds, that ``+`` and ``-`` step through."""
-
-LIVE_MAX_FPS = 30.0
-"""Live mode asks for the next frame as soon as one is shown, but no faster than this."""
 
 PREVIEW_JPEG_QUALITY = 70
 """JPEG quality asked for preview frames: a pane of terminal cells shows no more."""
@@ -166,7 +164,8 @@ class ScreenPreview(Widget, can_focus=True):
     """Refreshing stopped by the user (``p``). A hidden preview also stops, without this."""
 
     live: reactive[bool] = reactive(False)
-    """Ask for the next frame as soon as one is shown (up to ``LIVE_MAX_FPS``)."""
+    """Ask for the next frame as soon as one is shown (up to the renderer's
+    :func:`~tui.widgets.renderers.live_fps`)."""
 
     interval: reactive[float] = reactive(1.0)
     """Seconds from one request to the next when not live."""
@@ -627,7 +626,7 @@ class ScreenPreview(Widget, can_focus=True):
         if not ok:
             return max(self.interval, min(_MAX_BACKOFF, 0.5 * 2.0 ** (self._failures - 1)))
         if self.live:
-            return 1.0 / LIVE_MAX_FPS - elapsed
+            return 1.0 / live_fps(self._renderer) - elapsed
         return self.interval - elapsed
 
     async def _capture_once(self) -> bool:
