@@ -73,7 +73,10 @@ def sixel_rows(image: PILImage.Image, cells: tuple[int, int], cell: tuple[int, i
             else:  # the last row: transparent below the frame
                 part = PILImage.new("RGBA", (width, band), (0, 0, 0, 0))
                 part.paste(rgb.crop((0, top, width, height)), (0, 0))
-            key = hashlib.blake2b(part.tobytes(), digest_size=16, person=b"%d" % cols).digest()
+            # SHA-1 only as a fingerprint of the pixels: twice as fast here as BLAKE2b.
+            digest = hashlib.sha1(b"%d:" % cols, usedforsecurity=False)
+            digest.update(part.tobytes())
+            key = digest.digest()
             data = seen.get(key) or _last.get(key)
             if data is None:
                 data = canvas.draw(part).decode("ascii")
