@@ -47,6 +47,31 @@ def row(key: str, reason: str) -> tuple[str, ...]:
     return ("", key, "running", "degraded", "● ○ ● ●", "", "", "1s", "", "3m", reason)
 
 
+async def test_new_rows_get_their_cells_only_when_first_drawn() -> None:
+    made: list[str] = []
+
+    def cells_for(key: str) -> tuple[str, ...]:
+        made.append(key)
+        return row(key, "made when drawn")
+
+    class LazyApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield FleetTable(cells_for=cells_for)
+
+    app = LazyApp()
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.query_one(FleetTable)
+        keys = [f"sbx-{i:04d}" for i in range(5000)]
+        table.show(keys, {})  # 5,000 rows, no cells yet
+        await pilot.pause()
+        assert 0 < len(made) <= 12 and made == keys[: len(made)]  # the rows on screen
+        assert "made when drawn" in "".join(s.text for s in table.render_line(1))
+        table.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        assert keys[-1] in made and len(made) <= 30
+        assert str(table.cell("sbx-2500", "desktop")) == "sbx-2500"  # asked for: made
+
+
 async def test_at_120_columns_the_reason_is_read_whole_without_scrolling() -> None:
     app = TableApp()
     async with app.run_test(size=(120, 10)) as pilot:

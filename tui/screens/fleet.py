@@ -206,7 +206,7 @@ class FleetScreen(Screen[None]):
         yield Static("", id="fleet-counts", markup=False)
         yield Static("", id="fleet-listing", markup=False)
         yield Input(placeholder="filter: id, name, template, state, health", id="fleet-filter")
-        yield FleetTable(id="fleet")
+        yield FleetTable(cells_for=self._visible_cells, id="fleet")
         yield FleetGrid(
             self.client,
             renderer=self.image_renderer,
@@ -314,18 +314,17 @@ class FleetScreen(Screen[None]):
         if self._everything_changed:
             self._changed.update(targets)
             self._everything_changed = False
-        new: list[str] = []
         if self._reorder:
             self._order = self.view.rows(targets, self._reports)
             self._position = {key: i for i, key in enumerate(self._order)}
-            new = [key for key in self._order if not table.has_row(key)]
         order = self._order
         cursor = table.cursor_desktop
         top = self._position.get(cursor, 0) if cursor is not None else 0
         height = table.size.height
         near = set(order[max(0, top - height) : top + 2 * height])
         near.update(table.visible_keys())
-        wanted = [*new, *(k for k in self._changed if k in near and k in self._position)]
+        # New rows get their cells when first drawn (FleetTable's cells_for).
+        wanted = [k for k in self._changed if k in near and k in self._position]
         cells = {key: self._cells(targets[key]) for key in wanted}
         self._changed -= cells.keys()
         table.show(order, cells)

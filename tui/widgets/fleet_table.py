@@ -160,8 +160,13 @@ class FleetTable(ScrollView, can_focus=True):
     """Pass printable keys on as :class:`TypedAhead` (a filter is opening: the keys typed
     right after the one that opened it were already on their way here)."""
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(
+        self, *, cells_for: Callable[[str], Cells] | None = None, id: str | None = None
+    ) -> None:
+        """``cells_for`` makes the cells of a row :meth:`show` was given none for, when the
+        row is first drawn (a listing's thousands of new rows cost nothing until seen)."""
         super().__init__(id=id)
+        self._cells_for = cells_for
         self._order: list[str] = []
         self._index: dict[str, int] = {}
         self._cells: dict[str, tuple[Text | str, ...]] = {}
@@ -204,18 +209,24 @@ class FleetTable(ScrollView, can_focus=True):
     def _total_width(self) -> int:
         return 1 + sum(self._widths.values()) + _GAP * (len(self._widths) - 1)
 
-    def has_row(self, key: str) -> bool:
-        return key in self._index
-
     def cell(self, key: str, column: str) -> Text | str:
         """What row ``key`` shows in ``column``."""
-        return self._cells[key][_INDEX[column]]
+        return self._row_cells(key)[_INDEX[column]]
+
+    def _row_cells(self, key: str) -> tuple[Text | str, ...]:
+        row = self._cells.get(key)
+        if row is None:
+            if self._cells_for is None:
+                raise KeyError(f"no cells for the row {key!r}")
+            row = self._cells[key] = tuple(self._cells_for(key))
+        return row
 
     def show(self, order: Sequence[str], cells: Mapping[str, Cells]) -> None:
         """Show the rows ``order`` names, in that order; the cursor stays on its desktop.
 
-        ``cells`` holds the cells of every row that is new or may have changed (a row
-        already shown and absent from ``cells`` is left as it is).
+        ``cells`` holds the cells of every row that may have changed, and of every new
+        row unless the table has ``cells_for`` (a row already shown and absent from
+        ``cells`` is left as it is).
         """
         keep = self.cursor_desktop
         changed: list[str] = []
@@ -231,8 +242,9 @@ class FleetTable(ScrollView, can_focus=True):
             for gone in [k for k in self._order if k not in wanted]:
                 self._cells.pop(gone, None)
                 self._forget_line(gone)
-            missing = [k for k in order if k not in self._cells]
-            assert not missing, f"no cells for the new rows {missing[:3]}"
+            if self._cells_for is None:
+                missing = [k for k in order if k not in self._cells]
+                assert not missing, f"no cells for the new rows {missing[:3]}"
             self._order = order
             self._index = {key: i for i, key in enumerate(order)}
             self.virtual_size = Size(self._width, len(order) + 1)
@@ -287,7 +299,7 @@ class FleetTable(ScrollView, can_focus=True):
             base = base + self.get_component_rich_style("fleet-table--cursor")
         text = Text(no_wrap=True, style=base)
         gap = ""
-        for column, value in zip(COLUMNS, self._cells[key], strict=True):
+        for column, value in zip(COLUMNS, self._row_cells(key), strict=True):
             width = self._widths.get(column.key)
             if width is None:
                 continue
