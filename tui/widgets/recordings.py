@@ -252,8 +252,10 @@ class RecordingsBrowser(Widget):
 
     def refresh_list(self) -> None:
         """List the recordings again now (replacing a listing under way, now out of date)."""
+        # The method, not a coroutine: a listing replaced before it starts is then never
+        # made (a coroutine made and dropped is a "never awaited" warning).
         self._refresh_worker = self.run_worker(
-            self._refresh(),
+            self._refresh,
             name="list recordings",
             group="refresh",
             exclusive=True,
