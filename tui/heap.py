@@ -32,10 +32,14 @@ class SettledHeap:
         self._started = False
 
     def start(self) -> None:
-        """Freeze after each full collection from now on."""
+        """Freeze what there is now (the app's start-up: modules, classes, styles), and after
+        each full collection from then on. Without the first freeze, the first full
+        collection walked the whole start-up heap: 70-80 ms at once, during the first
+        listing."""
         if not self._started:
             self._started = True
             gc.callbacks.append(self._collected)
+            self.freeze()
 
     def stop(self) -> None:
         """No more freezing, and nothing stays frozen."""
@@ -45,9 +49,12 @@ class SettledHeap:
         self.thaw()
 
     def freeze(self) -> None:
-        """Freeze everything now (what is garbage now waits for :meth:`thaw`)."""
+        """Freeze everything now (what is garbage now waits for :meth:`thaw`). The thaw
+        stays due ``thaw_every`` after the first freeze: freezing again does not put it
+        off."""
         gc.freeze()
-        self._frozen_at = self._clock()
+        if self._frozen_at is None:
+            self._frozen_at = self._clock()
 
     def thaw(self) -> None:
         """Give every frozen object back to the collector."""

@@ -10,18 +10,22 @@ FEW = 1000
 """Some Pythons keep a few hundred objects frozen of their own (pyenv's 3.12.1: 375)."""
 
 
-def test_the_heap_is_frozen_after_a_full_collection_and_thawed_on_time() -> None:
+def test_the_heap_is_frozen_at_start_after_a_full_collection_and_thawed_on_time() -> None:
     now = [0.0]
     heap = SettledHeap(thaw_every=300.0, clock=lambda: now[0])
     heap.start()
     try:
+        started = gc.get_freeze_count()
+        assert started > FEW  # what the start-up made: frozen at once
+        kept = [[] for _ in range(FEW)]  # survivors made since
+        gc.collect(1)
+        assert gc.get_freeze_count() == started  # a young collection freezes nothing
         garbage: list[object] = []
         garbage.append(garbage)  # a cycle, garbage once dropped
         del garbage
-        gc.collect(1)
-        assert gc.get_freeze_count() <= FEW  # a young collection freezes nothing
         assert gc.collect() >= 1  # the cycle went in the full collection, before the freeze
-        assert gc.get_freeze_count() > FEW
+        assert gc.get_freeze_count() >= started + FEW  # the survivors joined the frozen part
+        del kept
         now[0] = 299.0
         heap.tick()
         assert gc.get_freeze_count() > FEW
@@ -44,3 +48,19 @@ def test_freeze_and_thaw_on_request() -> None:
     assert gc.get_freeze_count() > FEW
     heap.thaw()
     assert gc.get_freeze_count() <= FEW
+
+
+def test_freezing_again_does_not_put_the_thaw_off() -> None:
+    now = [0.0]
+    heap = SettledHeap(thaw_every=300.0, clock=lambda: now[0])
+    heap.start()
+    try:
+        for now[0] in (100.0, 200.0, 299.0):  # a listing taken in every 100 s
+            heap.freeze()
+            heap.tick()
+            assert gc.get_freeze_count() > FEW
+        now[0] = 300.0
+        heap.tick()
+        assert gc.get_freeze_count() <= FEW  # due 300 s after the first freeze
+    finally:
+        heap.stop()
