@@ -195,6 +195,25 @@ async def test_the_cursor_stays_on_its_desktop_and_escape_comes_back(
     assert thawed()  # the app ended with the desktop open: nothing of it stays frozen
 
 
+async def test_a_due_thaw_waits_until_the_terminal_loses_the_focus(
+    cloud_and_url: tuple[FakeCloud, str], tmp_path: Path
+) -> None:
+    _, url = cloud_and_url
+    app = fleet_app(url, tmp_path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen, table = fleet_of(app)
+        await all_running(pilot, table)
+        thaws: list[bool] = []
+        thaw = screen._heap.thaw
+        screen._heap.thaw = lambda: (thaws.append(True), thaw())[1]  # type: ignore[method-assign]
+        screen._heap.freeze()
+        screen._heap.thaw_every = 0.0  # due at once: a full walk the user would see
+        await pilot.pause(1.5)  # a tick or two with the terminal focused
+        assert not thaws and frozen()
+        app.app_focus = False  # the terminal reports it lost the focus
+        await wait_for(pilot, lambda: bool(thaws), timeout=5, what="the thaw, out of sight")
+
+
 async def test_bulk_restart_on_marked_rows_says_each_result(
     cloud_and_url: tuple[FakeCloud, str], tmp_path: Path
 ) -> None:

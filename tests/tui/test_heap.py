@@ -30,10 +30,12 @@ def test_the_heap_is_frozen_at_start_after_a_full_collection_and_thawed_on_time(
         assert gc.get_freeze_count() >= before + FEW // 2  # the survivors joined the frozen part
         del kept
         now[0] = 299.0
-        heap.tick()
+        heap.tick(unseen=True)
         assert gc.get_freeze_count() > FEW
         now[0] = 300.0
-        heap.tick()
+        heap.tick()  # due, but the user may be watching: no pause now
+        assert gc.get_freeze_count() > FEW
+        heap.tick(unseen=True)
         assert gc.get_freeze_count() <= FEW
         gc.collect()
         assert gc.get_freeze_count() > FEW  # frozen again after the next full one
@@ -60,10 +62,25 @@ def test_freezing_again_does_not_put_the_thaw_off() -> None:
     try:
         for now[0] in (100.0, 200.0, 299.0):  # a listing taken in every 100 s
             heap.freeze()
-            heap.tick()
+            heap.tick(unseen=True)
             assert gc.get_freeze_count() > FEW
         now[0] = 300.0
-        heap.tick()
+        heap.tick(unseen=True)
         assert gc.get_freeze_count() <= FEW  # due 300 s after the first freeze
+    finally:
+        heap.stop()
+
+
+def test_a_watched_heap_is_thawed_at_most_every_half_hour() -> None:
+    now = [0.0]
+    heap = SettledHeap(thaw_every=300.0, thaw_at_most=1800.0, clock=lambda: now[0])
+    heap.start()
+    try:
+        now[0] = 1799.0
+        heap.tick()  # the terminal has had the focus all along
+        assert gc.get_freeze_count() > FEW
+        now[0] = 1800.0
+        heap.tick()
+        assert gc.get_freeze_count() <= FEW
     finally:
         heap.stop()

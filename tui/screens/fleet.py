@@ -345,7 +345,8 @@ class FleetScreen(Screen[None]):
             self._fleet.set_priority(self._on_screen())
 
     def _tick(self) -> None:
-        self._heap.tick()
+        # A due thaw waits until the terminal has lost the focus (Textual's app_focus).
+        self._heap.tick(unseen=not self.app.app_focus)
         if not self._active:
             return
         table = self.query_one(FleetTable)
