@@ -80,8 +80,6 @@ class SettledHeap:
 
     def _collected(self, phase: str, info: dict[str, Any]) -> None:
         # Right after a full collection nothing in the heap is garbage: what survived it
-        # joins the frozen part; the thaw comes thaw_every after the first freeze.
+        # joins the frozen part.
         if phase == "stop" and info.get("generation") == 2:
-            gc.freeze()
-            if self._frozen_at is None:
-                self._frozen_at = self._clock()
+            self.freeze()

@@ -149,6 +149,14 @@ def thawed() -> bool:
     return gc.get_freeze_count() <= FROZEN_BY_PYTHON
 
 
+def counting_thaws(screen: FleetScreen) -> list[bool]:
+    """A list that gets an item each time the fleet's heap is thawed from now on."""
+    thaws: list[bool] = []
+    thaw = screen._heap.thaw
+    screen._heap.thaw = lambda: (thaws.append(True), thaw())[1]  # type: ignore[method-assign]
+    return thaws
+
+
 FROZEN_BY_PYTHON = 1000
 """Some Pythons keep a few objects frozen of their own: pyenv's 3.12.1 starts with 375, and
 puts them back when some modules are imported (``textual_image.widget.sixel``), thawed or
@@ -181,9 +189,7 @@ async def test_the_cursor_stays_on_its_desktop_and_escape_comes_back(
         # Behind the desktop the fleet's objects are out of the garbage collector's walks
         # (from the fleet's ScreenSuspend, which may come a moment after the new screen).
         await wait_for(pilot, frozen, what="the fleet frozen")
-        thaws: list[bool] = []
-        thaw = screen._heap.thaw
-        screen._heap.thaw = lambda: (thaws.append(True), thaw())[1]  # type: ignore[method-assign]
+        thaws = counting_thaws(screen)
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen, what="the fleet again")
         assert table.cursor_desktop == ids[0]
@@ -203,9 +209,7 @@ async def test_a_due_thaw_waits_until_the_terminal_loses_the_focus(
     async with app.run_test(size=(160, 40)) as pilot:
         screen, table = fleet_of(app)
         await all_running(pilot, table)
-        thaws: list[bool] = []
-        thaw = screen._heap.thaw
-        screen._heap.thaw = lambda: (thaws.append(True), thaw())[1]  # type: ignore[method-assign]
+        thaws = counting_thaws(screen)
         screen._heap.freeze()
         screen._heap.thaw_every = 0.0  # due at once: a full walk the user would see
         await pilot.pause(1.5)  # a tick or two with the terminal focused
