@@ -61,8 +61,13 @@ def fake(url: str, path: str) -> None:
     urllib.request.urlopen(urllib.request.Request(f"{url}/_fake/{path}", method="POST"))
 
 
-def start(term: Terminal, url: str, size: tuple[int, int] = SIZE) -> float:
-    term.env.update({"LEAP0_API_KEY": "cp-key", "LEAP0_BASE_URL": url, "PYTHONPATH": str(ROOT)})
+def start(
+    term: Terminal, url: str, size: tuple[int, int] = SIZE, also_on_path: tuple[Path, ...] = ()
+) -> float:
+    """The command against the fake account at ``url``; ``also_on_path``: folders put on
+    its ``PYTHONPATH`` after the checkout (a probe's ``sitecustomize``)."""
+    path = ":".join(str(folder) for folder in (ROOT, *also_on_path))
+    term.env.update({"LEAP0_API_KEY": "cp-key", "LEAP0_BASE_URL": url, "PYTHONPATH": path})
     command = f"{sys.executable} -m tests.support.fleet_command {url}"
     return term.start([], size=size, command=command)
 
