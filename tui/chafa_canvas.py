@@ -208,16 +208,17 @@ class ChafaCanvas:
         self._palette: tuple[bytes, dict[bytes, bytes]] | None = None
         """The last Sixel image's colour definitions: as printed, and each by number."""
 
-    def draw(self, image: PILImage.Image) -> bytes:
-        """``image`` (any size: Chafa scales it to the canvas) as terminal output."""
+    def draw(self, image: PILImage.Image, pixels: bytes | None = None) -> bytes:
+        """``image`` (any size: Chafa scales it to the canvas) as terminal output;
+        ``pixels``: its ``tobytes()``, when the caller has them already."""
         global _threads_set
         with _draw_lock:
             if _threads_set != self._threads:
                 self._lib.chafa_set_n_threads(self._threads)
                 _threads_set = self._threads
-            return self._draw(image)
+            return self._draw(image, pixels)
 
-    def _draw(self, image: PILImage.Image) -> bytes:
+    def _draw(self, image: PILImage.Image, pixels: bytes | None) -> bytes:
         from chafa.enums import PixelType
 
         if image.mode == "RGBA":  # transparent pixels stay unpainted (Sixel, kitty)
@@ -225,10 +226,10 @@ class ChafaCanvas:
         else:
             kind, size = PixelType.CHAFA_PIXEL_RGB8, 3
             if image.mode != "RGB":
-                image = image.convert("RGB")
-        data = image.tobytes()
-        pixels = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
-        self._canvas.draw_all_pixels(kind, pixels, image.width, image.height, image.width * size)
+                image, pixels = image.convert("RGB"), None
+        data = image.tobytes() if pixels is None else pixels
+        buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+        self._canvas.draw_all_pixels(kind, buffer, image.width, image.height, image.width * size)
         assert _glib is not None
         pointer = self._lib.chafa_canvas_print(self._canvas._canvas, self._term._term_info)
         try:

@@ -74,12 +74,13 @@ def sixel_rows(image: PILImage.Image, cells: tuple[int, int], cell: tuple[int, i
                 part = PILImage.new("RGBA", (width, band), (0, 0, 0, 0))
                 part.paste(rgb.crop((0, top, width, height)), (0, 0))
             # SHA-1 only as a fingerprint of the pixels: twice as fast here as BLAKE2b.
+            pixels = part.tobytes()
             digest = hashlib.sha1(b"%d:" % cols, usedforsecurity=False)
-            digest.update(part.tobytes())
+            digest.update(pixels)
             key = digest.digest()
             data = seen.get(key) or _last.get(key)
             if data is None:
-                data = canvas.draw(part).decode("ascii")
+                data = canvas.draw(part, pixels).decode("ascii")
             _last[key] = data
             keys.append(key)
             out.append(data)
