@@ -478,9 +478,13 @@ class FleetGrid(Widget, can_focus=True):
             return
         tile = self.tile_of(key)
         box = tile.box if tile is not None else Size(TILE_WIDTH - 2, TILE_HEIGHT - 3)
-        self._fetches[key] = self.run_worker(
-            self._fetch(key, target, box), group="thumbnail", exit_on_error=False
-        )
+
+        # A coroutine function, not a coroutine: a fetch cancelled before it starts is
+        # then never made (as RecordingsBrowser.refresh_list does).
+        async def fetch() -> None:
+            await self._fetch(key, target, box)
+
+        self._fetches[key] = self.run_worker(fetch, group="thumbnail", exit_on_error=False)
 
     async def _fetch(self, key: str, target: FleetTarget, box: Size) -> None:
         """Fetch, decode and draw one thumbnail (decoding and drawing in a thread)."""

@@ -37,6 +37,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
+from textual.worker import Worker
 
 from core.config import Settings
 from tui import clock
@@ -299,7 +300,7 @@ class ScreenPreview(Widget, can_focus=True):
             return
         # Paused or slow, the frame shown would keep the old pane's size for a long time.
         if self._last_data is not None and not self.live:
-            self.run_worker(self._redecode(), group="redecode", exclusive=True, exit_on_error=False)
+            self._start_redecode()
 
     # ── public API ──
 
@@ -338,9 +339,7 @@ class ScreenPreview(Widget, can_focus=True):
         await old.remove()
         await self.query_one("#viewport > Center").mount(renderer(id="frame"))
         if self._last_data is not None:
-            self.run_worker(
-                self._redecode(delay=0.0), group="redecode", exclusive=True, exit_on_error=False
-            )
+            self._start_redecode(delay=0.0)
 
     @property
     def renderer(self) -> type[Widget]:
@@ -712,6 +711,16 @@ class ScreenPreview(Widget, can_focus=True):
                 task.exception()  # retrieved: a failed request that no one awaits is no error
         else:
             task.cancel()
+
+    def _start_redecode(self, delay: float = 0.2) -> Worker[None]:
+        """:meth:`_redecode` in a worker that replaces any before it. The worker gets a
+        coroutine function, not a coroutine: one replaced before it starts (resizes come
+        in bursts) is then never made."""
+
+        async def redecode() -> None:
+            await self._redecode(delay)
+
+        return self.run_worker(redecode, group="redecode", exclusive=True, exit_on_error=False)
 
     async def _redecode(self, delay: float = 0.2) -> None:
         """Shrink the last frame again for the pane's new size (or a new renderer)."""
