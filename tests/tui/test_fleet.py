@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from textual import events
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from core.config import load_settings
 from core.desktop import DesktopTarget
@@ -98,6 +100,26 @@ async def test_the_broken_desktop_is_on_top_with_no_key_pressed(
         assert counts.startswith("50 sandboxes · 1 degraded")
         listing = str(screen.query_one("#fleet-listing").render())
         assert "listed just now" in listing
+
+
+async def test_a_filter_typed_in_one_burst_loses_nothing(
+    cloud_and_url: tuple[FakeCloud, str], tmp_path: Path
+) -> None:
+    """"/" and the filter arrive together, as from a fast typist on a loaded machine: the
+    keys behind "/" reach the table before the filter has the focus, and the filter does
+    not select them when it gets it (the next key would replace them)."""
+    _, url = cloud_and_url
+    app = fleet_app(url, tmp_path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen, table = fleet_of(app)
+        await all_running(pilot, table)
+        field = screen.query_one("#fleet-filter", Input)
+        for key in ("slash", *"0004"):
+            app.post_message(events.Key(key, "/" if key == "slash" else key))
+        await wait_for(pilot, lambda: field.has_focus and field.value == "0004", what="focus")
+        await pilot.press("9")
+        assert field.value == "00049"
+        assert table.order == ["sbx-00049"]
 
 
 async def test_filter_trouble_and_sort(

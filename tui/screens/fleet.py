@@ -205,7 +205,13 @@ class FleetScreen(Screen[None]):
         yield Header(show_clock=False, icon="◆")
         yield Static("", id="fleet-counts", markup=False)
         yield Static("", id="fleet-listing", markup=False)
-        yield Input(placeholder="filter: id, name, template, state, health", id="fleet-filter")
+        # Not selected on focus: keys typed right behind "/" may be in it before the focus
+        # lands, and the next key would replace them.
+        yield Input(
+            placeholder="filter: id, name, template, state, health",
+            select_on_focus=False,
+            id="fleet-filter",
+        )
         yield FleetTable(cells_for=self._visible_cells, id="fleet")
         yield FleetGrid(
             self.client,
