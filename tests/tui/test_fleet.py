@@ -105,9 +105,9 @@ async def test_the_broken_desktop_is_on_top_with_no_key_pressed(
 async def test_a_filter_typed_in_one_burst_loses_nothing(
     cloud_and_url: tuple[FakeCloud, str], tmp_path: Path
 ) -> None:
-    """"/" and the filter arrive together, as from a fast typist on a loaded machine: the
-    keys behind "/" reach the table before the filter has the focus, and the filter does
-    not select them when it gets it (the next key would replace them)."""
+    """A slash and the filter arrive together, as from a fast typist on a loaded machine:
+    the keys behind the slash reach the table before the filter has the focus, and the
+    filter does not select them when it gets it (the next key would replace them)."""
     _, url = cloud_and_url
     app = fleet_app(url, tmp_path)
     async with app.run_test(size=(160, 40)) as pilot:
