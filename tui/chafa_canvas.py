@@ -208,28 +208,32 @@ class ChafaCanvas:
         self._palette: tuple[bytes, dict[bytes, bytes]] | None = None
         """The last Sixel image's colour definitions: as printed, and each by number."""
 
-    def draw(self, image: PILImage.Image, pixels: bytes | None = None) -> bytes:
-        """``image`` (any size: Chafa scales it to the canvas) as terminal output;
-        ``pixels``: its ``tobytes()``, when the caller has them already."""
+    def draw(self, image: PILImage.Image) -> bytes:
+        """``image`` (any size: Chafa scales it to the canvas) as terminal output.
+        Transparent pixels of an RGBA image stay unpainted (Sixel, kitty)."""
+        if image.mode not in ("RGB", "RGBA"):
+            image = image.convert("RGB")
+        return self.draw_pixels(image.tobytes(), image.size, alpha=image.mode == "RGBA")
+
+    def draw_pixels(
+        self, pixels: bytes | memoryview, size: tuple[int, int], alpha: bool = False
+    ) -> bytes:
+        """As :meth:`draw`, from packed RGB pixels of ``size`` (RGBA with ``alpha``), as a
+        caller that cut them from a larger frame has them."""
         global _threads_set
         with _draw_lock:
             if _threads_set != self._threads:
                 self._lib.chafa_set_n_threads(self._threads)
                 _threads_set = self._threads
-            return self._draw(image, pixels)
+            return self._draw(pixels, size, alpha)
 
-    def _draw(self, image: PILImage.Image, pixels: bytes | None) -> bytes:
+    def _draw(self, pixels: bytes | memoryview, size: tuple[int, int], alpha: bool) -> bytes:
         from chafa.enums import PixelType
 
-        if image.mode == "RGBA":  # transparent pixels stay unpainted (Sixel, kitty)
-            kind, size = PixelType.CHAFA_PIXEL_RGBA8_UNASSOCIATED, 4
-        else:
-            kind, size = PixelType.CHAFA_PIXEL_RGB8, 3
-            if image.mode != "RGB":
-                image, pixels = image.convert("RGB"), None
-        data = image.tobytes() if pixels is None else pixels
-        buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
-        self._canvas.draw_all_pixels(kind, buffer, image.width, image.height, image.width * size)
+        kind = PixelType.CHAFA_PIXEL_RGBA8_UNASSOCIATED if alpha else PixelType.CHAFA_PIXEL_RGB8
+        width, height = size
+        buffer = (ctypes.c_uint8 * len(pixels)).from_buffer_copy(pixels)
+        self._canvas.draw_all_pixels(kind, buffer, width, height, width * (4 if alpha else 3))
         assert _glib is not None
         pointer = self._lib.chafa_canvas_print(self._canvas._canvas, self._term._term_info)
         try:

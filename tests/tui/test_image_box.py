@@ -26,7 +26,7 @@ from tui.graphics import cell_size
 from tui.widgets.halfcell import HalfcellFrame
 from tui.widgets.kitty_frame import KittyFrame
 from tui.widgets.screen_preview import ScreenPreview
-from tui.widgets.sixel_frame import SixelFrame, SixelRows
+from tui.widgets.sixel_frame import SixelBands, SixelFrame
 from tui.widgets.symbols import SymbolsFrame
 
 SCREEN = _screen_image()
@@ -105,7 +105,7 @@ async def test_text_renderers_paint_the_desktop_pixel_image_box_maps_each_cell_t
 async def test_graphics_renderers_place_the_image_over_exactly_the_box(
     fake_desktop: StatefulDesktop, tmp_path: Path, renderer: type[Widget]
 ) -> None:
-    """Sixel rows are ``cells x cell`` pixels each, one per row of the box; kitty places
+    """Sixel bands are ``cells`` wide and whole rows of cells tall; kitty places
     the image over ``c=`` columns and ``r=`` rows from the box's top left."""
     client, preview, app = await _preview_with(renderer, fake_desktop, tmp_path, (100, 40))
     async with client, app.run_test(size=(100, 40)) as pilot:
@@ -121,9 +121,9 @@ async def test_graphics_renderers_place_the_image_over_exactly_the_box(
         )
         assert abs(cols * cell_size()[0] / (rows * cell_size()[1]) - 1440 / 900) < 0.1
         encoded = widget.encoded  # type: ignore[attr-defined]
-        if isinstance(encoded, SixelRows):
-            assert len(encoded.rows) == rows
-            raster = re.search(r'"1;1;(\d+);(\d+)', encoded.rows[0])
+        if isinstance(encoded, SixelBands):
+            assert len(encoded.images) == -(-rows // encoded.rows)
+            raster = re.search(r'"1;1;(\d+);(\d+)', encoded.images[0])
             assert raster is not None and int(raster.group(1)) == cols * cell_size()[0]
         else:
             sequence = widget.image_sequence(widget.content_region)  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 from rich.color import Color
+from textual._compositor import CompositorUpdate
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
@@ -27,7 +28,7 @@ from tui.widgets.image_frame import ImageFrame
 from tui.widgets.kitty_frame import KittyFrame
 from tui.widgets.renderers import mode_of, pixel_needs, renderer_for
 from tui.widgets.screen_preview import ScreenPreview
-from tui.widgets.sixel_frame import SixelFrame, sixel_rows
+from tui.widgets.sixel_frame import SixelFrame, band_rows, sixel_bands
 from tui.widgets.symbols import SymbolsFrame, symbol_rows
 
 CELLS = (24, 8)
@@ -145,28 +146,63 @@ async def show_twice(frame: ImageFrame) -> list[list[str]]:
     return [paint for paint in recorder.paints if len(paint) == CELLS[1]]
 
 
-async def test_a_sixel_frame_is_drawn_over_the_last_one_row_by_row_without_clearing() -> None:
+async def test_a_sixel_frame_is_drawn_over_the_last_one_band_by_band_without_clearing() -> None:
     paints = await show_twice(SixelFrame())
     assert len({tuple(paint) for paint in paints}) == 2  # two frames, each drawn
+    assert band_rows(CELL[1]) == 6  # 120 px: a multiple of six, at least 96
     for lines in paints:
         for row, line in enumerate(lines):
-            # Each line: to the row's first cell, its Sixel, back to the row's end. No text,
-            # no erase: the old pixels stay until the new ones cover them.
+            if row % 6:  # inside a band: the cursor moves on, nothing is written over
+                assert line == f"\x1b[{CELLS[0]}C"
+                continue
+            # A band's first line: to its first cell, its Sixel, back to the row's end.
+            # No text, no erase: the old pixels stay until the new ones cover them.
             match = re.fullmatch(r"\x1b\[(\d+);(\d+)H(\x1bP[^\x1b]*\x1b\\)\x1b\[(\d+);(\d+)H", line)
             assert match, line[:40]
             assert int(match.group(1)) == int(match.group(4)) == row + 1
             assert int(match.group(5)) - int(match.group(2)) == CELLS[0]
-            assert '"1;1;240;24' in match.group(3)  # 20 px rows sent 24 tall (Sixel: 6 a band)
+            # 6 rows of 20 px, then the last 2 rows' 40 px sent 42 tall (Sixel: 6 a band).
+            assert f'"1;1;240;{120 if row == 0 else 42}' in match.group(3)
 
 
-def test_sixel_rows_keep_what_did_not_change() -> None:
-    first = sixel_rows(picture(200), CELLS, CELL)
-    other = sixel_rows(picture(120), CELLS, CELL)
-    assert len(first.rows) == CELLS[1]
-    assert first.keys[0] == other.keys[0] and first.rows[0] == other.rows[0]  # the dark bar
-    assert first.keys[4] != other.keys[4]  # the page
-    # The last row's extra pixels are transparent, the others' are the next row's.
-    assert first.rows[-1] != first.rows[-2]
+async def test_a_sixel_frame_is_drawn_again_when_a_toast_over_it_goes() -> None:
+    """Text over Sixel erases its pixels, and Textual repaints only the lines under a toast
+    that went, which need not hold a band's first line: the picture is drawn again."""
+    frame = SixelFrame()
+    app = WidgetApp(frame)
+    written: list[str] = []
+    async with app.run_test(size=(26, 9), notifications=True) as pilot:
+        display = app._display
+
+        def recording(screen: object, update: object) -> None:
+            if isinstance(update, CompositorUpdate):
+                written.append(update.render_segments(app.console))
+            display(screen, update)  # type: ignore[arg-type]
+
+        app._display = recording  # type: ignore[method-assign]
+        image = picture(200)
+        frame.show_image(image, CELLS, frame.encode(image, CELLS, CELL))
+        await wait_for(pilot, lambda: any('"1;1;240;120' in w for w in written), what="band 0")
+        app.notify("over the picture", timeout=0.6)
+        await wait_for(pilot, lambda: bool(app.screen.query("Toast")), what="the toast")
+        toast = app.screen.query_one("Toast").region
+        assert toast.overlaps(frame.region) and toast.y > frame.region.y  # not band 0's top
+        written.clear()
+        await wait_for(pilot, lambda: not app.screen.query("Toast"), what="the toast gone")
+        await wait_for(
+            pilot, lambda: any('"1;1;240;120' in w for w in written), what="band 0 again"
+        )
+
+
+def test_sixel_bands_keep_what_did_not_change() -> None:
+    first = sixel_bands(picture(200), CELLS, CELL)
+    changed = picture(200)
+    ImageDraw.Draw(changed).rectangle((0, 130, 50, 150), fill=(200, 0, 0))  # the last band
+    other = sixel_bands(changed, CELLS, CELL)
+    assert (first.rows, len(first.images)) == (6, 2)
+    assert first.keys[0] == other.keys[0] and first.images[0] == other.images[0]
+    assert first.keys[1] != other.keys[1]
+    assert sixel_bands(picture(120), CELLS, CELL).keys[0] != first.keys[0]
 
 
 def test_a_sixel_image_defines_only_the_colours_it_uses() -> None:

@@ -5,11 +5,13 @@ the way textual-image does it. What differs is the cells under the image: textua
 writes spaces over them first, and a terminal that shows the output between the spaces and
 the image (Sixel: text erases the pixels under it) shows a blank frame. Here the lines
 under the image only move the cursor forward (``CSI n C``): the old image stays until the
-new one is drawn over it. A frame drawn row by row (Sixel) puts each row's pixels on that
-row's line: Textual repaints only the rows that changed, and a row it repaints for any
-other reason (a notification that went away) gets its pixels back. Textual wraps each
-update in synchronized output (mode 2026) where the terminal has it, so such terminals show
-the frame only once it is whole.
+new one is drawn over it. A frame drawn in bands of rows (Sixel) puts each band's pixels on
+the band's first line: Textual repaints only the bands that changed. Text written over the
+picture (a notification) erases its pixels there; when the text goes, the lines Textual
+repaints under it may not include a band's first line, so the whole picture is drawn again
+once the text has gone (looked for every :attr:`GraphicsFrame.TOAST_CHECK` seconds).
+Textual wraps each update in synchronized output (mode 2026) where the terminal has it, so
+such terminals show the frame only once it is whole.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ __all__ = ["GraphicsFrame"]
 
 
 class GraphicsFrame(ImageFrame):
-    """Drawn whole (:meth:`image_sequence`, on the last line) or row by row
-    (:meth:`row_sequence`, each row on its own line); cells are never written over."""
+    """Drawn whole (:meth:`image_sequence`, on the first line) or band by band
+    (:meth:`band_sequence`, each on its first line); cells are never written over."""
 
     DENSITY: ClassVar[tuple[int, int] | None] = None
 
@@ -43,27 +45,29 @@ class GraphicsFrame(ImageFrame):
     UNDER_TOASTS: ClassVar[bool] = False
     """The terminal draws the image over text (kitty): while a toast covers part of the
     picture, the picture gives way (:meth:`hidden_sequence`) so the toast can be read, and
-    comes back when the toast goes. Sixel needs none of it: text covers its pixels."""
+    comes back when the toast goes. Sixel's pixels are covered by text instead, and drawn
+    again when the toast goes."""
 
     TOAST_CHECK: ClassVar[float] = 0.2
     """Seconds between two looks for a toast coming or going over the picture: Textual
     paints a new toast's region before the toast has its place, and a picture drawn then
-    would stay over it."""
+    would stay over it; nor does it repaint a whole band when a toast goes."""
 
     _toasted = False
     """Whether a toast covered the picture when it was last painted."""
 
     def _on_mount(self, event: events.Mount) -> None:
         super()._on_mount(event)
-        if self.UNDER_TOASTS:
-            self.set_interval(self.TOAST_CHECK, self._check_toasts)
+        self.set_interval(self.TOAST_CHECK, self._check_toasts)
 
     def _check_toasts(self) -> None:
         try:
             region = self.screen.find_widget(self).visible_region
         except (NoScreen, Exception):
             return
-        if self._under_a_toast(region) != self._toasted:
+        toasted = self._under_a_toast(region)
+        if toasted != self._toasted:
+            self._toasted = toasted
             self.refresh()
 
     def image_sequence(self, region: Region) -> str:
@@ -71,10 +75,11 @@ class GraphicsFrame(ImageFrame):
         ``region``'s (the cursor is there when it is written)."""
         raise NotImplementedError
 
-    def row_sequence(self, row: int) -> str:
-        """The sequence that draws ``row`` of the frame alone (the cursor is at the row's
-        first cell), for a frame drawn row by row; ``""`` for one drawn whole."""
-        return ""
+    def band_sequence(self, row: int) -> tuple[int, str]:
+        """For a frame drawn in bands of rows: the first row of the band ``row`` is in, and
+        the sequence that draws that band alone (the cursor at the band's first cell);
+        ``(row, "")`` for a frame drawn whole."""
+        return row, ""
 
     def hidden_sequence(self) -> str:
         """What to write when the frame is painted but must not show (another screen is
@@ -89,7 +94,12 @@ class GraphicsFrame(ImageFrame):
             active, region = False, Region()
         if self.UNDER_TOASTS:
             self._toasted = self._under_a_toast(region)
-        if self.encoded is None or not active or region.area == 0 or self._toasted:
+        if (
+            self.encoded is None
+            or not active
+            or region.area == 0
+            or (self._toasted and self.UNDER_TOASTS)
+        ):
             blank = [Strip.blank(crop.width, self.visual_style.rich_style)] * crop.height
             hidden = self.hidden_sequence()
             if hidden and blank:
@@ -98,8 +108,8 @@ class GraphicsFrame(ImageFrame):
         skip = _control(f"\x1b[{crop.width}C") if crop.width else None
         lines = []
         for row in range(crop.y, crop.bottom):
-            drawn = self.row_sequence(row)
-            if drawn:
+            top, drawn = self.band_sequence(row)
+            if drawn and top == row:
                 y = region.y + row
                 drawn = (
                     Control.move_to(region.x, y).segment.text
