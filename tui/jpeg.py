@@ -10,7 +10,10 @@ decode (SSIM against a Lanczos reference 0.985 against 0.98; 0.985 against 0.876
 the effect on the whole preview.
 
 PyAV is already the recordings' decoder (:mod:`tui.playback`); it is imported on the first
-frame, in the decoding thread. Each thread keeps its own decoder. No Textual here.
+frame, in the decoding thread. Each thread keeps its own decoder and scaler, each working
+in that thread alone: left to themselves, FFmpeg's decoder starts a thread per core and
+swscale a pool of slice threads for every frame, which cost more CPU than they save on one
+picture (see ``docs/pitfalls.md``). No Textual here.
 """
 
 from __future__ import annotations
@@ -41,9 +44,13 @@ def decode_jpeg(
     """
     import av
 
+    from av.video.reformatter import VideoReformatter
+
     context = getattr(_local, "context", None)
     if context is None:
         context = _local.context = av.CodecContext.create("mjpeg", "r")
+        context.thread_count = 1
+        _local.scaler = VideoReformatter()
     try:
         frames: list[Any] = context.decode(av.Packet(data))
     except av.FFmpegError as exc:
@@ -54,7 +61,9 @@ def decode_jpeg(
         raise ValueError("not a JPEG picture (no frame in it)")
     source = (frame.width, frame.height)
     width, height = size_for(source)
-    rgb = frame.reformat(width=width, height=height, format="rgb24", interpolation="AREA")
+    rgb = _local.scaler.reformat(
+        frame, width=width, height=height, format="rgb24", interpolation="AREA", threads=1
+    )
     # The plane's rows, copied once into the image (PyAV's to_image takes 4 times as long:
     # 1.6 ms against 0.4 at 990x620).
     plane = rgb.planes[0]
