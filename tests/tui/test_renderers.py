@@ -194,6 +194,39 @@ async def test_a_sixel_frame_is_drawn_again_when_a_toast_over_it_goes() -> None:
         )
 
 
+async def test_a_toast_over_a_sixel_band_is_written_again_after_the_band() -> None:
+    """A band is drawn from its first line over all its lines, text included: a toast on
+    its other lines is written again in the same update, after the band."""
+    frame = SixelFrame()
+    app = WidgetApp(frame)
+    written: list[str] = []
+    async with app.run_test(size=(26, 9), notifications=True) as pilot:
+        display = app._display
+
+        def recording(screen: object, update: object) -> None:
+            if isinstance(update, CompositorUpdate):
+                written.append(update.render_segments(app.console))
+            display(screen, update)  # type: ignore[arg-type]
+
+        app._display = recording  # type: ignore[method-assign]
+        image = picture(200)
+        frame.show_image(image, CELLS, frame.encode(image, CELLS, CELL))
+        app.notify("toasted", timeout=30)
+        await wait_for(pilot, lambda: bool(app.screen.query("Toast")), what="the toast")
+        toast = app.screen.query_one("Toast").region
+        assert 0 < toast.y < 6  # in band 0, not on its first line
+        await pilot.pause(0.3)
+        written.clear()
+        changed = picture(200)
+        ImageDraw.Draw(changed).rectangle((0, 40, 50, 60), fill=(200, 0, 0))  # band 0
+        frame.show_image(changed, CELLS, frame.encode(changed, CELLS, CELL))
+        await wait_for(pilot, lambda: any('"1;1;240;120' in w for w in written), what="band 0")
+        update = next(w for w in written if '"1;1;240;120' in w)
+        after = update[update.index('"1;1;240;120') :]
+        for y in range(toast.y, 6):  # each of the toast's lines in the band, after it
+            assert f"\x1b[{y + 1};{toast.x + 1}H\x1b[" in after, y
+
+
 def test_sixel_bands_keep_what_did_not_change() -> None:
     first = sixel_bands(picture(200), CELLS, CELL)
     changed = picture(200)

@@ -873,8 +873,8 @@ class ScreenPreview(Widget, can_focus=True):
 
 def sixel_limited(box: Size, mode: str, cell: tuple[int, int]) -> Size:
     """``box`` narrowed, in Sixel mode, to what the terminal shows: xterm drops a Sixel
-    image wider than its ``maxGraphicSize`` (1000 pixels unless set), and every row of the
-    picture is one image as wide as the picture. The picture is then smaller, not blank."""
+    image wider than its ``maxGraphicSize`` (1000 pixels unless set), and every band of
+    the picture is one image as wide as the picture. The picture is then smaller, not blank."""
     limit = terminal_answers().sixel_max if mode == "sixel" else None
     if limit is None:
         return box

@@ -137,9 +137,11 @@ class SixelFrame(GraphicsFrame):
             ImageFrame.show_image(self, image, cells, encoded)
             return
         self.image, self.encoded = image, encoded
+        # A band's every line, though only its first carries the image: text over the band
+        # (a toast) is written again after it, not left under its pixels.
         for index, key in enumerate(encoded.keys):
             if index >= len(old.keys) or old.keys[index] != key:
-                self.refresh(Region(0, index * encoded.rows, cells[0], 1))
+                self.refresh(Region(0, index * encoded.rows, cells[0], encoded.rows))
 
     def band_sequence(self, row: int) -> tuple[int, str]:
         encoded = self.encoded
