@@ -43,7 +43,6 @@ def decode_jpeg(
     ``ValueError`` for data that does not decode into a picture.
     """
     import av
-
     from av.video.reformatter import VideoReformatter
 
     context = getattr(_local, "context", None)
