@@ -24,10 +24,11 @@ from tests.host.harness import HostProcess
 from tests.tui.conftest import WidgetApp, wait_for
 from tests.tui.fake_desktop import TOKEN, StatefulDesktop
 from tui import clock
+from tui.cpu_pace import CpuPace
 from tui.frames import Frame, PixelNeeds, decode_frame, fit_cells, frame_pixels
 from tui.jpeg import decode_jpeg
 from tui.widgets.halfcell import HalfcellFrame
-from tui.widgets.screen_preview import INTERVAL_STEPS, ScreenPreview
+from tui.widgets.screen_preview import INTERVAL_STEPS, LIVE_CPU_SHARE, ScreenPreview
 
 FROZEN = 1_795_000_000.0  # 2026-11-18 11:06:40 UTC
 
@@ -169,6 +170,36 @@ async def test_keys_change_the_interval_and_live_mode(
         preview.interval = INTERVAL_STEPS[0]
         await pilot.press("plus")  # faster than the fastest step: live
         assert preview.live
+
+
+async def test_live_mode_keeps_to_half_a_core(
+    local_host: HostProcess, desktop_client: AsyncDesktopClient, settings: Settings
+) -> None:
+    """Frames that cost a quarter of a second of CPU each come every half second, and the
+    status line says why; cheap ones come at the renderer's pace again."""
+    preview = ScreenPreview(desktop_client, local_host.url, settings, renderer=HalfcellFrame)
+    app = WidgetApp(preview)
+    spent = [0.0]
+    cost = [0.25]
+
+    def cpu() -> float:  # the process's CPU clock, as the frames would move it
+        spent[0] += cost[0]
+        return spent[0]
+
+    async with app.run_test(size=(80, 30)) as pilot:
+        await wait_for(pilot, lambda: preview.frame is not None)
+        preview._pace = CpuPace(LIVE_CPU_SHARE, smoothing=1.0, cpu=cpu)
+        await pilot.press("l")
+        await wait_for(pilot, lambda: "held to 50 % of a core" in status_text(preview))
+        assert "live, 2/s" in status_text(preview)
+        frames = preview.frame_count
+        await pilot.pause(2.0)
+        assert preview.frame_count - frames <= 5  # every half second, not 30 a second
+        cost[0] = 0.001
+        await wait_for(pilot, lambda: status_text(preview).endswith("· live"), what="live")
+        frames = preview.frame_count
+        await pilot.pause(1.0)
+        assert preview.frame_count - frames >= 5
 
 
 async def test_save_writes_a_full_resolution_png_and_never_overwrites(

@@ -42,6 +42,7 @@ from textual.worker import Worker
 from core.config import Settings
 from tui import clock
 from tui.control import LEAVE_KEY, ControlSender, Gestures, ImageBox, Scroll, action_for_key
+from tui.cpu_pace import CpuPace
 from tui.failures import one_line, report
 from tui.files import screenshot_stem
 from tui.frames import Encoder, Frame, PixelNeeds, prepare_frame, save_png
@@ -76,6 +77,10 @@ own programs (each read costs the host an xdotool process)."""
 
 _HIDDEN_POLL = 0.5
 """Seconds between checks whether a hidden or paused preview became visible again."""
+
+LIVE_CPU_SHARE = 0.5
+"""Live mode keeps the app within this share of one core: a frame that costs more (a big
+picture in Sixel) comes less often than the renderer's frames a second (:mod:`tui.cpu_pace`)."""
 
 _MAX_BACKOFF = 10.0
 """Longest wait, in seconds, between attempts while the desktop keeps failing."""
@@ -263,6 +268,7 @@ class ScreenPreview(Widget, can_focus=True):
         self._live_before = False
         self._pointer_read_at = float("-inf")
         self._prefetch: tuple[asyncio.Task[bytes], float] | None = None
+        self._pace = CpuPace(LIVE_CPU_SHARE)
         self.set_reactive(ScreenPreview.interval, self._settings.preview_interval)
         self.set_reactive(ScreenPreview.paused, paused)
 
@@ -618,15 +624,24 @@ class ScreenPreview(Widget, can_focus=True):
         """Show one frame if the preview is shown and running; the wait before the next."""
         if self.paused or not self.visible_to_user:
             self._drop_prefetch()
+            self._pace.pause()
             return _HIDDEN_POLL
         started = clock.monotonic()
         ok = await self._capture_once()
         elapsed = clock.monotonic() - started
         if not ok:
+            self._pace.pause()
             return max(self.interval, min(_MAX_BACKOFF, 0.5 * 2.0 ** (self._failures - 1)))
         if self.live:
-            return 1.0 / live_fps(self._renderer) - elapsed
+            self._pace.done()
+            return self._live_interval() - elapsed
+        self._pace.pause()
         return self.interval - elapsed
+
+    def _live_interval(self) -> float:
+        """Seconds from one live frame to the next: the renderer's pace, or longer for a
+        frame that costs more than :data:`LIVE_CPU_SHARE` of a core at that pace."""
+        return max(1.0 / live_fps(self._renderer), self._pace.interval())
 
     async def _capture_once(self) -> bool:
         """Fetch and show one frame. Failures become the status line; returns success."""
@@ -848,7 +863,12 @@ class ScreenPreview(Widget, can_focus=True):
         if self.paused:
             parts.append("paused (p)")
         elif self.live:
-            parts.append("live")
+            interval = self._live_interval()
+            if interval > 1.0 / live_fps(self._renderer) * 1.1:  # held back by the CPU
+                share = round(100 * LIVE_CPU_SHARE)
+                parts.append(f"live, {1.0 / interval:.0f}/s (held to {share} % of a core)")
+            else:
+                parts.append("live")
         else:
             parts.append(_format_interval(self.interval))
         if self._saving:
