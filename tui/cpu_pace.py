@@ -6,7 +6,7 @@ second. What a frame costs grows with the picture: Sixel at 99x31 cells of 10x20
 30 ms of CPU, at 1440x900 pixels about 50, and at 20 a second that is a whole core. The
 preview measures the process's CPU from one frame to the next (everything the app did
 meanwhile: the decoding threads, Textual, the HTTP client) and leaves at least that cost
-divided by :attr:`CpuPace.share` between frames. No Textual here.
+divided by the share of a core it may have between frames. No Textual here.
 """
 
 from __future__ import annotations
@@ -18,17 +18,12 @@ __all__ = ["CpuPace"]
 
 
 class CpuPace:
-    """The process's CPU per job, smoothed, and the interval that keeps it at ``share``
-    of one core. ``cpu`` is the process's CPU clock (seconds, all threads)."""
+    """The process's CPU per job, smoothed, and the interval that keeps it within a share of
+    one core. ``cpu`` is the process's CPU clock (seconds, all threads)."""
 
     def __init__(
-        self,
-        share: float,
-        *,
-        smoothing: float = 0.2,
-        cpu: Callable[[], float] = time.process_time,
+        self, *, smoothing: float = 0.2, cpu: Callable[[], float] = time.process_time
     ) -> None:
-        self.share = share
         self._smoothing = smoothing
         self._cpu = cpu
         self._last: float | None = None
@@ -49,6 +44,7 @@ class CpuPace:
         """Jobs stopped for a while: the CPU until the next one is not that job's cost."""
         self._last = None
 
-    def interval(self) -> float:
-        """Seconds from one job to the next that keep the process at :attr:`share`."""
-        return 0.0 if self.cost is None else self.cost / self.share
+    def interval(self, share: float) -> float:
+        """Seconds from one job to the next that keep the process within ``share`` of a
+        core."""
+        return 0.0 if self.cost is None else self.cost / share

@@ -17,18 +17,19 @@ class Clock:
 
 def test_the_interval_is_the_cost_over_the_share() -> None:
     cpu = Clock()
-    pace = CpuPace(0.5, smoothing=1.0, cpu=cpu)
-    assert pace.interval() == 0.0  # nothing measured: no limit
+    pace = CpuPace(smoothing=1.0, cpu=cpu)
+    assert pace.interval(0.5) == 0.0  # nothing measured: no limit
     pace.done()
-    assert pace.interval() == 0.0  # one job ended: its cost is not known yet
+    assert pace.interval(0.5) == 0.0  # one job ended: its cost is not known yet
     cpu.now += 0.030
     pace.done()
-    assert abs(pace.interval() - 0.060) < 1e-9
+    assert abs(pace.interval(0.5) - 0.060) < 1e-9
+    assert abs(pace.interval(1.0) - 0.030) < 1e-9
 
 
 def test_the_cost_is_smoothed_and_a_pause_is_not_counted() -> None:
     cpu = Clock()
-    pace = CpuPace(0.5, smoothing=0.5, cpu=cpu)
+    pace = CpuPace(smoothing=0.5, cpu=cpu)
     pace.done()
     for _ in range(20):
         cpu.now += 0.010

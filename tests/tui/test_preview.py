@@ -28,7 +28,8 @@ from tui.cpu_pace import CpuPace
 from tui.frames import Frame, PixelNeeds, decode_frame, fit_cells, frame_pixels
 from tui.jpeg import decode_jpeg
 from tui.widgets.halfcell import HalfcellFrame
-from tui.widgets.screen_preview import INTERVAL_STEPS, LIVE_CPU_SHARE, ScreenPreview
+from tui.widgets.screen_preview import INTERVAL_STEPS, ScreenPreview
+from tui.widgets.sixel_frame import SixelFrame
 
 FROZEN = 1_795_000_000.0  # 2026-11-18 11:06:40 UTC
 
@@ -175,9 +176,10 @@ async def test_keys_change_the_interval_and_live_mode(
 async def test_live_mode_keeps_to_half_a_core(
     local_host: HostProcess, desktop_client: AsyncDesktopClient, settings: Settings
 ) -> None:
-    """Frames that cost a quarter of a second of CPU each come every half second, and the
-    status line says why; cheap ones come at the renderer's pace again."""
-    preview = ScreenPreview(desktop_client, local_host.url, settings, renderer=HalfcellFrame)
+    """With a graphics renderer, frames that cost a quarter of a second of CPU each come
+    every half second, and the status line says why; cheap ones come at the renderer's pace
+    again. Text renderers keep their pace whatever it costs."""
+    preview = ScreenPreview(desktop_client, local_host.url, settings, renderer=SixelFrame)
     app = WidgetApp(preview)
     spent = [0.0]
     cost = [0.25]
@@ -188,7 +190,7 @@ async def test_live_mode_keeps_to_half_a_core(
 
     async with app.run_test(size=(80, 30)) as pilot:
         await wait_for(pilot, lambda: preview.frame is not None)
-        preview._pace = CpuPace(LIVE_CPU_SHARE, smoothing=1.0, cpu=cpu)
+        preview._pace = CpuPace(smoothing=1.0, cpu=cpu)
         await pilot.press("l")
         await wait_for(pilot, lambda: "held to 50 % of a core" in status_text(preview))
         assert "live, 2/s" in status_text(preview)
@@ -200,6 +202,11 @@ async def test_live_mode_keeps_to_half_a_core(
         frames = preview.frame_count
         await pilot.pause(1.0)
         assert preview.frame_count - frames >= 5
+        cost[0] = 0.25
+        await preview.set_renderer(HalfcellFrame)
+        frames = preview.frame_count
+        await pilot.pause(1.0)
+        assert preview.frame_count - frames >= 5 and status_text(preview).endswith("· live")
 
 
 async def test_save_writes_a_full_resolution_png_and_never_overwrites(

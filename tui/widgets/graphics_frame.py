@@ -42,6 +42,10 @@ class GraphicsFrame(ImageFrame):
     as much again to draw: 30 a second took 75-85 % of a core here and half a core of the
     terminal's. 20 a second keeps the motion smooth at half of that."""
 
+    LIVE_CPU_SHARE: ClassVar[float | None] = 0.5
+    """Half a core: a big picture (Sixel at 1440x900 pixels, 50 ms a frame) comes less
+    often rather than take a whole core."""
+
     UNDER_TOASTS: ClassVar[bool] = False
     """The terminal draws the image over text (kitty): while a toast covers part of the
     picture, the picture gives way (:meth:`hidden_sequence`) so the toast can be read, and

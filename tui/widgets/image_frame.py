@@ -40,6 +40,11 @@ class ImageFrame(Widget):
     LIVE_FPS: ClassVar[float] = 30.0
     """Frames a second at most in live mode (the next is asked for as one is shown)."""
 
+    LIVE_CPU_SHARE: ClassVar[float | None] = None
+    """The share of one core live mode keeps the app within, with fewer frames where they
+    cost more (:mod:`tui.cpu_pace`); ``None``: :attr:`LIVE_FPS` whatever they cost (text
+    frames are made on the event loop, and are smooth only at full pace)."""
+
     def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
         self.image: PILImage.Image | None = None

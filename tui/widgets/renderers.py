@@ -33,6 +33,7 @@ from tui.widgets.symbols import SymbolsFrame
 
 __all__ = [
     "encoder_of",
+    "live_cpu_share",
     "live_fps",
     "live_renderer",
     "mode_of",
@@ -83,6 +84,14 @@ def live_fps(renderer: type[Widget]) -> float:
     if issubclass(renderer, ImageFrame):
         return renderer.LIVE_FPS
     return ImageFrame.LIVE_FPS
+
+
+def live_cpu_share(renderer: type[Widget]) -> float | None:
+    """The share of one core live mode keeps the app within for ``renderer`` (``None``:
+    none)."""
+    if issubclass(renderer, ImageFrame):
+        return renderer.LIVE_CPU_SHARE
+    return ImageFrame.LIVE_CPU_SHARE
 
 
 def mode_of(renderer: type[Widget]) -> str:

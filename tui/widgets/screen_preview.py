@@ -50,6 +50,7 @@ from tui.graphics import cell_size, pixel_mouse, terminal_answers
 from tui.polling import poll
 from tui.widgets.renderers import (
     encoder_of,
+    live_cpu_share,
     live_fps,
     live_renderer,
     mode_of,
@@ -77,10 +78,6 @@ own programs (each read costs the host an xdotool process)."""
 
 _HIDDEN_POLL = 0.5
 """Seconds between checks whether a hidden or paused preview became visible again."""
-
-LIVE_CPU_SHARE = 0.5
-"""Live mode keeps the app within this share of one core: a frame that costs more (a big
-picture in Sixel) comes less often than the renderer's frames a second (:mod:`tui.cpu_pace`)."""
 
 _MAX_BACKOFF = 10.0
 """Longest wait, in seconds, between attempts while the desktop keeps failing."""
@@ -268,7 +265,7 @@ class ScreenPreview(Widget, can_focus=True):
         self._live_before = False
         self._pointer_read_at = float("-inf")
         self._prefetch: tuple[asyncio.Task[bytes], float] | None = None
-        self._pace = CpuPace(LIVE_CPU_SHARE)
+        self._pace = CpuPace()
         self.set_reactive(ScreenPreview.interval, self._settings.preview_interval)
         self.set_reactive(ScreenPreview.paused, paused)
 
@@ -639,9 +636,11 @@ class ScreenPreview(Widget, can_focus=True):
         return self.interval - elapsed
 
     def _live_interval(self) -> float:
-        """Seconds from one live frame to the next: the renderer's pace, or longer for a
-        frame that costs more than :data:`LIVE_CPU_SHARE` of a core at that pace."""
-        return max(1.0 / live_fps(self._renderer), self._pace.interval())
+        """Seconds from one live frame to the next: the renderer's pace, or longer for
+        frames that cost more than the renderer's share of a core at that pace."""
+        share = live_cpu_share(self._renderer)
+        paced = 1.0 / live_fps(self._renderer)
+        return paced if share is None else max(paced, self._pace.interval(share))
 
     async def _capture_once(self) -> bool:
         """Fetch and show one frame. Failures become the status line; returns success."""
@@ -863,10 +862,10 @@ class ScreenPreview(Widget, can_focus=True):
         if self.paused:
             parts.append("paused (p)")
         elif self.live:
-            interval = self._live_interval()
-            if interval > 1.0 / live_fps(self._renderer) * 1.1:  # held back by the CPU
-                share = round(100 * LIVE_CPU_SHARE)
-                parts.append(f"live, {1.0 / interval:.0f}/s (held to {share} % of a core)")
+            interval, share = self._live_interval(), live_cpu_share(self._renderer)
+            if share is not None and interval > 1.1 / live_fps(self._renderer):
+                held = f"held to {round(100 * share)} % of a core"
+                parts.append(f"live, {1.0 / interval:.0f}/s ({held})")
             else:
                 parts.append("live")
         else:
