@@ -9,14 +9,17 @@ given, so a frame of the same size swaps in without a new layout.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from PIL import Image as PILImage
+from textual.filter import LineFilter
 from textual.geometry import Size
 from textual.widget import Widget
 
 from tui.frames import PixelNeeds
 from tui.graphics import cell_size
+from tui.widgets._style import picture_filters
 
 __all__ = ["ImageFrame"]
 
@@ -94,6 +97,9 @@ class ImageFrame(Widget):
 
     def swap(self, resized: bool) -> None:
         """A new frame is in ``encoded``: get ready to paint it (before the repaint)."""
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        return picture_filters(self)
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return self.cells[0]

@@ -117,8 +117,8 @@ def pixel_needs(renderer: type[Widget]) -> PixelNeeds:
 
 def encoder_of(renderer: type[Widget]) -> Encoder | None:
     """What makes ``renderer``'s frames in a decoding thread, if anything (the preview's
-    own frames; textual-image's widgets draw from the image itself)."""
-    if issubclass(renderer, ImageFrame):
+    own frames and half-cells' lines; textual-image's widgets draw from the image itself)."""
+    if issubclass(renderer, (ImageFrame, HalfcellFrame)):
         return renderer.encode
     return None
 
@@ -131,6 +131,9 @@ def show_on(
     widget from the image alone."""
     if isinstance(widget, ImageFrame):
         widget.show_image(image, cells if encoded is not None else None, encoded)
+        return
+    if isinstance(widget, HalfcellFrame):
+        widget.show_image(image, encoded)
         return
     show = getattr(widget, "show_image", None)
     if show is not None:
