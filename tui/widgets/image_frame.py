@@ -43,10 +43,12 @@ class ImageFrame(Widget):
     LIVE_FPS: ClassVar[float] = 30.0
     """Frames a second at most in live mode (the next is asked for as one is shown)."""
 
-    LIVE_CPU_SHARE: ClassVar[float | None] = None
+    LIVE_CPU_SHARE: ClassVar[float | None] = 1.0
     """The share of one core live mode keeps the app within, with fewer frames where they
-    cost more (:mod:`tui.cpu_pace`); ``None``: :attr:`LIVE_FPS` whatever they cost (text
-    frames are made on the event loop, and are smooth only at full pace)."""
+    cost more (:mod:`tui.cpu_pace`); ``None``: :attr:`LIVE_FPS` whatever they cost. Text
+    frames: a whole core (a 240x70 pane of half-cells costs about 45 ms a frame, most of
+    it Python on the event loop and in the decoding thread: they are smooth only near
+    full pace)."""
 
     def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
