@@ -117,10 +117,6 @@ class SixelFrame(GraphicsFrame):
     """The image as Sixel, a band of rows at a time, each drawn over the one before."""
 
     MODE: ClassVar[str] = "sixel"
-    LIVE_FPS: ClassVar[float] = 16.0
-    """A frame at 99x31 cells of 10x20 costs this process about 30 ms of CPU (the JPEG
-    7, Sixel 11, the rest Textual and the HTTP client): 16 a second keep it under half a
-    core, at more than the 15 a second that look smooth."""
 
     @classmethod
     def encode(
