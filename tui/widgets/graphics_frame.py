@@ -16,6 +16,8 @@ such terminals show the frame only once it is whole.
 
 from __future__ import annotations
 
+import time
+import weakref
 from typing import ClassVar
 
 from rich.control import Control
@@ -23,6 +25,7 @@ from rich.segment import ControlType, Segment
 from textual import events
 from textual.dom import NoScreen
 from textual.geometry import Region
+from textual.screen import Screen
 from textual.strip import Strip
 
 from tui.widgets.image_frame import ImageFrame
@@ -139,8 +142,24 @@ class GraphicsFrame(ImageFrame):
 
     def _under_a_toast(self, region: Region) -> bool:
         """Whether a toast on this screen covers part of ``region``."""
+        return any(toast.overlaps(region) for toast in _toast_regions(self.screen))
+
+
+_toasts: tuple[weakref.ref[Screen[object]], float, list[Region]] | None = None
+"""The screen last looked at, when (``time.monotonic``: a cache, not what the screen
+shows, so not the clock tests freeze), and where its toasts were."""
+
+
+def _toast_regions(screen: Screen[object]) -> list[Region]:
+    """Where ``screen``'s toasts are. Every picture looks five times a second (the fleet's
+    grid has a dozen); one walk of the screen serves all those of one moment."""
+    global _toasts
+    now = time.monotonic()
+    if _toasts is None or _toasts[0]() is not screen or now - _toasts[1] > 0.05:
         # By type name: Textual does not export its toast widgets.
-        return any(toast.region.overlaps(region) for toast in self.screen.query("Toast"))
+        regions = [toast.region for toast in screen.query("Toast")]
+        _toasts = (weakref.ref(screen), now, regions)
+    return _toasts[2]
 
 
 def _control(text: str) -> Segment:
