@@ -208,6 +208,26 @@ async def test_live_mode_keeps_to_half_a_core(
         assert "live, 4/s" in status_text(preview)
 
 
+async def test_live_half_cells_are_written_as_text_and_others_as_strips(
+    local_host: HostProcess, desktop_client: AsyncDesktopClient, settings: Settings
+) -> None:
+    """Live, half-cells' lines come as the terminal's own text, written as it is; at the
+    slower pace they are Textual's strips again (what its screenshots show)."""
+    preview = ScreenPreview(desktop_client, local_host.url, settings, renderer=HalfcellFrame)
+    app = WidgetApp(preview)
+    async with app.run_test(size=(80, 30)) as pilot:
+        frame = preview.query_one("#frame", HalfcellFrame)
+        await wait_for(pilot, lambda: preview.frame_count >= 2)
+        assert frame._text is None and "▀" in frame.render_line(0).text
+        await pilot.press("l")
+        await wait_for(pilot, lambda: frame._text is not None, what="frames as text")
+        strip = frame.render_line(0)
+        [segment] = list(strip)
+        assert segment.control and "▀" in segment.text and strip.cell_length == frame.size.width
+        await pilot.press("l")
+        await wait_for(pilot, lambda: frame._text is None, what="strips again")
+
+
 async def test_save_writes_a_full_resolution_png_and_never_overwrites(
     local_host: HostProcess,
     desktop_client: AsyncDesktopClient,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
-from rich.color import Color
+from rich.color import Color, ColorSystem
 from textual._compositor import CompositorUpdate
 from textual.geometry import Region
 from textual.strip import Strip
@@ -23,7 +23,7 @@ from tui import chafa_canvas, terminal_probe
 from tui.frames import PixelNeeds
 from tui.widgets import kitty_frame, renderers
 from tui.widgets import symbols as symbols_module
-from tui.widgets.halfcell import HalfcellFrame
+from tui.widgets.halfcell import HalfcellFrame, halfcell_rows, halfcell_text
 from tui.widgets.image_frame import ImageFrame
 from tui.widgets.kitty_frame import KittyFrame
 from tui.widgets.renderers import mode_of, pixel_needs, renderer_for
@@ -106,6 +106,43 @@ def test_symbol_rows_of_equal_pixels_are_equal_and_differ_where_pixels_do() -> N
     assert first == again
     assert first[0] == other[0]  # the dark bar is the same
     assert first[4] != other[4]  # the page is not
+
+
+def cells_of_text(line: str) -> list[tuple[str, tuple[int, ...], tuple[int, ...]]]:
+    """A line of :func:`halfcell_text` (24-bit colours) as (character, upper, lower) cells."""
+    cells = []
+    for codes, blocks in re.findall(r"\x1b\[([\d;]*)m([^\x1b]*)", line):
+        numbers = tuple(int(n) for n in codes.split(";")) if codes else ()
+        for block in blocks:
+            assert numbers[:2] == (38, 2) and numbers[5:7] == (48, 2)
+            cells.append((block, numbers[2:5], numbers[7:10]))
+    return cells
+
+
+def cells_of_strip(strip: Strip) -> list[tuple[str, tuple[int, ...], tuple[int, ...]]]:
+    cells = []
+    for segment in strip:
+        assert segment.style is not None
+        upper, lower = segment.style.color, segment.style.bgcolor
+        assert upper is not None and lower is not None
+        upper_rgb, lower_rgb = tuple(upper.get_truecolor()), tuple(lower.get_truecolor())
+        cells.extend((block, upper_rgb, lower_rgb) for block in segment.text)
+    return cells
+
+
+def test_half_cells_as_text_are_the_same_cells_as_the_strips() -> None:
+    image = picture(200).resize((48, 20))
+    _, strips = halfcell_rows(image, 48, 10)
+    text_keys, lines = halfcell_text(image, 48, 10, ColorSystem.TRUECOLOR)
+    assert len(lines) == len(strips) == 10
+    for line, strip in zip(lines, strips, strict=True):
+        assert line.endswith("\x1b[0m")
+        assert cells_of_text(line) == cells_of_strip(strip)
+    # Rows whose pixels were seen are reused; in 256 colours, the codes are 256 colours'.
+    made = dict(zip(text_keys, lines, strict=True))
+    again = halfcell_text(image, 48, 10, ColorSystem.TRUECOLOR, made)
+    assert all(line is made[key] for key, line in zip(*again, strict=True))
+    assert "38;5;" in halfcell_text(image, 48, 10, ColorSystem.EIGHT_BIT)[1][0]
 
 
 def test_the_densities_follow_the_renderer() -> None:

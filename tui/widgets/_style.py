@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.segment import ControlType, Segment
 from rich.style import Style
 from textual.filter import ANSIToTruecolor, LineFilter
 from textual.widget import Widget
 
-__all__ = ["foreground_style", "picture_filters"]
+__all__ = ["as_is", "foreground_style", "picture_filters"]
 
 
 def foreground_style(widget: Widget, component: str) -> Style:
@@ -25,3 +26,9 @@ def picture_filters(widget: Widget) -> Sequence[LineFilter]:
     (each its own colour pair, past the filter's cache of 1024) took a fifth of the event
     loop in live mode at 240x70."""
     return [f for f in widget.app.get_line_filters() if not isinstance(f, ANSIToTruecolor)]
+
+
+def as_is(text: str) -> Segment:
+    """A segment Textual writes as it is and counts as no cells (a picture's own escape
+    sequences: the cells it draws are the strip's width)."""
+    return Segment(text, None, ((ControlType.CURSOR_FORWARD, 0),))

@@ -21,13 +21,13 @@ import weakref
 from typing import ClassVar
 
 from rich.control import Control
-from rich.segment import ControlType, Segment
 from textual import events
 from textual.dom import NoScreen
 from textual.geometry import Region
 from textual.screen import Screen
 from textual.strip import Strip
 
+from tui.widgets._style import as_is
 from tui.widgets.image_frame import ImageFrame
 
 __all__ = ["GraphicsFrame"]
@@ -110,9 +110,9 @@ class GraphicsFrame(ImageFrame):
             blank = [Strip.blank(crop.width, self.visual_style.rich_style)] * crop.height
             hidden = self.hidden_sequence()
             if hidden and blank:
-                blank[0] = Strip([_control(hidden), *blank[0]], crop.width)
+                blank[0] = Strip([as_is(hidden), *blank[0]], crop.width)
             return blank
-        skip = _control(f"\x1b[{crop.width}C") if crop.width else None
+        skip = as_is(f"\x1b[{crop.width}C") if crop.width else None
         lines = []
         for row in range(crop.y, crop.bottom):
             top, drawn = self.band_sequence(row)
@@ -123,7 +123,7 @@ class GraphicsFrame(ImageFrame):
                     + drawn
                     + Control.move_to(region.x + crop.right, y).segment.text
                 )
-                lines.append(Strip([_control(drawn)], crop.width))
+                lines.append(Strip([as_is(drawn)], crop.width))
             else:
                 lines.append(Strip([skip] if skip else [], crop.width))
         whole = self.image_sequence(region) if lines else ""
@@ -137,7 +137,7 @@ class GraphicsFrame(ImageFrame):
                 + whole
                 + Control.move_to(region.x + crop.x, top).segment.text
             )
-            lines[0] = Strip([_control(draw), *lines[0]], crop.width)
+            lines[0] = Strip([as_is(draw), *lines[0]], crop.width)
         return lines
 
     def _under_a_toast(self, region: Region) -> bool:
@@ -160,8 +160,3 @@ def _toast_regions(screen: Screen[object]) -> list[Region]:
         regions = [toast.region for toast in screen.query("Toast")]
         _toasts = (weakref.ref(screen), now, regions)
     return _toasts[2]
-
-
-def _control(text: str) -> Segment:
-    """A segment Textual writes as it is and counts as no cells."""
-    return Segment(text, None, ((ControlType.CURSOR_FORWARD, 0),))

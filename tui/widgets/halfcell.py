@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from PIL import Image as PILImage
-from rich.color import Color
+from rich.color import Color, ColorSystem
 from rich.segment import Segment
 from rich.style import Style
 from textual.filter import LineFilter
@@ -18,9 +19,9 @@ from textual_image.renderable.halfcell import Image as HalfcellRenderable
 from textual_image.widget import HalfcellImage
 
 from tui.graphics import set_image_quietly
-from tui.widgets._style import picture_filters
+from tui.widgets._style import as_is, picture_filters
 
-__all__ = ["HalfcellFrame", "HalfcellRows", "halfcell_rows"]
+__all__ = ["HalfcellFrame", "HalfcellRows", "HalfcellText", "halfcell_rows", "halfcell_text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +33,20 @@ class HalfcellRows:
     lines: list[Strip]
 
 
+@dataclass(frozen=True, slots=True)
+class HalfcellText:
+    """A live frame's lines as the terminal's own text, colours and blocks, written as they
+    are (:func:`halfcell_text`), for a widget of ``size`` cells."""
+
+    size: Size
+    keys: list[bytes]
+    lines: list[str]
+
+
 _last: dict[bytes, Strip] = {}
 """The lines :meth:`HalfcellFrame.encode` made last, by their pixels (reused when equal)."""
+_last_text: dict[bytes, str] = {}
+"""The same for :meth:`HalfcellFrame.encode_text`."""
 _lock = threading.Lock()
 
 
@@ -50,7 +63,12 @@ class HalfcellFrame(HalfcellImage, Renderable=HalfcellRenderable):
     * :meth:`show_image` swaps in a frame of the same size without a new layout and
       repaints only the lines that changed, so a desktop where little moves costs little;
     * the preview has the lines made in its decoding thread (:meth:`encode`): at 232x66
-      cells they are 22 ms of a frame that the event loop no longer spends.
+      cells they are 22 ms of a frame that the event loop no longer spends;
+    * in live mode, the preview has them made as the terminal's own text
+      (:meth:`encode_text`, :func:`halfcell_text`), which Textual writes as it is: a
+      Rich segment and style for each run of cells, which Textual then turns into that
+      text, cost twice as much, and at 232x66 held live mode to 13 frames a second. Only in
+      live mode: Textual's screenshots (and snapshots) show no such text.
     """
 
     _STYLE_CACHE_LIMIT: ClassVar[int] = 1 << 16
@@ -61,6 +79,8 @@ class HalfcellFrame(HalfcellImage, Renderable=HalfcellRenderable):
         self._lines: list[Strip] = []
         self._row_keys: list[bytes] = []
         self._lines_for: tuple[object, Size] | None = None
+        self._text: list[str] | None = None
+        """The lines as the terminal's text, when the frame came as such (live mode)."""
 
     @classmethod
     def encode(
@@ -74,7 +94,24 @@ class HalfcellFrame(HalfcellImage, Renderable=HalfcellRenderable):
             _last.update(zip(keys, lines, strict=True))
         return HalfcellRows(Size(*cells), keys, lines)
 
-    def show_image(self, image: PILImage.Image, encoded: HalfcellRows | None = None) -> None:
+    @classmethod
+    def encode_text(
+        cls,
+        image: PILImage.Image,
+        cells: tuple[int, int],
+        cell: tuple[int, int],
+        colours: ColorSystem = ColorSystem.TRUECOLOR,
+    ) -> HalfcellText:
+        """:meth:`encode`, as the terminal's text in ``colours`` (:func:`halfcell_text`)."""
+        with _lock:
+            keys, lines = halfcell_text(image, cells[0], cells[1], colours, dict(_last_text))
+            _last_text.clear()
+            _last_text.update(zip(keys, lines, strict=True))
+        return HalfcellText(Size(*cells), keys, lines)
+
+    def show_image(
+        self, image: PILImage.Image, encoded: HalfcellRows | HalfcellText | None = None
+    ) -> None:
         """Show ``image``; if it has the last one's size, repaint only the changed lines.
         ``encoded``: its lines made beforehand (:meth:`encode`), used if made for this
         widget's size."""
@@ -89,7 +126,10 @@ class HalfcellFrame(HalfcellImage, Renderable=HalfcellRenderable):
             return
         # Same size: textual-image's setter would only add a relayout to this.
         set_image_quietly(self, image)
-        if encoded is not None and encoded.size == size:
+        if isinstance(encoded, HalfcellText) and encoded.size == size:
+            changed = self._take(image, encoded.keys, [])
+            self._text = encoded.lines
+        elif isinstance(encoded, HalfcellRows) and encoded.size == size:
             changed = self._take(image, encoded.keys, encoded.lines)
         else:
             changed = self._build(image, size)
@@ -107,6 +147,8 @@ class HalfcellFrame(HalfcellImage, Renderable=HalfcellRenderable):
             self._lines_for[0] is not image or self._lines_for[1] != size
         ):
             self._build(image, size)
+        if self._text is not None and 0 <= y < len(self._text):
+            return Strip([as_is(self._text[y])], size.width)
         if 0 <= y < len(self._lines):
             return self._lines[y]
         return Strip.blank(self.size.width, self.visual_style.rich_style)
@@ -122,6 +164,7 @@ class HalfcellFrame(HalfcellImage, Renderable=HalfcellRenderable):
         old = self._row_keys
         changed = [y for y, key in enumerate(keys) if y >= len(old) or old[y] != key]
         self._row_keys, self._lines, self._lines_for = keys, lines, (image, self.content_size)
+        self._text = None
         if len(self._styles) > self._STYLE_CACHE_LIMIT:
             self._styles.clear()
         return changed
@@ -179,3 +222,59 @@ def _pair_style(key: bytes, styles: dict[bytes, Style]) -> Style:
             Color.from_rgb(key[0], key[1], key[2]), Color.from_rgb(key[3], key[4], key[5])
         )
     return style
+
+
+_RUN = re.compile(rb"(.{6})\1*", re.S)
+"""A run of equal cells, each as its upper then its lower pixel (6 bytes)."""
+
+_sgr: dict[ColorSystem, dict[bytes, str]] = {}
+"""Each colour pair's escape sequence, by colour system."""
+
+
+def halfcell_text(
+    image: PILImage.Image,
+    width: int,
+    height: int,
+    colours: ColorSystem,
+    reuse: dict[bytes, str] | None = None,
+) -> tuple[list[bytes], list[str]]:
+    """``image`` as ``height`` lines of ``width`` half-block cells, as the terminal's text:
+    each run of equal cells its colours (in ``colours``, as Rich would write them) and its
+    blocks, each line ending in a reset. Returns each row's pixels (its key) and its line;
+    ``reuse`` maps keys to lines already made."""
+    reuse = reuse or {}
+    codes = _sgr.setdefault(colours, {})
+    if len(codes) > HalfcellFrame._STYLE_CACHE_LIMIT:
+        codes.clear()
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    if rgb.size != (width, height * 2):
+        rgb = rgb.resize((width, height * 2))
+    keys: list[bytes] = []
+    lines: list[str] = []
+    for row in range(height):
+        # The two pixel rows on their side: each cell's upper and lower pixel side by side.
+        pair = rgb.crop((0, 2 * row, width, 2 * row + 2))
+        cells = pair.transpose(PILImage.Transpose.TRANSPOSE).tobytes()
+        keys.append(cells)
+        line = reuse.get(cells)
+        if line is None:
+            parts: list[str] = []
+            for run in _RUN.finditer(cells):
+                key = run.group(1)
+                sgr = codes.get(key)
+                if sgr is None:
+                    sgr = codes[key] = _pair_sgr(key, colours)
+                start, end = run.span()
+                parts.append(sgr)
+                parts.append("▀" * ((end - start) // 6))
+            parts.append("\x1b[0m")
+            line = "".join(parts)
+        lines.append(line)
+    return keys, lines
+
+
+def _pair_sgr(key: bytes, colours: ColorSystem) -> str:
+    upper = Color.from_rgb(key[0], key[1], key[2]).downgrade(colours)
+    lower = Color.from_rgb(key[3], key[4], key[5]).downgrade(colours)
+    codes = (*upper.get_ansi_codes(foreground=True), *lower.get_ansi_codes(foreground=False))
+    return f"\x1b[{';'.join(codes)}m"

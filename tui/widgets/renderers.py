@@ -14,9 +14,11 @@ Tests may still pass a textual-image widget class (``HalfcellImage``, ``UnicodeI
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from PIL import Image as PILImage
+from rich.color import ColorSystem
 from textual.widget import Widget
 from textual_image.renderable.halfcell import Image as HalfcellRenderable
 from textual_image.renderable.unicode import Image as UnicodeRenderable
@@ -115,9 +117,12 @@ def pixel_needs(renderer: type[Widget]) -> PixelNeeds:
     return PixelNeeds(cell_size())
 
 
-def encoder_of(renderer: type[Widget]) -> Encoder | None:
+def encoder_of(renderer: type[Widget], text: ColorSystem | None = None) -> Encoder | None:
     """What makes ``renderer``'s frames in a decoding thread, if anything (the preview's
-    own frames and half-cells' lines; textual-image's widgets draw from the image itself)."""
+    own frames and half-cells' lines; textual-image's widgets draw from the image itself).
+    ``text``: half-cells' lines as the terminal's text in those colours (live mode)."""
+    if issubclass(renderer, HalfcellFrame) and text is not None:
+        return partial(renderer.encode_text, colours=text)
     if issubclass(renderer, (ImageFrame, HalfcellFrame)):
         return renderer.encode
     return None

@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from PIL import Image as PILImage
+from rich.color import ColorSystem
+from rich.console import COLOR_SYSTEMS
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -247,7 +249,8 @@ class ScreenPreview(Widget, can_focus=True):
         self._frame: Frame | None = None
         self._last_data: bytes | None = None
         self._drawn_as: tuple[object, ...] = ()
-        """How the picture on show was drawn: pane, cell, pixel needs, renderer, pointer."""
+        """How the picture on show was drawn: pane, cell, pixel needs, renderer, text colours,
+        pointer."""
         self._cells: tuple[int, int] = (0, 0)
         self._encoded: Any = None
         self._failures = 0
@@ -646,7 +649,8 @@ class ScreenPreview(Widget, can_focus=True):
         """Fetch and show one frame. Failures become the status line; returns success."""
         started = clock.monotonic()
         box, cell, needs = self._frame_box(), self._cell_size(), self._pixel_needs()
-        renderer, encode = self._renderer, self._encoder()
+        renderer, text = self._renderer, self._text_colours()
+        encode = encoder_of(renderer, text)
         prefetched, self._prefetch = self._prefetch, None
         try:
             if prefetched is not None:
@@ -665,7 +669,7 @@ class ScreenPreview(Widget, can_focus=True):
                 # drawn (a frame costs the longer of the two, not their sum).
                 self.request_count += 1
                 self._prefetch = (asyncio.ensure_future(self._screenshot()), clock.monotonic())
-            drawn_as = (box, cell, needs, renderer, pointer)
+            drawn_as = (box, cell, needs, renderer, text, pointer)
             if self._same_frame(data, drawn_as):
                 return True
             image, source, cells, encoded = await asyncio.to_thread(
@@ -828,7 +832,15 @@ class ScreenPreview(Widget, can_focus=True):
 
     def _encoder(self) -> Encoder | None:
         """What makes the current renderer's frames in the decoding thread, if anything."""
-        return encoder_of(self._renderer)
+        return encoder_of(self._renderer, self._text_colours())
+
+    def _text_colours(self) -> ColorSystem | None:
+        """In live mode, the colours Textual writes to this terminal in, for frames made as
+        the terminal's text (:func:`~tui.widgets.renderers.encoder_of`); ``None`` otherwise
+        and with ``NO_COLOR`` (the picture goes through Textual's filters then)."""
+        if not self.live or self.app.no_color:
+            return None
+        return COLOR_SYSTEMS.get(self.app.console.color_system or "")
 
     def _frame_box(self) -> Size:
         try:
