@@ -145,6 +145,26 @@ def test_half_cells_as_text_are_the_same_cells_as_the_strips() -> None:
     assert "38;5;" in halfcell_text(image, 48, 10, ColorSystem.EIGHT_BIT)[1][0]
 
 
+async def test_half_cells_made_as_strips_after_a_frame_as_text() -> None:
+    """A frame that came as text, then one that must be made here (no lines made for this
+    size): the strips are made, with nothing of the text's rows to reuse."""
+    frame = HalfcellFrame()
+    app = WidgetApp(frame)
+    async with app.run_test(size=(60, 20)) as pilot:
+        image = picture(200).resize((48, 20))
+        frame.show_image(image)
+        await pilot.pause()
+        assert "▀" in frame.render_line(0).text
+        cells = (frame.content_size.width, frame.content_size.height)
+        other = picture(120).resize((48, 20))
+        frame.show_image(other, HalfcellFrame.encode_text(other, cells, CELL))
+        [written] = list(frame.render_line(0))
+        assert written.control  # written as it is
+        frame.show_image(image)  # no lines made beforehand: strips, here
+        strip = frame.render_line(0)
+        assert "▀" in strip.text and not any(segment.control for segment in strip)
+
+
 def test_the_densities_follow_the_renderer() -> None:
     assert pixel_needs(SymbolsFrame) == PixelNeeds((4, 8), exact=True)
     assert pixel_needs(HalfcellFrame) == PixelNeeds((1, 2))  # sized from its image

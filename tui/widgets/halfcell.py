@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -50,6 +50,18 @@ _last_text: dict[bytes, str] = {}
 _lock = threading.Lock()
 
 
+def _again[Line](
+    last: dict[bytes, Line], make: Callable[[dict[bytes, Line]], tuple[list[bytes], list[Line]]]
+) -> tuple[list[bytes], list[Line]]:
+    """``make`` a frame's keys and lines, given the lines the last frame made (``last``,
+    by key) to reuse; ``last`` is then this frame's."""
+    with _lock:
+        keys, lines = make(dict(last))
+        last.clear()
+        last.update(zip(keys, lines, strict=True))
+    return keys, lines
+
+
 class HalfcellFrame(HalfcellImage, Renderable=HalfcellRenderable):
     """textual-image's half-cell image, drawn straight into strips.
 
@@ -88,10 +100,7 @@ class HalfcellFrame(HalfcellImage, Renderable=HalfcellRenderable):
     ) -> HalfcellRows:
         """``image``'s lines for a widget of ``cells`` (in a thread: the preview's decoding
         thread); lines whose pixels the last call also had are not made again."""
-        with _lock:
-            keys, lines = halfcell_rows(image, cells[0], cells[1], cls._styles, dict(_last))
-            _last.clear()
-            _last.update(zip(keys, lines, strict=True))
+        keys, lines = _again(_last, lambda reuse: halfcell_rows(image, *cells, cls._styles, reuse))
         return HalfcellRows(Size(*cells), keys, lines)
 
     @classmethod
@@ -103,10 +112,7 @@ class HalfcellFrame(HalfcellImage, Renderable=HalfcellRenderable):
         colours: ColorSystem = ColorSystem.TRUECOLOR,
     ) -> HalfcellText:
         """:meth:`encode`, as the terminal's text in ``colours`` (:func:`halfcell_text`)."""
-        with _lock:
-            keys, lines = halfcell_text(image, cells[0], cells[1], colours, dict(_last_text))
-            _last_text.clear()
-            _last_text.update(zip(keys, lines, strict=True))
+        keys, lines = _again(_last_text, lambda reuse: halfcell_text(image, *cells, colours, reuse))
         return HalfcellText(Size(*cells), keys, lines)
 
     def show_image(
@@ -127,8 +133,7 @@ class HalfcellFrame(HalfcellImage, Renderable=HalfcellRenderable):
         # Same size: textual-image's setter would only add a relayout to this.
         set_image_quietly(self, image)
         if isinstance(encoded, HalfcellText) and encoded.size == size:
-            changed = self._take(image, encoded.keys, [])
-            self._text = encoded.lines
+            changed = self._take(image, encoded.keys, [], encoded.lines)
         elif isinstance(encoded, HalfcellRows) and encoded.size == size:
             changed = self._take(image, encoded.keys, encoded.lines)
         else:
@@ -155,16 +160,26 @@ class HalfcellFrame(HalfcellImage, Renderable=HalfcellRenderable):
 
     def _build(self, image: PILImage.Image, size: Size) -> list[int]:
         """Make the lines for ``image`` at ``size``; return the rows that differ from before."""
-        reuse = dict(zip(self._row_keys, self._lines, strict=True))
+        # Strips to reuse, unless the frame on show came as text (it has none).
+        reuse = (
+            {} if self._text is not None else dict(zip(self._row_keys, self._lines, strict=True))
+        )
         keys, lines = halfcell_rows(image, size.width, size.height, self._styles, reuse)
         return self._take(image, keys, lines)
 
-    def _take(self, image: PILImage.Image, keys: list[bytes], lines: list[Strip]) -> list[int]:
-        """Make ``lines`` (of pixels ``keys``) this image's; return the rows that changed."""
+    def _take(
+        self,
+        image: PILImage.Image,
+        keys: list[bytes],
+        lines: list[Strip],
+        text: list[str] | None = None,
+    ) -> list[int]:
+        """Make ``lines`` (of pixels ``keys``), or ``text`` instead, this image's; return
+        the rows that changed."""
         old = self._row_keys
         changed = [y for y, key in enumerate(keys) if y >= len(old) or old[y] != key]
         self._row_keys, self._lines, self._lines_for = keys, lines, (image, self.content_size)
-        self._text = None
+        self._text = text
         if len(self._styles) > self._STYLE_CACHE_LIMIT:
             self._styles.clear()
         return changed
