@@ -12,9 +12,11 @@ size, frees it when the size changes or the canvas goes, and frees each printed 
 after copying it out. No Textual here: widgets call this, in a thread where it blocks.
 
 Chafa's count of worker threads is process-wide, and what suits one canvas does not suit
-another: a whole frame of symbols is drawn a third sooner on two threads, but a row of
-Sixel (a small image, 36 of them a frame) costs three times the CPU on two threads as on
-one (1440x900 into 80x28 cells of 8x17: 27 ms a frame against 9.6). Each canvas says its
+another: a whole frame of symbols is drawn a third sooner on two threads, but small images
+drawn many times a frame cost more on two: Sixel drawn a row of cells at a time (36 images
+a frame) took three times the CPU on two threads as on one (1440x900 into 80x28 cells of
+8x17: 27 ms a frame against 9.6); it is drawn in bands of about 100 px now, one thread
+each (:mod:`tui.widgets.sixel_frame`). Each canvas says its
 own count and sets it before it draws; draws take one lock, so one image is drawn at a
 time in the process (the preview and the fleet's thumbnails are never drawn together).
 """

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 from rich.color import Color, ColorSystem
+from rich.console import RenderableType
 from textual._compositor import CompositorUpdate
 from textual.geometry import Region
+from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
 from textual_image.widget import HalfcellImage
@@ -222,21 +224,28 @@ async def test_a_sixel_frame_is_drawn_over_the_last_one_band_by_band_without_cle
             assert f'"1;1;240;{120 if row == 0 else 42}' in match.group(3)
 
 
+def recorded_writes(app: WidgetApp) -> list[str]:
+    """What ``app`` writes to its terminal from now on, an update a string (a headless app
+    writes nothing: the updates are rendered as a terminal would be sent them)."""
+    written: list[str] = []
+    display = app._display
+
+    def recording(screen: Screen[object], update: RenderableType | None) -> None:
+        if isinstance(update, CompositorUpdate):
+            written.append(update.render_segments(app.console))
+        display(screen, update)
+
+    app._display = recording  # type: ignore[method-assign]
+    return written
+
+
 async def test_a_sixel_frame_is_drawn_again_when_a_toast_over_it_goes() -> None:
     """Text over Sixel erases its pixels, and Textual repaints only the lines under a toast
     that went, which need not hold a band's first line: the picture is drawn again."""
     frame = SixelFrame()
     app = WidgetApp(frame)
-    written: list[str] = []
     async with app.run_test(size=(26, 9), notifications=True) as pilot:
-        display = app._display
-
-        def recording(screen: object, update: object) -> None:
-            if isinstance(update, CompositorUpdate):
-                written.append(update.render_segments(app.console))
-            display(screen, update)  # type: ignore[arg-type]
-
-        app._display = recording  # type: ignore[method-assign]
+        written = recorded_writes(app)
         image = picture(200)
         frame.show_image(image, CELLS, frame.encode(image, CELLS, CELL))
         await wait_for(pilot, lambda: any('"1;1;240;120' in w for w in written), what="band 0")
@@ -256,16 +265,8 @@ async def test_a_toast_over_a_sixel_band_is_written_again_after_the_band() -> No
     its other lines is written again in the same update, after the band."""
     frame = SixelFrame()
     app = WidgetApp(frame)
-    written: list[str] = []
     async with app.run_test(size=(26, 9), notifications=True) as pilot:
-        display = app._display
-
-        def recording(screen: object, update: object) -> None:
-            if isinstance(update, CompositorUpdate):
-                written.append(update.render_segments(app.console))
-            display(screen, update)  # type: ignore[arg-type]
-
-        app._display = recording  # type: ignore[method-assign]
+        written = recorded_writes(app)
         image = picture(200)
         frame.show_image(image, CELLS, frame.encode(image, CELLS, CELL))
         app.notify("toasted", timeout=30)

@@ -61,7 +61,8 @@ class GraphicsFrame(ImageFrame):
     would stay over it; nor does it repaint a whole band when a toast goes."""
 
     _toasted = False
-    """Whether a toast covered the picture when it was last painted."""
+    """Whether a toast covered the picture when last looked (painted, or
+    :meth:`_check_toasts`)."""
 
     def _on_mount(self, event: events.Mount) -> None:
         super()._on_mount(event)
