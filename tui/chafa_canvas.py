@@ -37,6 +37,8 @@ CHAFA_VERSION: Final = "1.2.0"
 """The chafa.py version whose bindings this module uses."""
 
 ChafaMode = Literal["symbols", "sixel", "kitty"]
+PixelKind = Literal["rgb", "rgba", "opaque-rgba"]
+"""How :meth:`ChafaCanvas.draw_pixels`' bytes are laid out (see there)."""
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,15 @@ def _load() -> ctypes.CDLL:
         except (ImportError, OSError) as exc:
             _failed = f"Chafa is not usable here ({exc})"
             raise ImportError(_failed) from exc
+        lib.chafa_canvas_draw_all_pixels.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_int,
+        ]
+        lib.chafa_canvas_draw_all_pixels.restype = None
         lib.chafa_canvas_print.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
         lib.chafa_canvas_print.restype = ctypes.c_void_p
         lib.chafa_canvas_unref.argtypes = [ctypes.c_void_p]
@@ -215,29 +226,59 @@ class ChafaCanvas:
         Transparent pixels of an RGBA image stay unpainted (Sixel, kitty)."""
         if image.mode not in ("RGB", "RGBA"):
             image = image.convert("RGB")
-        return self.draw_pixels(image.tobytes(), image.size, alpha=image.mode == "RGBA")
+        kind: PixelKind = "rgba" if image.mode == "RGBA" else "rgb"
+        return self.draw_pixels(image.tobytes(), image.size, kind)
 
     def draw_pixels(
-        self, pixels: bytes | memoryview, size: tuple[int, int], alpha: bool = False
+        self,
+        pixels: bytes,
+        size: tuple[int, int],
+        kind: PixelKind = "rgb",
+        start: int = 0,
+        stride: int | None = None,
     ) -> bytes:
-        """As :meth:`draw`, from packed RGB pixels of ``size`` (RGBA with ``alpha``), as a
-        caller that cut them from a larger frame has them."""
+        """As :meth:`draw`, from packed pixels of ``kind``: the ``size`` pixels whose first
+        row starts at byte ``start`` of ``pixels``, a row every ``stride`` bytes (packed
+        rows by default). A caller with a larger frame draws a part of it in place: Chafa
+        reads the bytes where they are, no copy (1.2 MB a frame of Sixel at 1392x871).
+
+        ``kind``: ``rgb``; ``rgba`` (straight alpha); ``opaque-rgba``, RGBA whose pixels
+        are all opaque or all zero, as Chafa keeps pixels itself (premultiplied), so it
+        takes them as they are: a Sixel frame of 1440x900 drawn 1.5-1.9 ms sooner than
+        from RGB, 2.5 sooner than from straight RGBA.
+        """
+        width, height = size
+        per_row = width * (3 if kind == "rgb" else 4)
+        stride = per_row if stride is None else stride
+        if width <= 0 or height <= 0 or stride < per_row:
+            raise ValueError(f"no pixels to draw ({width}x{height}, {stride} bytes a row)")
+        if start < 0 or start + (height - 1) * stride + per_row > len(pixels):
+            raise ValueError(f"{width}x{height} pixels from byte {start} run past the data")
         global _threads_set
         with _draw_lock:
             if _threads_set != self._threads:
                 self._lib.chafa_set_n_threads(self._threads)
                 _threads_set = self._threads
-            return self._draw(pixels, size, alpha)
+            return self._draw(pixels, start, size, kind, stride)
 
-    def _draw(self, pixels: bytes | memoryview, size: tuple[int, int], alpha: bool) -> bytes:
+    def _draw(
+        self, pixels: bytes, start: int, size: tuple[int, int], kind: PixelKind, stride: int
+    ) -> bytes:
         from chafa.enums import PixelType
 
-        kind = PixelType.CHAFA_PIXEL_RGBA8_UNASSOCIATED if alpha else PixelType.CHAFA_PIXEL_RGB8
-        width, height = size
-        buffer = (ctypes.c_uint8 * len(pixels)).from_buffer_copy(pixels)
-        self._canvas.draw_all_pixels(kind, buffer, width, height, width * (4 if alpha else 3))
-        assert _glib is not None
-        pointer = self._lib.chafa_canvas_print(self._canvas._canvas, self._term._term_info)
+        pixel_type = {
+            "rgb": PixelType.CHAFA_PIXEL_RGB8,
+            "rgba": PixelType.CHAFA_PIXEL_RGBA8_UNASSOCIATED,
+            "opaque-rgba": PixelType.CHAFA_PIXEL_RGBA8_PREMULTIPLIED,
+        }[kind]
+        # ``pixels`` stays referenced for the call: its buffer is read in place.
+        address = ctypes.cast(ctypes.c_char_p(pixels), ctypes.c_void_p).value
+        assert address is not None and _glib is not None
+        canvas = self._canvas._canvas
+        self._lib.chafa_canvas_draw_all_pixels(
+            canvas, int(pixel_type), address + start, size[0], size[1], stride
+        )
+        pointer = self._lib.chafa_canvas_print(canvas, self._term._term_info)
         try:
             gstring = _GString.from_address(pointer)
             printed = ctypes.string_at(gstring.str, gstring.len)

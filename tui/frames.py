@@ -68,6 +68,9 @@ class PixelNeeds:
     as we would when it needs at least this share of the source: then the source's size is
     kept and the shrinking, the costliest part of a frame here, is left to it. ``1.0``:
     always shrunk here."""
+    rgba: bool = False
+    """The renderer reads 4-byte pixels (Sixel, through Chafa, whose own format is RGBA):
+    the frame is made as opaque RGBA, not RGB."""
 
 
 def fit_cells(source: tuple[int, int], box: Size, cell: tuple[int, int]) -> tuple[int, int]:
@@ -113,8 +116,9 @@ def decode_frame(
     ``cell`` pixels, as the renderer ``needs`` it (:func:`frame_pixels`).
 
     JPEG (what the preview asks for) is decoded and shrunk in one pass (:mod:`tui.jpeg`),
-    anything else by Pillow. Returns the image and the source's size in pixels. Blocking:
-    run it in a thread.
+    anything else by Pillow. The image is RGB, or opaque RGBA where the renderer
+    ``needs.rgba``. Returns it and the source's size in pixels. Blocking: run it in a
+    thread.
 
     Raises ``OSError`` (``PIL.UnidentifiedImageError``) or ``ValueError`` for data that is
     not an image.
@@ -124,11 +128,13 @@ def decode_frame(
         return frame_pixels(source, fit_cells(source, box, cell), needs)
 
     if is_jpeg(data):
-        return decode_jpeg(data, size_for)
+        return decode_jpeg(data, size_for, rgba=needs.rgba)
     image: PILImage.Image = PILImage.open(io.BytesIO(data))
     source = image.size
     target = size_for(source)
     image = image.convert("RGB")
+    if needs.rgba:
+        image = image.convert("RGBA")
     if image.size != target:
         image = image.resize(target, PILImage.Resampling.BILINEAR, reducing_gap=None)
     return image, source

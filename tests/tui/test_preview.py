@@ -26,7 +26,7 @@ from tests.tui.fake_desktop import TOKEN, StatefulDesktop
 from tui import clock
 from tui.cpu_pace import CpuPace
 from tui.frames import Frame, PixelNeeds, decode_frame, fit_cells, frame_pixels
-from tui.jpeg import decode_jpeg
+from tui.jpeg import _packed_format, decode_jpeg
 from tui.widgets.halfcell import HalfcellFrame
 from tui.widgets.screen_preview import INTERVAL_STEPS, ScreenPreview
 from tui.widgets.sixel_frame import SixelFrame
@@ -349,6 +349,15 @@ def test_a_jpeg_is_decoded_shrunk_as_pillow_sees_it_and_anything_else_by_pillow(
     difference = ImageStat.Stat(ImageChops.difference(shrunk, reference)).mean
     assert max(difference) < 8, difference  # the same picture, up to JPEG and filtering
     assert shrunk.getpixel((450, 225)) == pytest.approx((200, 40, 40), abs=12)
+    # An even width is made through swscale's RGBA (its faster path), an odd one and the
+    # source's own size through RGB: the same picture either way.
+    for size in ((722, 451), (1440, 900)):
+        made, _ = decode_jpeg(jpeg.getvalue(), lambda _, size=size: size)
+        assert made.mode == "RGB" and made.size == size
+        expected = image.resize(size, Image.Resampling.LANCZOS)
+        assert max(ImageStat.Stat(ImageChops.difference(made, expected)).mean) < 8
+    assert _packed_format((1440, 900), (722, 451)) == "rgba"
+    assert _packed_format((1440, 900), (723, 451)) == _packed_format((1440, 900), (1440, 900))
     needs = PixelNeeds((10, 20))
     from_png, _ = decode_frame(png.getvalue(), Size(100, 30), (10, 20), needs)
     from_jpeg, _ = decode_frame(jpeg.getvalue(), Size(100, 30), (10, 20), needs)

@@ -4,16 +4,18 @@ and that a new frame never clears the old one first), and switching at run time.
 from __future__ import annotations
 
 import base64
+import io
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw, ImageStat
 from rich.color import Color, ColorSystem
 from rich.console import RenderableType
 from textual._compositor import CompositorUpdate
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
@@ -22,7 +24,7 @@ from textual_image.widget import HalfcellImage
 from tests.tui.conftest import WidgetApp, make_app, wait_for
 from tests.tui.fake_desktop import StatefulDesktop
 from tui import chafa_canvas, terminal_probe
-from tui.frames import PixelNeeds
+from tui.frames import PixelNeeds, prepare_frame
 from tui.widgets import kitty_frame, renderers
 from tui.widgets import symbols as symbols_module
 from tui.widgets.halfcell import HalfcellFrame, halfcell_rows, halfcell_text
@@ -319,6 +321,46 @@ def test_a_sixel_image_defines_only_the_colours_it_uses() -> None:
     assert len(sent) < len(printed) - 3000
 
 
+def test_chafa_draws_a_band_of_a_larger_frame_where_it_lies() -> None:
+    width = CELLS[0] * CELL[0]
+    frame = picture(200).convert("RGBA")  # opaque
+    canvas = chafa_canvas.ChafaCanvas("sixel", CELLS[0], 1, (CELL[0], 24), fixed_palette=True)
+    band = frame.crop((0, 60, width, 84))
+    alone = canvas.draw(band.convert("RGB"))
+    data = frame.tobytes()
+    in_place = canvas.draw_pixels(data, (width, 24), "opaque-rgba", 60 * width * 4, width * 4)
+    assert in_place == alone == canvas.draw(band)  # RGB, RGBA and RGBA read in place
+    # A stride wider than the rows: every other row of a taller picture.
+    rows = Image.new("RGB", (width, 12))
+    for y in range(12):
+        rows.paste(band.crop((0, 2 * y, width, 2 * y + 1)).convert("RGB"), (0, y))
+    doubled = frame.crop((0, 60, width, 84)).tobytes()
+    half = chafa_canvas.ChafaCanvas("sixel", CELLS[0], 1, (CELL[0], 12), fixed_palette=True)
+    assert half.draw_pixels(doubled, (width, 12), "opaque-rgba", 0, width * 8) == half.draw(rows)
+    with pytest.raises(ValueError, match="run past"):
+        canvas.draw_pixels(data, (width, 24), "opaque-rgba", (frame.height - 23) * width * 4)
+    with pytest.raises(ValueError, match="no pixels"):
+        canvas.draw_pixels(data, (width, 24), "rgb", 0, width)
+
+
+def test_a_sixel_frame_is_decoded_as_opaque_rgba_for_chafa() -> None:
+    needs = SixelFrame.pixel_needs(CELL)
+    assert needs.rgba and needs.exact
+    screen = picture(400)
+    jpeg = io.BytesIO()
+    screen.save(jpeg, "JPEG", quality=90)
+    box = Size(20, 5)
+    image, source, cells, encoded = prepare_frame(
+        jpeg.getvalue(), box, CELL, needs, SixelFrame.encode
+    )
+    rgb, *_ = prepare_frame(jpeg.getvalue(), box, CELL, replace(needs, rgba=False), None)
+    assert source == screen.size and image.mode == "RGBA" and rgb.mode == "RGB"
+    assert image.getextrema()[3] == (255, 255)
+    difference = ImageStat.Stat(ImageChops.difference(image.convert("RGB"), rgb)).mean
+    assert max(difference) < 2, difference  # the same picture either way
+    assert encoded.images == sixel_bands(rgb, cells, CELL).images  # and the same Sixel
+
+
 async def test_a_kitty_frame_is_placed_before_the_last_one_is_deleted() -> None:
     paints = await show_twice(KittyFrame())
     for lines in paints:
@@ -415,9 +457,13 @@ async def test_a_kitty_frame_gives_way_to_a_toast_over_it_and_comes_back() -> No
         assert f"a=d,d=i,i={shown}" in recorder.paints[-1][0]
         assert not any("a=p" in line or "a=T" in line for line in recorder.paints[-1])
         await wait_for(pilot, lambda: not app.screen.query("Toast"), what="the toast gone")
-        await pilot.pause(0.1)
         # The toast gone, the same image is placed again (not sent again).
-        assert f"a=p,i={shown}" in "".join(recorder.paints[-1])
+        await wait_for(
+            pilot,
+            lambda: f"a=p,i={shown}" in "".join(recorder.paints[-1]),
+            what="the picture placed again",
+        )
+        assert not any("a=T" in line for line in recorder.paints[-1])
 
 
 @pytest.mark.parametrize(

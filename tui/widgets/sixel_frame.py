@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from PIL import Image as PILImage
 from textual.geometry import Region
 
 from tui.chafa_canvas import ChafaCanvas
+from tui.frames import PixelNeeds
 from tui.widgets.graphics_frame import GraphicsFrame
 from tui.widgets.image_frame import ImageFrame
 
@@ -66,37 +67,40 @@ def sixel_bands(image: PILImage.Image, cells: tuple[int, int], cell: tuple[int, 
     frame, where fingerprints of the bands took 1 ms).
 
     The last band is made a multiple of six pixels tall with transparent pixels, which
-    Sixel leaves unpainted.
+    Sixel leaves unpainted. ``image`` is best opaque RGBA (the decoder makes Sixel's frames
+    so): Chafa reads it as it is; anything else is converted first.
     """
     global _previous
     cols, rows = cells
     width, height = cols * cell[0], rows * cell[1]
     per_band = band_rows(cell[1])
     band = per_band * cell[1]
-    rgb = image if image.mode == "RGB" else image.convert("RGB")
-    if rgb.size != (width, height):
-        rgb = rgb.resize((width, height), PILImage.Resampling.BILINEAR)
-    # The frame's pixels once; each band is a slice of them (rows are contiguous).
-    data = rgb.tobytes()
-    frame = memoryview(data)
-    stride = width * 3
+    # Opaque RGBA, as the decoder makes it for Sixel (PixelNeeds.rgba): Chafa's own format.
+    rgba = image if image.mode == "RGBA" else image.convert("RGBA")
+    if rgba.size != (width, height):
+        rgba = rgba.resize((width, height), PILImage.Resampling.BILINEAR)
+    # The frame's pixels once; Chafa reads each band where it lies in them.
+    data = rgba.tobytes()
+    stride = width * 4
     geometry = (width, height, band)
     out: list[str] = []
     with _lock:
         before = _previous if _previous is not None and _previous[0] == geometry else None
         for index, top in enumerate(range(0, height, band)):
-            start = top * stride
-            pixels: bytes | memoryview = frame[start : (top + band) * stride]
-            if before is not None and before[1].startswith(pixels, start):
+            start, end = top * stride, (top + band) * stride
+            if before is not None and before[1].startswith(memoryview(data)[start:end], start):
                 out.append(before[2][index])
                 continue
-            tall, alpha = min(band, height - top), False
+            tall = min(band, height - top)
             if tall % 6:  # the last band: transparent below the frame
                 padded = PILImage.new("RGBA", (width, -(-tall // 6) * 6), (0, 0, 0, 0))
-                padded.paste(rgb.crop((0, top, width, height)), (0, 0))
-                pixels, tall, alpha = padded.tobytes(), padded.height, True
+                padded.paste(rgba.crop((0, top, width, height)), (0, 0))
+                pixels, start, tall = padded.tobytes(), 0, padded.height
+            else:
+                pixels = data
             canvas = _canvas(cols, (cell[0], tall))
-            out.append(canvas.draw_pixels(pixels, (width, tall), alpha).decode("ascii"))
+            drawn = canvas.draw_pixels(pixels, (width, tall), "opaque-rgba", start, stride)
+            out.append(drawn.decode("ascii"))
         _previous = (geometry, data, out)
     return SixelBands(per_band, out)
 
@@ -117,6 +121,10 @@ class SixelFrame(GraphicsFrame):
     """The image as Sixel, a band of rows at a time, each drawn over the one before."""
 
     MODE: ClassVar[str] = "sixel"
+
+    @classmethod
+    def pixel_needs(cls, cell: tuple[int, int]) -> PixelNeeds:
+        return replace(super().pixel_needs(cell), rgba=True)
 
     @classmethod
     def encode(
