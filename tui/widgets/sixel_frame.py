@@ -67,8 +67,8 @@ def sixel_bands(image: PILImage.Image, cells: tuple[int, int], cell: tuple[int, 
     frame, where fingerprints of the bands took 1 ms).
 
     The last band is made a multiple of six pixels tall with transparent pixels, which
-    Sixel leaves unpainted. ``image`` is best opaque RGBA (the decoder makes Sixel's frames
-    so): Chafa reads it as it is; anything else is converted first.
+    Sixel leaves unpainted. ``image`` is opaque: RGBA as the decoder makes Sixel's frames
+    (alpha 255 throughout; Chafa reads it as it is), or any mode to convert first.
     """
     global _previous
     cols, rows = cells
