@@ -219,10 +219,19 @@ def xdotool(display: str, *args: str) -> str:
     return result.stdout.strip()
 
 
-def window_of(display: str, pid: int, timeout: float = 45.0) -> tuple[str, dict[str, int]]:
-    """The terminal's window and its geometry on the screen."""
+def window_of(
+    display: str, terminal: subprocess.Popen[bytes], errors: Path, timeout: float = 45.0
+) -> tuple[str, dict[str, int]]:
+    """The terminal's window and its geometry on the screen. Raises ``RuntimeError`` saying
+    whether the terminal exited (and the last line it wrote to ``errors``) or has no window
+    yet."""
+    pid = terminal.pid
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if terminal.poll() is not None:
+            said = errors.read_text(errors="replace").strip().splitlines()
+            last = f": {said[-1][:200]}" if said else ""
+            raise RuntimeError(f"the terminal exited with {terminal.returncode}{last}")
         ids = xdotool(display, "search", "--pid", str(pid)).split()
         if ids:
             window = ids[-1]
@@ -234,7 +243,7 @@ def window_of(display: str, pid: int, timeout: float = 45.0) -> tuple[str, dict[
             if box["width"] > 50:
                 return window, box
         time.sleep(0.3)
-    raise RuntimeError(f"no window of pid {pid} on {display}")
+    raise RuntimeError(f"no window of pid {pid} on {display} after {timeout:.0f} s (still running)")
 
 
 def keys(display: str, window: str, *names: str) -> None:
@@ -301,17 +310,19 @@ def measure_one(
     }
     env.pop("LEAP0_API_KEY", None)
     env.pop("TMUX", None)
-    process = subprocess.Popen(
-        terminal_command(terminal, size, app),
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    errors = home / "terminal.err"
+    with errors.open("wb") as sink:
+        process = subprocess.Popen(
+            terminal_command(terminal, size, app),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+            start_new_session=True,
+        )
     try:
         try:
-            window, box = window_of(display, process.pid)
+            window, box = window_of(display, process, errors)
         except RuntimeError as exc:
             return f"{terminal.name:15} {size[0]}x{size[1]:<3} not measured: {exc}"
         time.sleep(6.0)  # the app starts and shows its first frame
