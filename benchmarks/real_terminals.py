@@ -17,7 +17,8 @@ environment), zooms the preview (``z``) and turns live mode on (``l``), then for
   frames/s cannot exceed them);
 * counts the frames the **app drew** a second (``benchmarks/frame_probe``, on the app's
   ``PYTHONPATH``): a frame drawn in bands (Sixel) shows as several distinct grabs, so the
-  frame-rate goal is checked against the lower of the two;
+  frame-rate goal is checked against the lower of the two; with the app's CPU milliseconds
+  a frame drawn (15 frames a second in half a core leave 33);
 * reads the CPU time of the **app** (the dashboard's process and its threads; **loop**:
   its main thread alone, where Textual and the HTTP client run, the rest being decoding
   threads and Textual's writer), of the **terminal** and of the terminals' **X server**
@@ -401,9 +402,12 @@ def measure_one(
         if terminal.mode in ("sixel", "kitty"):
             goal = goal and cpu["app"] / wall < 0.5
         shares = "  ".join(f"{k} {100 * v / wall:3.0f} %" for k, v in cpu.items())
+        # The app's CPU a frame drawn, against what the goal allows (Sixel and kitty: half
+        # a core at goal_fps).
+        per_frame = f"{1000 * cpu['app'] / drawn:3.0f} ms a frame" if drawn else "no frame"
         return (
             f"{terminal.name:15} {size[0]}x{size[1]:<3} {fps:5.1f} frames/s "
-            f"(app drew {drawn / wall:4.1f})  blank "
+            f"(app drew {drawn / wall:4.1f}, {per_frame})  blank "
             f"{blank:3}/{len(hashes):<4} ({len(hashes) / wall:.0f} grabs/s)  CPU: {shares}  "
             f"app wrote {wrote / wall / 1e6:4.1f} MB/s   "
             f"goal {'met' if goal else 'NOT met'}"
