@@ -240,7 +240,7 @@ class ChafaCanvas:
         """As :meth:`draw`, from packed pixels of ``kind``: the ``size`` pixels whose first
         row starts at byte ``start`` of ``pixels``, a row every ``stride`` bytes (packed
         rows by default). A caller with a larger frame draws a part of it in place: Chafa
-        reads the bytes where they are, no copy (1.2 MB a frame of Sixel at 1392x871).
+        reads the bytes where they are, no copy (a Sixel frame of 1392x871 is 4.8 MB).
 
         ``kind``: ``rgb``; ``rgba`` (straight alpha); ``opaque-rgba``, RGBA whose pixels
         are all opaque or all zero, as Chafa keeps pixels itself (premultiplied), so it
