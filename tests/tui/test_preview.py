@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -383,6 +384,11 @@ def test_a_frame_is_made_the_size_its_renderer_draws() -> None:
     kitty = PixelNeeds((10, 15), exact=True, terminal_scales=2 / 3)
     assert frame_pixels(source, cells, kitty) == (1440, 900)
     assert frame_pixels(source, cells, PixelNeeds((7, 10), True, 2 / 3)) == (700, 500)
+    # Sixel: nothing after the decoder scales it, so its frames are made bigger too.
+    sixel = SixelFrame.pixel_needs((20, 20))
+    assert sixel.grows and frame_pixels(source, cells, sixel) == (2000, 1000)
+    assert frame_pixels(source, cells, replace(sixel, grows=False)) == (1440, 900)
+    assert frame_pixels(source, (50, 30), sixel) == (1000, 600)
 
 
 # ── the look ─────────────────────────────────────────────────────────────────

@@ -235,7 +235,7 @@ class RecordingPlayer(Widget, can_focus=True):
         image = frame.image
         cells = fit_cells(image.size, box, cell)
         wanted = frame_pixels(image.size, cells, needs)
-        if image.width > wanted[0] or image.height > wanted[1]:
+        if image.size != wanted:  # smaller, or bigger for a renderer that grows (Sixel)
             image = image.resize(wanted, PILImage.Resampling.BILINEAR)
         encode = encoder_of(self._renderer)
         encoded = encode(image, cells, cell) if encode is not None else None

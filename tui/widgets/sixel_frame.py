@@ -124,7 +124,7 @@ class SixelFrame(GraphicsFrame):
 
     @classmethod
     def pixel_needs(cls, cell: tuple[int, int]) -> PixelNeeds:
-        return replace(super().pixel_needs(cell), rgba=True)
+        return replace(super().pixel_needs(cell), rgba=True, grows=True)
 
     @classmethod
     def encode(
