@@ -141,10 +141,10 @@ def decode_frame(
     source = image.size
     target = size_for(source)
     image = image.convert("RGB")
+    if image.size != target:  # before RGBA: Pillow resizes RGBA premultiplied, far slower
+        image = image.resize(target, PILImage.Resampling.BILINEAR, reducing_gap=None)
     if needs.rgba:
         image = image.convert("RGBA")
-    if image.size != target:
-        image = image.resize(target, PILImage.Resampling.BILINEAR, reducing_gap=None)
     return image, source
 
 

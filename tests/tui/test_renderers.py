@@ -4,9 +4,11 @@ and that a new frame never clears the old one first), and switching at run time.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import os
 import re
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from rich.color import Color, ColorSystem
 from rich.console import RenderableType
 from textual._compositor import CompositorUpdate
 from textual.geometry import Region, Size
+from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
@@ -241,15 +244,25 @@ def recorded_writes(app: WidgetApp) -> list[str]:
     return written
 
 
-async def test_a_sixel_frame_is_drawn_again_when_a_toast_over_it_goes() -> None:
-    """Text over Sixel erases its pixels, and Textual repaints only the lines under a toast
-    that went, which need not hold a band's first line: the picture is drawn again."""
+@contextlib.asynccontextmanager
+async def sixel_on_screen() -> AsyncIterator[
+    tuple[WidgetApp, Pilot[object], SixelFrame, list[str]]
+]:
+    """A Sixel frame showing :func:`picture` in a 26x9 app with notifications, and what the
+    app writes to its terminal from then on (:func:`recorded_writes`)."""
     frame = SixelFrame()
     app = WidgetApp(frame)
     async with app.run_test(size=(26, 9), notifications=True) as pilot:
         written = recorded_writes(app)
         image = picture(200)
         frame.show_image(image, CELLS, frame.encode(image, CELLS, CELL))
+        yield app, pilot, frame, written
+
+
+async def test_a_sixel_frame_is_drawn_again_when_a_toast_over_it_goes() -> None:
+    """Text over Sixel erases its pixels, and Textual repaints only the lines under a toast
+    that went, which need not hold a band's first line: the picture is drawn again."""
+    async with sixel_on_screen() as (app, pilot, frame, written):
         await wait_for(pilot, lambda: any('"1;1;240;120' in w for w in written), what="band 0")
         app.notify("over the picture", timeout=0.6)
         await wait_for(pilot, lambda: bool(app.screen.query("Toast")), what="the toast")
@@ -265,12 +278,7 @@ async def test_a_sixel_frame_is_drawn_again_when_a_toast_over_it_goes() -> None:
 async def test_a_toast_over_a_sixel_band_is_written_again_after_the_band() -> None:
     """A band is drawn from its first line over all its lines, text included: a toast on
     its other lines is written again in the same update, after the band."""
-    frame = SixelFrame()
-    app = WidgetApp(frame)
-    async with app.run_test(size=(26, 9), notifications=True) as pilot:
-        written = recorded_writes(app)
-        image = picture(200)
-        frame.show_image(image, CELLS, frame.encode(image, CELLS, CELL))
+    async with sixel_on_screen() as (app, pilot, frame, written):
         app.notify("toasted", timeout=30)
         await wait_for(pilot, lambda: bool(app.screen.query("Toast")), what="the toast")
         toast = app.screen.query_one("Toast").region

@@ -75,12 +75,13 @@ def sixel_bands(image: PILImage.Image, cells: tuple[int, int], cell: tuple[int, 
     width, height = cols * cell[0], rows * cell[1]
     per_band = band_rows(cell[1])
     band = per_band * cell[1]
+    if image.size != (width, height):  # before RGBA: Pillow resizes RGBA premultiplied
+        image = image.resize((width, height), PILImage.Resampling.BILINEAR)
     # Opaque RGBA, as the decoder makes it for Sixel (PixelNeeds.rgba): Chafa's own format.
     rgba = image if image.mode == "RGBA" else image.convert("RGBA")
-    if rgba.size != (width, height):
-        rgba = rgba.resize((width, height), PILImage.Resampling.BILINEAR)
     # The frame's pixels once; Chafa reads each band where it lies in them.
     data = rgba.tobytes()
+    frame = memoryview(data)
     stride = width * 4
     geometry = (width, height, band)
     out: list[str] = []
@@ -88,7 +89,7 @@ def sixel_bands(image: PILImage.Image, cells: tuple[int, int], cell: tuple[int, 
         before = _previous if _previous is not None and _previous[0] == geometry else None
         for index, top in enumerate(range(0, height, band)):
             start, end = top * stride, (top + band) * stride
-            if before is not None and before[1].startswith(memoryview(data)[start:end], start):
+            if before is not None and before[1].startswith(frame[start:end], start):
                 out.append(before[2][index])
                 continue
             tall = min(band, height - top)
